@@ -1,0 +1,58 @@
+# Two entry points (see README): `make run` starts the product locally, `make test` runs every check.
+# Both create their virtual environments on first use, from pinned requirements.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# pyenv machines: make python3.13 (the Lambda runtime's version) resolvable; harmless elsewhere.
+export PYENV_VERSION ?= 3.13.0:3.12.1:3.11.7
+export SAM_CLI_TELEMETRY := 0
+PYTHON ?= python3.13
+VENV := .venv
+SAM_VENV := .venv-sam
+BIN := $(VENV)/bin
+PORT ?= 3000
+
+.PHONY: help run test lint typecheck unit template build bench clean
+
+help:
+	@echo "make run    start the product locally on 127.0.0.1:$(PORT)"
+	@echo "make test   ruff, mypy, pytest, cfn-lint, sam validate --lint, sam build"
+	@echo "make bench  run the benchmarks (results: docs/benchmarks.md)"
+
+$(BIN)/.installed: requirements-dev.txt layers/shared/requirements.txt
+	@command -v $(PYTHON) >/dev/null && $(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 13)' \
+		|| { echo "Python 3.13 is needed (the Lambda runtime's version): install it, or pass PYTHON=/path/to/python3.13"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(SAM_VENV)/bin/.installed: requirements-sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+	touch $@
+
+test: lint typecheck unit template build
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(BIN)/.installed
+	$(BIN)/mypy
+
+unit: $(BIN)/.installed
+	$(BIN)/pytest
+
+template: $(BIN)/.installed $(SAM_VENV)/bin/.installed
+	$(BIN)/cfn-lint template.yaml
+	$(SAM_VENV)/bin/sam validate --lint --region eu-west-2
+
+build: $(SAM_VENV)/bin/.installed
+	$(SAM_VENV)/bin/sam build --region eu-west-2
+
+bench: $(BIN)/.installed
+	$(BIN)/python -m benchmarks.run_all
+
+clean:
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

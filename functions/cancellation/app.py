@@ -1,0 +1,27 @@
+"""POST /sessions/{id}/cancel by the session's client or therapist."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from therapy_booking.api.resolver import caller, create_app
+from therapy_booking.api.schemas import ReasonRequest, SessionResponse
+from therapy_booking.wiring import container
+
+logger = Logger()
+app = create_app()
+
+
+@app.post("/sessions/<session_id>/cancel", summary="Cancel a session", tags=["sessions"])
+def cancel_session(session_id: str, body: ReasonRequest | None = None) -> SessionResponse:
+    reason = body.reason if body else None
+    return SessionResponse.of(container.sessions.cancel(caller(app), session_id, reason))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

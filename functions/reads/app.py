@@ -1,0 +1,78 @@
+"""Read-only routes: the therapist directory, slots, and the caller's sessions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import AwareDatetime
+
+from therapy_booking.api.resolver import caller, create_app
+from therapy_booking.api.schemas import (
+    SessionPage,
+    SessionResponse,
+    Slot,
+    SlotList,
+    TherapistPage,
+    TherapistPublicProfile,
+)
+from therapy_booking.domain.model import SessionStatus, SessionType
+from therapy_booking.domain.ports import SessionQuery
+from therapy_booking.wiring import container
+
+logger = Logger()
+app = create_app()
+
+Limit = Annotated[int, Query(ge=1, le=100, description="Page size.")]
+Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page.")]
+From = Annotated[AwareDatetime | None, Query(alias="from", description="Earliest start (inclusive).")]
+To = Annotated[AwareDatetime | None, Query(alias="to", description="Latest start (exclusive).")]
+
+
+@app.get("/therapists", summary="List therapists taking bookings", tags=["therapists"])
+def list_therapists(limit: Limit = 20, cursor: Cursor = None) -> TherapistPage:
+    caller(app)
+    page = container.therapists.list_bookable(limit, cursor)
+    return TherapistPage(items=[TherapistPublicProfile.of(t) for t in page.items], next_cursor=page.next_cursor)
+
+
+@app.get("/therapists/<therapist_id>", summary="A therapist's public profile", tags=["therapists"])
+def get_therapist(therapist_id: str) -> TherapistPublicProfile:
+    return TherapistPublicProfile.of(container.therapists.get(caller(app), therapist_id))
+
+
+@app.get("/therapists/<therapist_id>/slots", summary="Free bookable start times", tags=["therapists"])
+def list_slots(
+    therapist_id: str,
+    start_from: From = None,
+    start_to: To = None,
+    session_type: Annotated[SessionType | None, Query(description="Defaults to the first type offered.")] = None,
+) -> SlotList:
+    slots = container.therapists.slots(caller(app), therapist_id, start_from, start_to, session_type)
+    return SlotList(items=[Slot(start=s.start, end=s.end) for s in slots])
+
+
+@app.get("/sessions", summary="The caller's own sessions, by start time", tags=["sessions"])
+def list_sessions(
+    status: Annotated[SessionStatus | None, Query()] = None,
+    start_from: From = None,
+    start_to: To = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> SessionPage:
+    query = SessionQuery(status=status, start_from=start_from, start_to=start_to, limit=limit, cursor=cursor)
+    page = container.sessions.list_own(caller(app), query)
+    return SessionPage(items=[SessionResponse.of(s) for s in page.items], next_cursor=page.next_cursor)
+
+
+@app.get("/sessions/<session_id>", summary="One session", tags=["sessions"])
+def get_session(session_id: str) -> SessionResponse:
+    return SessionResponse.of(container.sessions.get(caller(app), session_id))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,1 @@
+"""Therapy-session booking: domain, ports, AWS adapters and HTTP API layer."""

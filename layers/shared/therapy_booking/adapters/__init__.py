@@ -1,0 +1,1 @@
+"""Adapters: the ports of `therapy_booking.domain.ports` on AWS."""

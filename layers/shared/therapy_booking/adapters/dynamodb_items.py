@@ -1,0 +1,208 @@
+"""PynamoDB models of the single table (see docs/architecture.md, "Table design").
+
+Every entity subclasses `TableItem`, which mirrors the table of template.yaml
+(pk/sk, two GSIs) and shares one PynamoDB connection, so a request uses one
+botocore client whichever entities it touches.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    DiscriminatorAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.connection import TableConnection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+LISTED = "LISTED"
+
+
+def therapist_key(therapist_id: str) -> str:
+    return f"THERAPIST#{therapist_id}"
+
+
+def client_key(client_id: str) -> str:
+    return f"CLIENT#{client_id}"
+
+
+def session_key(session_id: str) -> str:
+    return f"SESSION#{session_id}"
+
+
+def iso(instant: datetime) -> str:
+    """Fixed-width UTC ISO 8601, so that string order is time order."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Gsi1(GlobalSecondaryIndex["TableItem"]):
+    """Therapists' sessions by start, and the therapist listing."""
+
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class Gsi2(GlobalSecondaryIndex["TableItem"]):
+    """Clients' sessions by start."""
+
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class TableItem(Model):
+    class Meta:
+        table_name = "therapy-booking"  # rebound from settings by `bind_table`
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    entity = DiscriminatorAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    gsi1 = Gsi1()
+    gsi2 = Gsi2()
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        connection: TableConnection = Model._get_connection.__func__(TableItem)  # type: ignore[attr-defined]
+        return connection
+
+
+def bind_table(table_name: str) -> None:
+    TableItem.Meta.table_name = table_name
+    TableItem._connection = None
+
+
+class MoneyMap(MapAttribute[str, Any]):
+    amount = NumberAttribute()
+    currency = UnicodeAttribute()
+
+
+class LocationMap(MapAttribute[str, Any]):
+    id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    address = UnicodeAttribute(null=True)
+    link = UnicodeAttribute(null=True)
+
+
+class SessionTypeMap(MapAttribute[str, Any]):
+    type = UnicodeAttribute()
+    duration_minutes = NumberAttribute()
+    price = MoneyMap()
+
+
+class WindowMap(MapAttribute[str, Any]):
+    day = UnicodeAttribute()
+    start = UnicodeAttribute()
+    end = UnicodeAttribute()
+
+
+class TherapistItem(TableItem, discriminator="therapist"):
+    """pk THERAPIST#id, sk PROFILE. Listed (gsi1pk LISTED) while visible and active."""
+
+    therapist_id = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+    sms_opt_in = BooleanAttribute(null=True)
+    timezone = UnicodeAttribute(null=True)
+    locations = ListAttribute(of=LocationMap, null=True)
+    session_types = ListAttribute(of=SessionTypeMap, null=True)
+    free_initial_consultation = BooleanAttribute(null=True)
+    visible = BooleanAttribute(null=True)
+    deactivated = BooleanAttribute(null=True)
+    weekly = ListAttribute(of=WindowMap, null=True)
+    min_notice_hours = NumberAttribute(null=True)
+    horizon_days = NumberAttribute(null=True)
+
+
+class ClientItem(TableItem, discriminator="client"):
+    """pk CLIENT#id, sk PROFILE."""
+
+    client_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    email = UnicodeAttribute()
+    phone = UnicodeAttribute(null=True)
+    sms_opt_in = BooleanAttribute()
+    timezone = UnicodeAttribute()
+
+
+class SessionItem(TableItem, discriminator="session"):
+    """pk SESSION#id, sk SESSION; gsi1 THERAPIST#id / start, gsi2 CLIENT#id / start."""
+
+    session_id = UnicodeAttribute()
+    therapist_id = UnicodeAttribute()
+    client_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    session_type = UnicodeAttribute()
+    attendees = ListAttribute(of=UnicodeAttribute)
+    location = LocationMap()
+    start = UTCDateTimeAttribute()
+    end = UTCDateTimeAttribute()
+    price = MoneyMap()
+    initial_consultation = BooleanAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = NumberAttribute()
+    note = UnicodeAttribute(null=True)
+    cancelled_by = UnicodeAttribute(null=True)
+    cancellation_reason = UnicodeAttribute(null=True)
+    decline_reason = UnicodeAttribute(null=True)
+    refund = MoneyMap(null=True)
+    therapist_payout = MoneyMap(null=True)
+    platform_commission = MoneyMap(null=True)
+
+
+class EventItem(TableItem, discriminator="event"):
+    """The outbox: pk SESSION#id, sk EVENT#<version>. Kept as the session's audit trail."""
+
+    event_id = UnicodeAttribute()
+    event_type = UnicodeAttribute()
+    session_id = UnicodeAttribute()
+    session_version = NumberAttribute()
+    therapist_id = UnicodeAttribute()
+    client_id = UnicodeAttribute()
+    occurred_at = UTCDateTimeAttribute()
+    actor_role = UnicodeAttribute()
+    actor_id = UnicodeAttribute(null=True)
+    data = MapAttribute[str, Any]()
+
+
+class ClaimItem(TableItem, discriminator="claim"):
+    """pk THERAPIST#id, sk CLAIM#<unit start>: one unit of the therapist's time."""
+
+    kind = UnicodeAttribute()
+    owner_id = UnicodeAttribute()
+
+
+class BlockItem(TableItem, discriminator="block"):
+    """pk THERAPIST#id, sk BLOCK#id."""
+
+    block_id = UnicodeAttribute()
+    therapist_id = UnicodeAttribute()
+    start = UTCDateTimeAttribute()
+    end = UTCDateTimeAttribute()
+    note = UnicodeAttribute(null=True)
+
+
+class FreeConsultationItem(TableItem, discriminator="free_consultation"):
+    """pk CLIENT#id, sk FREE_CONSULTATION#<therapist id>: the pair's one free consultation."""
+
+    session_id = UnicodeAttribute()

@@ -1,0 +1,511 @@
+"""The repository ports on DynamoDB through PynamoDB.
+
+Every state change is one TransactWriteItems: the session (conditional on its
+version), its claims (`attribute_not_exists` to take, owner check to release),
+its outbox event and any guard. Cancellation reasons map back to domain errors.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, time
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.transactions import TransactWrite
+
+from therapy_booking.adapters.dynamodb_items import (
+    LISTED,
+    BlockItem,
+    ClaimItem,
+    ClientItem,
+    EventItem,
+    FreeConsultationItem,
+    LocationMap,
+    MoneyMap,
+    SessionItem,
+    SessionTypeMap,
+    TableItem,
+    TherapistItem,
+    WindowMap,
+    client_key,
+    iso,
+    session_key,
+    therapist_key,
+)
+from therapy_booking.domain.changes import Claim, SessionChange
+from therapy_booking.domain.errors import (
+    Conflict,
+    DomainError,
+    FreeConsultationUsed,
+    SlotUnavailable,
+    TherapistUnavailableForBooking,
+    ValidationFailed,
+)
+from therapy_booking.domain.model import (
+    Availability,
+    Block,
+    ClientProfile,
+    Location,
+    LocationKind,
+    Money,
+    Role,
+    Session,
+    SessionStatus,
+    SessionType,
+    SessionTypeOffer,
+    Therapist,
+    TherapistProfile,
+    WeeklyWindow,
+    Weekday,
+)
+from therapy_booking.domain.ports import Calendar, Page, SessionQuery
+
+PROFILE = "PROFILE"
+SESSION = "SESSION"
+
+# When several items of a transaction fail, the most telling error wins.
+_ERROR_PRIORITY: tuple[type[DomainError], ...] = (
+    Conflict,
+    TherapistUnavailableForBooking,
+    FreeConsultationUsed,
+    SlotUnavailable,
+)
+
+
+def claim_sort_key(unit_start: datetime) -> str:
+    return f"CLAIM#{iso(unit_start)}"
+
+
+def _claim_item(claim: Claim) -> ClaimItem:
+    return ClaimItem(
+        therapist_key(claim.therapist_id), claim_sort_key(claim.unit_start), kind=claim.kind, owner_id=claim.owner_id
+    )
+
+
+class _Transaction:
+    """TransactWrite that remembers which domain error each item stands for.
+
+    PynamoDB sends condition checks, then deletes, then puts; cancellation
+    reasons come back in that order.
+    """
+
+    def __init__(self) -> None:
+        self._tx = TransactWrite(connection=TableItem._get_connection().connection)
+        self._checks: list[Callable[[], DomainError]] = []
+        self._deletes: list[Callable[[], DomainError]] = []
+        self._puts: list[Callable[[], DomainError]] = []
+
+    def check(self, model: type[TableItem], pk: str, sk: str, condition: Condition, error: Callable[[], DomainError]) -> None:
+        self._tx.condition_check(model, pk, sk, condition=condition)
+        self._checks.append(error)
+
+    def delete(self, item: TableItem, condition: Condition, error: Callable[[], DomainError]) -> None:
+        self._tx.delete(item, condition=condition)
+        self._deletes.append(error)
+
+    def put(self, item: TableItem, condition: Condition | None, error: Callable[[], DomainError]) -> None:
+        self._tx.save(item, condition=condition)
+        self._puts.append(error)
+
+    def take_claims(self, claims: Iterable[Claim]) -> None:
+        for claim in claims:
+            self.put(
+                _claim_item(claim),
+                ClaimItem.pk.does_not_exist(),
+                lambda: SlotUnavailable("That time is no longer available."),
+            )
+
+    def release_claims(self, claims: Iterable[Claim]) -> None:
+        for claim in claims:
+            self.delete(
+                _claim_item(claim),
+                ClaimItem.owner_id == claim.owner_id,
+                lambda: Conflict("The calendar changed while this request ran; please try again."),
+            )
+
+    def commit(self) -> None:
+        try:
+            self._tx._commit()
+        except TransactWriteError as error:
+            if error.cause_response_code != "TransactionCanceledException":
+                raise
+            raise self._domain_error(error) from None
+
+    def _domain_error(self, error: TransactWriteError) -> DomainError:
+        factories = self._checks + self._deletes + self._puts
+        failed = [
+            factory()
+            for factory, reason in zip(factories, error.cancellation_reasons, strict=False)
+            if reason is not None and reason.code in ("ConditionalCheckFailed", "TransactionConflict")
+        ]
+        for kind in _ERROR_PRIORITY:
+            for candidate in failed:
+                if isinstance(candidate, kind):
+                    return candidate
+        return failed[0] if failed else Conflict("A concurrent update got there first; please try again.")
+
+
+def _money(value: MoneyMap | None) -> Money | None:
+    return None if value is None else Money(int(value.amount), value.currency)
+
+
+def _money_map(value: Money | None) -> MoneyMap | None:
+    return None if value is None else MoneyMap(amount=value.amount, currency=value.currency)
+
+
+def _location(value: LocationMap) -> Location:
+    return Location(value.id, LocationKind(value.kind), value.address, value.link)
+
+
+def _location_map(value: Location) -> LocationMap:
+    return LocationMap(id=value.id, kind=value.kind, address=value.address, link=value.link)
+
+
+def _encode_cursor(key: dict[str, Any] | None) -> str | None:
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
+
+
+def _decode_cursor(cursor: str | None, partition: tuple[str, str], key_names: set[str]) -> dict[str, Any] | None:
+    """The LastEvaluatedKey behind a cursor, refusing one minted for another listing."""
+    if cursor is None:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, binascii.Error):
+        key = None
+    name, value = partition
+    if not isinstance(key, dict) or set(key) != key_names or key.get(name) != {"S": value}:
+        raise ValidationFailed("'cursor' is not a cursor this listing gave out.")
+    return key
+
+
+def session_from_item(item: SessionItem) -> Session:
+    return Session(
+        session_id=item.session_id,
+        therapist_id=item.therapist_id,
+        client_id=item.client_id,
+        status=SessionStatus(item.status),
+        session_type=SessionType(item.session_type),
+        attendees=tuple(item.attendees),
+        location=_location(item.location),
+        start=item.start,
+        end=item.end,
+        price=Money(int(item.price.amount), item.price.currency),
+        initial_consultation=item.initial_consultation,
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+        version=int(item.version),
+        note=item.note,
+        cancelled_by=Role(item.cancelled_by) if item.cancelled_by else None,
+        cancellation_reason=item.cancellation_reason,
+        decline_reason=item.decline_reason,
+        refund=_money(item.refund),
+        therapist_payout=_money(item.therapist_payout),
+        platform_commission=_money(item.platform_commission),
+    )
+
+
+def _session_item(session: Session) -> SessionItem:
+    position = f"{iso(session.start)}#{session.session_id}"
+    return SessionItem(
+        session_key(session.session_id),
+        SESSION,
+        gsi1pk=therapist_key(session.therapist_id),
+        gsi1sk=position,
+        gsi2pk=client_key(session.client_id),
+        gsi2sk=position,
+        session_id=session.session_id,
+        therapist_id=session.therapist_id,
+        client_id=session.client_id,
+        status=session.status,
+        session_type=session.session_type,
+        attendees=list(session.attendees),
+        location=_location_map(session.location),
+        start=session.start,
+        end=session.end,
+        price=_money_map(session.price),
+        initial_consultation=session.initial_consultation,
+        created_at=session.created_at,
+        updated_at=session.updated_at,
+        version=session.version,
+        note=session.note,
+        cancelled_by=session.cancelled_by,
+        cancellation_reason=session.cancellation_reason,
+        decline_reason=session.decline_reason,
+        refund=_money_map(session.refund),
+        therapist_payout=_money_map(session.therapist_payout),
+        platform_commission=_money_map(session.platform_commission),
+    )
+
+
+def _event_item(change: SessionChange) -> EventItem:
+    event = change.event
+    return EventItem(
+        session_key(event.session_id),
+        f"EVENT#{event.session_version:08d}",
+        event_id=event.event_id,
+        event_type=event.event_type,
+        session_id=event.session_id,
+        session_version=event.session_version,
+        therapist_id=change.session.therapist_id,
+        client_id=change.session.client_id,
+        occurred_at=event.occurred_at,
+        actor_role=event.actor_role,
+        actor_id=event.actor_id,
+        data=json.loads(json.dumps(event.data)),  # plain types only (enums become strings)
+    )
+
+
+def _free_consultation_item(client_id: str, therapist_id: str, session_id: str) -> FreeConsultationItem:
+    return FreeConsultationItem(
+        client_key(client_id), f"FREE_CONSULTATION#{therapist_id}", session_id=session_id
+    )
+
+
+class DynamoSessionRepository:
+    def get(self, session_id: str) -> Session | None:
+        try:
+            item = SessionItem.get(session_key(session_id), SESSION)
+        except SessionItem.DoesNotExist:
+            return None
+        return session_from_item(item)
+
+    def commit(self, change: SessionChange) -> None:
+        tx = _Transaction()
+        session = change.session
+        if change.therapist_must_accept_bookings:
+            tx.check(
+                TherapistItem,
+                therapist_key(session.therapist_id),
+                PROFILE,
+                (TherapistItem.visible == True) & (TherapistItem.deactivated != True),  # noqa: E712
+                lambda: TherapistUnavailableForBooking("This therapist is not taking bookings at the moment."),
+            )
+        version_guard = (
+            SessionItem.pk.does_not_exist()
+            if change.expected_version is None
+            else SessionItem.version == change.expected_version
+        )
+        tx.put(
+            _session_item(session),
+            version_guard,
+            lambda: Conflict("The session was changed by someone else; reload it and try again."),
+        )
+        tx.put(
+            _event_item(change),
+            EventItem.pk.does_not_exist(),
+            lambda: Conflict("The session was changed by someone else; reload it and try again."),
+        )
+        tx.release_claims(change.claims_released)
+        tx.take_claims(change.claims_added)
+        if (mark := change.free_consultation_taken) is not None:
+            tx.put(
+                _free_consultation_item(mark.client_id, mark.therapist_id, mark.session_id),
+                FreeConsultationItem.pk.does_not_exist(),
+                lambda: FreeConsultationUsed(
+                    "You have already had your free initial consultation with this therapist."
+                ),
+            )
+        if (mark := change.free_consultation_released) is not None:
+            tx.delete(
+                _free_consultation_item(mark.client_id, mark.therapist_id, mark.session_id),
+                FreeConsultationItem.pk.does_not_exist() | (FreeConsultationItem.session_id == mark.session_id),
+                lambda: Conflict("The session was changed by someone else; reload it and try again."),
+            )
+        tx.commit()
+
+    def list_for(self, role: Role, user_id: str, query: SessionQuery) -> Page[Session]:
+        if role is Role.THERAPIST:
+            index, partition, hash_attr, range_attr = SessionItem.gsi1, therapist_key(user_id), "gsi1pk", SessionItem.gsi1sk
+        else:
+            index, partition, hash_attr, range_attr = SessionItem.gsi2, client_key(user_id), "gsi2pk", SessionItem.gsi2sk
+        low = iso(query.start_from) if query.start_from else "0"
+        high = iso(query.start_to) if query.start_to else "9"
+        start_key = _decode_cursor(
+            query.cursor, (hash_attr, partition), {"pk", "sk", hash_attr, hash_attr.replace("pk", "sk")}
+        )
+        condition = SessionItem.entity == "session"
+        if query.status is not None:
+            condition &= SessionItem.status == query.status
+        results = index.query(
+            partition,
+            range_attr.between(low, high),
+            filter_condition=condition,
+            limit=query.limit,
+            last_evaluated_key=start_key,
+        )
+        items = [session_from_item(item) for item in results if isinstance(item, SessionItem)]
+        return Page(items, _encode_cursor(results.last_evaluated_key))
+
+
+def therapist_from_item(item: TherapistItem) -> Therapist:
+    profile = None
+    if item.name is not None:
+        profile = TherapistProfile(
+            name=item.name,
+            email=item.email or "",
+            phone=item.phone,
+            sms_opt_in=bool(item.sms_opt_in),
+            timezone=item.timezone or "UTC",
+            locations=tuple(_location(loc) for loc in item.locations or []),
+            session_types=tuple(
+                SessionTypeOffer(SessionType(t.type), int(t.duration_minutes), Money(int(t.price.amount), t.price.currency))
+                for t in item.session_types or []
+            ),
+            free_initial_consultation=bool(item.free_initial_consultation),
+            visible=bool(item.visible),
+        )
+    availability = None
+    if item.weekly is not None:
+        availability = Availability(
+            weekly=tuple(
+                WeeklyWindow(Weekday(w.day), time.fromisoformat(w.start), time.fromisoformat(w.end))
+                for w in item.weekly
+            ),
+            min_notice_hours=int(item.min_notice_hours or 0),
+            horizon_days=int(item.horizon_days or 0),
+        )
+    return Therapist(item.therapist_id, profile, availability, bool(item.deactivated))
+
+
+def _block_from_item(item: BlockItem) -> Block:
+    return Block(item.block_id, item.therapist_id, item.start, item.end, item.note)
+
+
+class DynamoTherapistRepository:
+    def get(self, therapist_id: str) -> Therapist | None:
+        try:
+            return therapist_from_item(TherapistItem.get(therapist_key(therapist_id), PROFILE))
+        except TherapistItem.DoesNotExist:
+            return None
+
+    def get_calendar(self, therapist_id: str, since: datetime) -> Calendar | None:
+        """The profile and every claim from `since` on, in one query.
+
+        Claims (sk CLAIM#<instant>) sort just before the profile (sk PROFILE),
+        so one key range reads both; history before `since` is never read.
+        """
+        therapist: Therapist | None = None
+        claimed: set[datetime] = set()
+        floor = since.astimezone(UTC).replace(minute=0, second=0, microsecond=0)  # any unit divides an hour
+        for item in TableItem.query(
+            therapist_key(therapist_id), TableItem.sk.between(claim_sort_key(floor), PROFILE)
+        ):
+            if isinstance(item, ClaimItem):
+                claimed.add(datetime.fromisoformat(item.sk.removeprefix("CLAIM#")))
+            elif isinstance(item, TherapistItem):
+                therapist = therapist_from_item(item)
+        return None if therapist is None else Calendar(therapist, claimed)
+
+    def save_profile(self, therapist_id: str, profile: TherapistProfile) -> Therapist:
+        item = TherapistItem(therapist_key(therapist_id), PROFILE)
+        actions = [
+            TherapistItem.therapist_id.set(therapist_id),
+            TherapistItem.name.set(profile.name),
+            TherapistItem.email.set(profile.email),
+            TherapistItem.phone.set(profile.phone) if profile.phone else TherapistItem.phone.remove(),
+            TherapistItem.sms_opt_in.set(profile.sms_opt_in),
+            TherapistItem.timezone.set(profile.timezone),
+            TherapistItem.locations.set([_location_map(loc) for loc in profile.locations]),
+            TherapistItem.session_types.set(
+                [
+                    SessionTypeMap(type=o.type, duration_minutes=o.duration_minutes, price=_money_map(o.price))
+                    for o in profile.session_types
+                ]
+            ),
+            TherapistItem.free_initial_consultation.set(profile.free_initial_consultation),
+            TherapistItem.visible.set(profile.visible),
+        ]
+        unlisted = [TherapistItem.gsi1pk.remove(), TherapistItem.gsi1sk.remove()]
+        if not profile.visible:
+            item.update(actions=actions + unlisted)
+            return therapist_from_item(item)
+        listed = [TherapistItem.gsi1pk.set(LISTED), TherapistItem.gsi1sk.set(therapist_id)]
+        try:
+            item.update(actions=actions + listed, condition=TherapistItem.deactivated != True)  # noqa: E712
+        except TherapistItem.UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            item.update(actions=actions + unlisted)  # deactivated accounts stay out of the listing
+        return therapist_from_item(item)
+
+    def save_availability(self, therapist_id: str, availability: Availability) -> Therapist:
+        item = TherapistItem(therapist_key(therapist_id), PROFILE)
+        item.update(
+            actions=[
+                TherapistItem.therapist_id.set(therapist_id),
+                TherapistItem.weekly.set(
+                    [
+                        WindowMap(day=w.day, start=w.start.strftime("%H:%M"), end=w.end.strftime("%H:%M"))
+                        for w in availability.weekly
+                    ]
+                ),
+                TherapistItem.min_notice_hours.set(availability.min_notice_hours),
+                TherapistItem.horizon_days.set(availability.horizon_days),
+            ]
+        )
+        return therapist_from_item(item)
+
+    def list_bookable(self, limit: int, cursor: str | None) -> Page[Therapist]:
+        start_key = _decode_cursor(cursor, ("gsi1pk", LISTED), {"pk", "sk", "gsi1pk", "gsi1sk"})
+        results = TherapistItem.gsi1.query(LISTED, limit=limit, last_evaluated_key=start_key)
+        items = [therapist_from_item(item) for item in results if isinstance(item, TherapistItem)]
+        return Page(items, _encode_cursor(results.last_evaluated_key))
+
+    def get_block(self, therapist_id: str, block_id: str) -> Block | None:
+        try:
+            return _block_from_item(BlockItem.get(therapist_key(therapist_id), f"BLOCK#{block_id}"))
+        except BlockItem.DoesNotExist:
+            return None
+
+    def _block_item(self, block: Block) -> BlockItem:
+        return BlockItem(
+            therapist_key(block.therapist_id),
+            f"BLOCK#{block.block_id}",
+            block_id=block.block_id,
+            therapist_id=block.therapist_id,
+            start=block.start,
+            end=block.end,
+            note=block.note,
+        )
+
+    def add_block(self, block: Block, claims: tuple[Claim, ...]) -> None:
+        tx = _Transaction()
+        tx.put(self._block_item(block), BlockItem.pk.does_not_exist(), lambda: Conflict("Block id collision."))
+        tx.take_claims(claims)
+        tx.commit()
+
+    def remove_block(self, block: Block, claims: tuple[Claim, ...]) -> None:
+        tx = _Transaction()
+        tx.delete(self._block_item(block), BlockItem.pk.exists(), lambda: Conflict("The block was already removed."))
+        tx.release_claims(claims)
+        tx.commit()
+
+
+class DynamoClientRepository:
+    def get(self, client_id: str) -> ClientProfile | None:
+        try:
+            item = ClientItem.get(client_key(client_id), PROFILE)
+        except ClientItem.DoesNotExist:
+            return None
+        return ClientProfile(item.client_id, item.name, item.email, item.phone, item.sms_opt_in, item.timezone)
+
+    def save_profile(self, profile: ClientProfile) -> ClientProfile:
+        ClientItem(
+            client_key(profile.client_id),
+            PROFILE,
+            client_id=profile.client_id,
+            name=profile.name,
+            email=profile.email,
+            phone=profile.phone,
+            sms_opt_in=profile.sms_opt_in,
+            timezone=profile.timezone,
+        ).save()
+        return profile

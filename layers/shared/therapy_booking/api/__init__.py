@@ -1,0 +1,1 @@
+"""HTTP layer: request/response models, caller identity, problem details."""

@@ -1,0 +1,78 @@
+"""The one mapping from errors to RFC 9457 problem details (application/problem+json)."""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from therapy_booking.domain import errors
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+PROBLEMS: dict[type[errors.DomainError], tuple[int, str]] = {
+    errors.ValidationFailed: (422, "validation_error"),
+    errors.NotAuthenticated: (401, "unauthorized"),
+    errors.Forbidden: (403, "forbidden"),
+    errors.NotFound: (404, "not_found"),
+    errors.SlotUnavailable: (409, "slot_unavailable"),
+    errors.InvalidTransition: (409, "invalid_transition"),
+    errors.SessionInPast: (409, "session_in_past"),
+    errors.OfferAlreadyOpen: (409, "offer_already_open"),
+    errors.FreeConsultationUsed: (409, "free_consultation_used"),
+    errors.TherapistUnavailableForBooking: (409, "therapist_unavailable_for_booking"),
+    errors.Conflict: (409, "conflict"),
+    errors.OfferExpired: (410, "offer_expired"),
+}
+
+logger = Logger(child=True)
+
+
+def problem(status: int, code: str, detail: str, **extensions: Any) -> Response[str]:
+    body = {
+        "type": f"/problems/{code}",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extensions,
+    }
+    return Response(status_code=status, content_type=PROBLEM_CONTENT_TYPE, body=json.dumps(body))
+
+
+def domain_problem(error: errors.DomainError) -> Response[str]:
+    for kind in type(error).__mro__:
+        if kind in PROBLEMS:
+            status, code = PROBLEMS[kind]
+            return problem(status, code, error.detail)
+    raise error
+
+
+def _field(location: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in location if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def validation_problem(error: RequestValidationError) -> Response[str]:
+    """422 listing each offending field; input values are never echoed (they may be personal)."""
+    details = [{"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "")} for e in error.errors()]
+    summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5]) or "The request is invalid."
+    return problem(422, "validation_error", summary, errors=details)
+
+
+def register_problem_handlers(app: APIGatewayHttpResolver) -> None:
+    app.exception_handler(errors.DomainError)(domain_problem)
+    app.exception_handler(RequestValidationError)(validation_problem)
+
+    @app.not_found
+    def route_not_found(_: Exception) -> Response[str]:
+        return problem(404, "not_found", "There is no such route.")
+
+    @app.exception_handler(Exception)
+    def unexpected(error: Exception) -> Response[str]:
+        logger.exception("Unhandled error", extra={"error_type": type(error).__name__})
+        return problem(500, "internal_error", "Something went wrong on our side; please try again.")

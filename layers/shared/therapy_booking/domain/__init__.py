@@ -1,0 +1,1 @@
+"""The booking domain: pure rules, no AWS and no HTTP."""

@@ -1,0 +1,30 @@
+"""Domain events: one per state change, written in the same transaction (outbox)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class EventType(StrEnum):
+    SESSION_BOOKED = "session.booked"
+    SESSION_CONFIRMED = "session.confirmed"
+    SESSION_DECLINED = "session.declined"
+    SESSION_CANCELLED = "session.cancelled"
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    event_type: EventType
+    session_id: str
+    session_version: int
+    occurred_at: datetime
+    actor_role: str
+    actor_id: str | None
+    data: dict[str, str | int | bool | None] = field(default_factory=dict)
+
+    @property
+    def event_id(self) -> str:
+        """Unique per session version, so a transition can never write two events."""
+        return f"{self.session_id}/{self.session_version}"

@@ -1,0 +1,212 @@
+"""Entities and value objects of the booking domain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    THERAPIST = "therapist"
+    CLIENT = "client"
+    ADMIN = "admin"
+
+
+class SessionStatus(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    ALTERNATIVES_OFFERED = "alternatives_offered"
+    AWAITING_CLIENT = "awaiting_client"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+
+
+ACTIVE_STATUSES = frozenset(
+    {
+        SessionStatus.PENDING,
+        SessionStatus.CONFIRMED,
+        SessionStatus.ALTERNATIVES_OFFERED,
+        SessionStatus.AWAITING_CLIENT,
+    }
+)
+
+
+class SessionType(StrEnum):
+    INDIVIDUAL = "individual"
+    COUPLE = "couple"
+    FAMILY = "family"
+
+
+class LocationKind(StrEnum):
+    IN_PERSON = "in_person"
+    ONLINE = "online"
+    PHONE = "phone"
+
+
+class Weekday(StrEnum):
+    MON = "mon"
+    TUE = "tue"
+    WED = "wed"
+    THU = "thu"
+    FRI = "fri"
+    SAT = "sat"
+    SUN = "sun"
+
+    @property
+    def index(self) -> int:
+        """Monday is 0, as `date.weekday()` counts."""
+        return list(Weekday).index(self)
+
+
+@dataclass(frozen=True)
+class Money:
+    amount: int
+    currency: str
+
+    def zero(self) -> Money:
+        return Money(0, self.currency)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The verified caller: `user_id` is the JWT `sub`."""
+
+    user_id: str
+    roles: frozenset[Role]
+
+    def has(self, role: Role) -> bool:
+        return role in self.roles
+
+
+@dataclass(frozen=True)
+class Location:
+    id: str
+    kind: LocationKind
+    address: str | None = None
+    link: str | None = None
+
+
+@dataclass(frozen=True)
+class SessionTypeOffer:
+    type: SessionType
+    duration_minutes: int
+    price: Money
+
+    @property
+    def duration(self) -> timedelta:
+        return timedelta(minutes=self.duration_minutes)
+
+
+@dataclass(frozen=True)
+class WeeklyWindow:
+    """A recurring stretch of wall-clock time in the therapist's time zone."""
+
+    day: Weekday
+    start: time
+    end: time
+
+
+@dataclass(frozen=True)
+class Availability:
+    weekly: tuple[WeeklyWindow, ...]
+    min_notice_hours: int
+    horizon_days: int
+
+
+@dataclass(frozen=True)
+class TherapistProfile:
+    name: str
+    email: str
+    phone: str | None
+    sms_opt_in: bool
+    timezone: str
+    locations: tuple[Location, ...]
+    session_types: tuple[SessionTypeOffer, ...]
+    free_initial_consultation: bool
+    visible: bool
+
+    def location(self, location_id: str) -> Location | None:
+        return next((loc for loc in self.locations if loc.id == location_id), None)
+
+    def offer_for(self, session_type: SessionType) -> SessionTypeOffer | None:
+        return next((o for o in self.session_types if o.type == session_type), None)
+
+
+@dataclass(frozen=True)
+class Therapist:
+    """A therapist account: profile and availability are published separately."""
+
+    therapist_id: str
+    profile: TherapistProfile | None = None
+    availability: Availability | None = None
+    deactivated: bool = False
+
+    @property
+    def accepts_bookings(self) -> bool:
+        return self.profile is not None and self.profile.visible and not self.deactivated
+
+
+@dataclass(frozen=True)
+class ClientProfile:
+    client_id: str
+    name: str
+    email: str
+    phone: str | None
+    sms_opt_in: bool
+    timezone: str
+
+
+@dataclass(frozen=True)
+class Block:
+    block_id: str
+    therapist_id: str
+    start: datetime
+    end: datetime
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Session:
+    session_id: str
+    therapist_id: str
+    client_id: str
+    status: SessionStatus
+    session_type: SessionType
+    attendees: tuple[str, ...]
+    location: Location
+    start: datetime
+    end: datetime
+    price: Money
+    initial_consultation: bool
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    note: str | None = None
+    cancelled_by: Role | None = None
+    cancellation_reason: str | None = None
+    decline_reason: str | None = None
+    refund: Money | None = None
+    therapist_payout: Money | None = None
+    platform_commission: Money | None = None
+
+    def is_visible_to(self, actor: Actor) -> bool:
+        return (
+            actor.has(Role.ADMIN)
+            or (actor.has(Role.THERAPIST) and actor.user_id == self.therapist_id)
+            or (actor.has(Role.CLIENT) and actor.user_id == self.client_id)
+        )
+
+    def is_therapist(self, actor: Actor) -> bool:
+        return actor.has(Role.THERAPIST) and actor.user_id == self.therapist_id
+
+    def is_client(self, actor: Actor) -> bool:
+        return actor.has(Role.CLIENT) and actor.user_id == self.client_id
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    def has_started(self, now: datetime) -> bool:
+        return now >= self.start

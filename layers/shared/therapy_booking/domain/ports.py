@@ -1,0 +1,83 @@
+"""What the domain needs from the outside world. Adapters implement these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Generic, Protocol, TypeVar
+
+from therapy_booking.domain.changes import Claim, SessionChange
+from therapy_booking.domain.model import (
+    Availability,
+    Block,
+    ClientProfile,
+    Role,
+    Session,
+    SessionStatus,
+    Therapist,
+    TherapistProfile,
+)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class SessionQuery:
+    status: SessionStatus | None = None
+    start_from: datetime | None = None
+    start_to: datetime | None = None
+    limit: int = 20
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """A therapist with the units of time already claimed from `since` on."""
+
+    therapist: Therapist
+    claimed_units: set[datetime] = field(default_factory=set)
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SessionRepository(Protocol):
+    def get(self, session_id: str) -> Session | None: ...
+
+    def commit(self, change: SessionChange) -> None:
+        """Write the change atomically or raise SlotUnavailable, Conflict,
+        FreeConsultationUsed or TherapistUnavailableForBooking."""
+
+    def list_for(self, role: Role, user_id: str, query: SessionQuery) -> Page[Session]: ...
+
+
+class TherapistRepository(Protocol):
+    def get(self, therapist_id: str) -> Therapist | None: ...
+
+    def get_calendar(self, therapist_id: str, since: datetime) -> Calendar | None: ...
+
+    def save_profile(self, therapist_id: str, profile: TherapistProfile) -> Therapist: ...
+
+    def save_availability(self, therapist_id: str, availability: Availability) -> Therapist: ...
+
+    def list_bookable(self, limit: int, cursor: str | None) -> Page[Therapist]: ...
+
+    def get_block(self, therapist_id: str, block_id: str) -> Block | None: ...
+
+    def add_block(self, block: Block, claims: tuple[Claim, ...]) -> None:
+        """Raise SlotUnavailable if any claim is taken."""
+
+    def remove_block(self, block: Block, claims: tuple[Claim, ...]) -> None: ...
+
+
+class ClientRepository(Protocol):
+    def get(self, client_id: str) -> ClientProfile | None: ...
+
+    def save_profile(self, profile: ClientProfile) -> ClientProfile: ...

@@ -1,0 +1,320 @@
+"""Use cases: load, decide with the pure rules, commit. One service per aggregate."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from therapy_booking.domain import lifecycle
+from therapy_booking.domain.calendar import TimeRange, bookable_starts, claim_units, free_slots
+from therapy_booking.domain.changes import Claim, ClaimKind
+from therapy_booking.domain.errors import (
+    Forbidden,
+    NotFound,
+    TherapistUnavailableForBooking,
+    ValidationFailed,
+)
+from therapy_booking.domain.model import (
+    Actor,
+    Availability,
+    Block,
+    ClientProfile,
+    Money,
+    Role,
+    Session,
+    SessionStatus,
+    SessionType,
+    SessionTypeOffer,
+    Therapist,
+    TherapistProfile,
+)
+from therapy_booking.domain.policies import PlatformPolicy
+from therapy_booking.domain.ports import (
+    ClientRepository,
+    Clock,
+    Page,
+    SessionQuery,
+    SessionRepository,
+    TherapistRepository,
+)
+
+ATTENDEE_COUNTS = {
+    SessionType.INDIVIDUAL: (1, 1),
+    SessionType.COUPLE: (2, 2),
+    SessionType.FAMILY: (2, 8),
+}
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def require_role(actor: Actor, role: Role, action: str) -> None:
+    if not actor.has(role):
+        raise Forbidden(f"Only {role}s can {action}.")
+
+
+def ensure_timezone(name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationFailed(f"'{name}' is not a known IANA time zone (e.g. Europe/London).") from None
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    therapist_id: str
+    start: datetime
+    session_type: SessionType
+    location_id: str
+    attendees: tuple[str, ...]
+    initial_consultation: bool = False
+    note: str | None = None
+
+
+class SessionService:
+    def __init__(
+        self,
+        sessions: SessionRepository,
+        therapists: TherapistRepository,
+        clock: Clock,
+        policy: PlatformPolicy,
+        ids: Callable[[], str] = new_id,
+    ) -> None:
+        self._sessions = sessions
+        self._therapists = therapists
+        self._clock = clock
+        self._policy = policy
+        self._ids = ids
+
+    def _transition(self, actor: Actor) -> lifecycle.Transition:
+        return lifecycle.Transition(actor=actor, now=self._clock.now(), policy=self._policy)
+
+    def book(self, actor: Actor, request: BookingRequest) -> Session:
+        require_role(actor, Role.CLIENT, "book sessions")
+        therapist = self._therapists.get(request.therapist_id)
+        if therapist is None or therapist.profile is None:
+            raise NotFound("There is no therapist with that id.")
+        if not therapist.accepts_bookings:
+            raise TherapistUnavailableForBooking("This therapist is not taking bookings at the moment.")
+        profile = therapist.profile
+        offer = profile.offer_for(request.session_type)
+        if offer is None:
+            raise ValidationFailed(f"This therapist does not offer {request.session_type} sessions.")
+        location = profile.location(request.location_id)
+        if location is None:
+            raise ValidationFailed(f"location_id '{request.location_id}' is not one of this therapist's locations.")
+        low, high = ATTENDEE_COUNTS[request.session_type]
+        if not low <= len(request.attendees) <= high:
+            expected = str(low) if low == high else f"{low} to {high}"
+            raise ValidationFailed(f"A {request.session_type} session needs {expected} attendee names.")
+        if request.initial_consultation and not profile.free_initial_consultation:
+            raise ValidationFailed("This therapist does not offer a free initial consultation.")
+
+        ctx = self._transition(actor)
+        start = request.start.astimezone(UTC)
+        self._ensure_bookable(therapist, offer, start, ctx.now)
+        price = Money(0, offer.price.currency) if request.initial_consultation else offer.price
+        session = Session(
+            session_id=self._ids(),
+            therapist_id=therapist.therapist_id,
+            client_id=actor.user_id,
+            status=SessionStatus.PENDING,
+            session_type=request.session_type,
+            attendees=request.attendees,
+            location=location,
+            start=start,
+            end=start + offer.duration,
+            price=price,
+            initial_consultation=request.initial_consultation,
+            created_at=ctx.now,
+            updated_at=ctx.now,
+            version=1,
+            note=request.note,
+        )
+        change = lifecycle.book(session, ctx)
+        self._sessions.commit(change)
+        return change.session
+
+    def _ensure_bookable(self, therapist: Therapist, offer: SessionTypeOffer, start: datetime, now: datetime) -> None:
+        availability = therapist.availability
+        assert therapist.profile is not None
+        if availability is None:
+            raise ValidationFailed("This therapist has not published any availability yet.")
+        if start < now + timedelta(hours=availability.min_notice_hours):
+            raise ValidationFailed(
+                f"This therapist needs at least {availability.min_notice_hours} hours' notice for a booking."
+            )
+        if start > now + timedelta(days=availability.horizon_days):
+            raise ValidationFailed(
+                f"This therapist takes bookings at most {availability.horizon_days} days ahead."
+            )
+        candidates = bookable_starts(
+            availability,
+            therapist.profile.timezone,
+            offer.duration,
+            self._policy.calendar_unit_minutes,
+            TimeRange(start, start + timedelta(minutes=1)),
+            now,
+        )
+        if not any(slot.start == start for slot in candidates):
+            raise ValidationFailed(
+                "That start time is not one of the therapist's available slots "
+                "(see GET /therapists/{therapist_id}/slots)."
+            )
+
+    def get(self, actor: Actor, session_id: str) -> Session:
+        session = self._sessions.get(session_id)
+        if session is None or not session.is_visible_to(actor):
+            raise NotFound("There is no session with that id.")
+        return session
+
+    def list_own(self, actor: Actor, query: SessionQuery) -> Page[Session]:
+        if actor.has(Role.THERAPIST):
+            return self._sessions.list_for(Role.THERAPIST, actor.user_id, query)
+        if actor.has(Role.CLIENT):
+            return self._sessions.list_for(Role.CLIENT, actor.user_id, query)
+        raise Forbidden("Only therapists and clients have sessions to list.")
+
+    def confirm(self, actor: Actor, session_id: str) -> Session:
+        change = lifecycle.confirm(self.get(actor, session_id), self._transition(actor))
+        self._sessions.commit(change)
+        return change.session
+
+    def decline(self, actor: Actor, session_id: str, reason: str | None) -> Session:
+        change = lifecycle.decline(self.get(actor, session_id), self._transition(actor), reason)
+        self._sessions.commit(change)
+        return change.session
+
+    def cancel(self, actor: Actor, session_id: str, reason: str | None) -> Session:
+        change = lifecycle.cancel(self.get(actor, session_id), self._transition(actor), reason)
+        self._sessions.commit(change)
+        return change.session
+
+
+class TherapistService:
+    def __init__(
+        self,
+        therapists: TherapistRepository,
+        clock: Clock,
+        policy: PlatformPolicy,
+        ids: Callable[[], str] = new_id,
+    ) -> None:
+        self._therapists = therapists
+        self._clock = clock
+        self._policy = policy
+        self._ids = ids
+
+    def put_profile(self, actor: Actor, profile: TherapistProfile) -> Therapist:
+        require_role(actor, Role.THERAPIST, "publish a therapist profile")
+        ensure_timezone(profile.timezone)
+        if profile.sms_opt_in and not profile.phone:
+            raise ValidationFailed("sms_opt_in needs a phone number.")
+        for offer in profile.session_types:
+            if offer.price.currency != self._policy.currency:
+                raise ValidationFailed(f"Prices must be in {self._policy.currency}.")
+        return self._therapists.save_profile(actor.user_id, profile)
+
+    def put_availability(self, actor: Actor, availability: Availability) -> Therapist:
+        require_role(actor, Role.THERAPIST, "publish availability")
+        for window in availability.weekly:
+            if window.end <= window.start:
+                raise ValidationFailed(f"The {window.day} window must end after it starts.")
+        by_day = sorted(availability.weekly, key=lambda w: (w.day.index, w.start))
+        for earlier, later in zip(by_day, by_day[1:], strict=False):
+            if earlier.day == later.day and later.start < earlier.end:
+                raise ValidationFailed(f"Two {earlier.day} windows overlap.")
+        return self._therapists.save_availability(actor.user_id, availability)
+
+    def _visible(self, actor: Actor, therapist: Therapist | None) -> Therapist:
+        if therapist is None or therapist.profile is None:
+            raise NotFound("There is no therapist with that id.")
+        if not therapist.accepts_bookings and actor.user_id != therapist.therapist_id and not actor.has(Role.ADMIN):
+            raise NotFound("There is no therapist with that id.")
+        return therapist
+
+    def get(self, actor: Actor, therapist_id: str) -> Therapist:
+        return self._visible(actor, self._therapists.get(therapist_id))
+
+    def list_bookable(self, limit: int, cursor: str | None) -> Page[Therapist]:
+        return self._therapists.list_bookable(limit, cursor)
+
+    def slots(
+        self,
+        actor: Actor,
+        therapist_id: str,
+        start_from: datetime | None,
+        start_to: datetime | None,
+        session_type: SessionType | None,
+    ) -> list[TimeRange]:
+        now = self._clock.now()
+        start_from = (start_from or now).astimezone(UTC)
+        start_to = (start_to or start_from + timedelta(days=14)).astimezone(UTC)
+        if start_to <= start_from:
+            raise ValidationFailed("'to' must be after 'from'.")
+        if start_to - start_from > timedelta(days=self._policy.max_slot_window_days):
+            raise ValidationFailed(f"Ask for at most {self._policy.max_slot_window_days} days of slots at a time.")
+        calendar = self._therapists.get_calendar(therapist_id, since=start_from)
+        therapist = self._visible(actor, calendar.therapist if calendar else None)
+        assert calendar is not None and therapist.profile is not None
+        offer = (
+            therapist.profile.offer_for(session_type) if session_type else therapist.profile.session_types[0]
+        )
+        if offer is None:
+            raise ValidationFailed(f"This therapist does not offer {session_type} sessions.")
+        if therapist.availability is None or not therapist.accepts_bookings:
+            return []
+        unit = self._policy.calendar_unit_minutes
+        candidates = bookable_starts(
+            therapist.availability,
+            therapist.profile.timezone,
+            offer.duration,
+            unit,
+            TimeRange(start_from, start_to),
+            now,
+        )
+        return free_slots(candidates, calendar.claimed_units, unit)
+
+    def add_block(self, actor: Actor, start: datetime, end: datetime, note: str | None) -> Block:
+        require_role(actor, Role.THERAPIST, "block time")
+        start, end = start.astimezone(UTC), end.astimezone(UTC)
+        if end <= start:
+            raise ValidationFailed("'end' must be after 'start'.")
+        if end - start > timedelta(hours=self._policy.max_block_hours):
+            raise ValidationFailed(
+                f"A block can last at most {self._policy.max_block_hours} hours; "
+                "add one per day, or hide your profile for a longer break."
+            )
+        if end <= self._clock.now():
+            raise ValidationFailed("A block must end in the future.")
+        block = Block(self._ids(), actor.user_id, start, end, note)
+        self._therapists.add_block(block, self._block_claims(block))
+        return block
+
+    def delete_block(self, actor: Actor, block_id: str) -> None:
+        require_role(actor, Role.THERAPIST, "remove blocks")
+        block = self._therapists.get_block(actor.user_id, block_id)
+        if block is None:
+            raise NotFound("There is no block with that id.")
+        self._therapists.remove_block(block, self._block_claims(block))
+
+    def _block_claims(self, block: Block) -> tuple[Claim, ...]:
+        return tuple(
+            Claim(block.therapist_id, unit, ClaimKind.BLOCK, block.block_id)
+            for unit in claim_units(block.start, block.end, self._policy.calendar_unit_minutes)
+        )
+
+
+class ClientService:
+    def __init__(self, clients: ClientRepository) -> None:
+        self._clients = clients
+
+    def put_profile(self, actor: Actor, profile: ClientProfile) -> ClientProfile:
+        require_role(actor, Role.CLIENT, "publish a client profile")
+        ensure_timezone(profile.timezone)
+        if profile.sms_opt_in and not profile.phone:
+            raise ValidationFailed("sms_opt_in needs a phone number.")
+        return self._clients.save_profile(profile)

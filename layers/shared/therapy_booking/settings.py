@@ -1,0 +1,51 @@
+"""Platform settings from the environment (template parameters), validated on first use."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import cache
+
+from therapy_booking.domain.policies import PlatformPolicy
+
+
+class SettingsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    policy: PlatformPolicy
+    idempotency_ttl_seconds: int = 24 * 3600
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        table_name = environ.get("TABLE_NAME", "")
+        if not table_name:
+            raise SettingsError("TABLE_NAME is not set")
+        try:
+            window = int(environ.get("CANCELLATION_WINDOW_HOURS", "24"))
+            commission = Decimal(environ.get("COMMISSION_PERCENT", "10"))
+        except (ValueError, InvalidOperation) as error:
+            raise SettingsError(f"invalid platform setting: {error}") from None
+        currency = environ.get("CURRENCY", "GBP")
+        if window < 0:
+            raise SettingsError("CANCELLATION_WINDOW_HOURS must not be negative")
+        if not Decimal(0) <= commission <= Decimal(100):
+            raise SettingsError("COMMISSION_PERCENT must be between 0 and 100")
+        if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
+            raise SettingsError("CURRENCY must be an ISO 4217 code such as GBP")
+        return cls(
+            table_name=table_name,
+            policy=PlatformPolicy(
+                cancellation_window_hours=window, commission_percent=commission, currency=currency
+            ),
+        )
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings.from_environment()

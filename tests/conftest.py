@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+# Before anything imports boto3: fake credentials, a region, and moto-friendly endpoints.
+os.environ.update(
+    {
+        "AWS_DEFAULT_REGION": "eu-west-2",
+        "AWS_REGION": "eu-west-2",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+        "TABLE_NAME": "therapy-booking-test",
+        "POWERTOOLS_SERVICE_NAME": "therapy-booking",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "TherapyBooking",
+    }
+)
+
+from moto import mock_aws  # noqa: E402
+
+from tests.support.api import Api  # noqa: E402
+from tests.support.clock import FakeClock  # noqa: E402
+from tests.support.template import create_table  # noqa: E402
+from therapy_booking.adapters import aws_clients  # noqa: E402
+from therapy_booking.wiring import container  # noqa: E402
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def aws(clock: FakeClock) -> Iterator[Any]:
+    """moto with the template's table, and the service container rebuilt on it."""
+    with mock_aws():
+        aws_clients.reset()
+        client = aws_clients.dynamodb_client()
+        create_table(client, os.environ["TABLE_NAME"])
+        container.reset(clock=clock)
+        yield client
+    aws_clients.reset()
+
+
+@pytest.fixture
+def api(aws: Any) -> Api:
+    return Api()
