@@ -22,13 +22,13 @@ os.environ.update(
     }
 )
 
-from moto import mock_aws  # noqa: E402
+from moto import mock_aws
 
-from tests.support.api import Api  # noqa: E402
-from tests.support.clock import FakeClock  # noqa: E402
-from tests.support.template import create_table  # noqa: E402
-from therapy_booking.adapters import aws_clients  # noqa: E402
-from therapy_booking.wiring import container  # noqa: E402
+from tests.support.api import Api
+from tests.support.clock import FakeClock
+from tests.support.template import create_table
+from therapy_booking.adapters import aws_clients
+from therapy_booking.wiring import container
 
 
 @pytest.fixture

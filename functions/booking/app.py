@@ -13,7 +13,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from therapy_booking.api.resolver import caller, create_app
 from therapy_booking.api.schemas import BookSessionRequest, SessionResponse
-from therapy_booking.domain.model import Actor
+from therapy_booking.domain.errors import Conflict, ValidationFailed
+from therapy_booking.domain.model import Actor, Role
 from therapy_booking.domain.services import BookingRequest
 from therapy_booking.wiring import container
 
@@ -57,6 +58,10 @@ def _idempotent_book() -> Any:
         IdempotencyConfig,
         idempotent_function,
     )
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
 
     from therapy_booking.adapters.aws_clients import dynamodb_client
 
@@ -75,22 +80,35 @@ def _idempotent_book() -> Any:
         expires_after_seconds=settings.idempotency_ttl_seconds,
     )
 
-    @idempotent_function(data_keyword_argument="booking", persistence_store=store, config=config)
+    @idempotent_function(  # type: ignore[untyped-decorator]
+        data_keyword_argument="booking", persistence_store=store, config=config
+    )
     def book_once(booking: dict[str, Any]) -> dict[str, Any]:
-        actor = Actor(booking["client_id"], booking["roles"])
+        actor = Actor(booking["client_id"], frozenset(Role(r) for r in booking["roles"]))
         return _book(actor, BookSessionRequest.model_validate(booking["request"]))
 
-    return book_once, config
+    def book(booking: dict[str, Any]) -> dict[str, Any]:
+        try:
+            result: dict[str, Any] = book_once(booking=booking)
+            return result
+        except IdempotencyValidationError:
+            raise ValidationFailed(
+                "This Idempotency-Key was already used for a different booking; use a new key."
+            ) from None
+        except IdempotencyAlreadyInProgressError:
+            raise Conflict("A booking with this Idempotency-Key is still in progress; retry shortly.") from None
+
+    return book, config
 
 
 @app.post("/sessions", summary="Book a session", tags=["sessions"])
 def book_session(body: BookSessionRequest, idempotency_key: IdempotencyKey = None) -> Response[SessionResponse]:
     actor = caller(app)
     if idempotency_key:
-        book_once, config = _idempotent_book()
+        book, config = _idempotent_book()
         config.register_lambda_context(app.lambda_context)
-        result = book_once(
-            booking={
+        result = book(
+            {
                 "client_id": actor.user_id,
                 "key": idempotency_key,
                 "roles": sorted(actor.roles),

@@ -32,7 +32,7 @@ _CloudFormationLoader.add_multi_constructor("!", _intrinsic)
 @cache
 def load_template() -> dict[str, Any]:
     with TEMPLATE_PATH.open() as stream:
-        template: dict[str, Any] = yaml.load(stream, Loader=_CloudFormationLoader)  # noqa: S506 (safe loader subclass)
+        template: dict[str, Any] = yaml.load(stream, Loader=_CloudFormationLoader)
     return template
 
 

@@ -40,9 +40,7 @@ class Settings:
             raise SettingsError("CURRENCY must be an ISO 4217 code such as GBP")
         return cls(
             table_name=table_name,
-            policy=PlatformPolicy(
-                cancellation_window_hours=window, commission_percent=commission, currency=currency
-            ),
+            policy=PlatformPolicy(cancellation_window_hours=window, commission_percent=commission, currency=currency),
         )
 
 

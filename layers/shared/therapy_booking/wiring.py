@@ -32,9 +32,7 @@ class Container:
 
     @cached_property
     def sessions(self) -> SessionService:
-        return SessionService(
-            DynamoSessionRepository(), DynamoTherapistRepository(), self.clock, self.settings.policy
-        )
+        return SessionService(DynamoSessionRepository(), DynamoTherapistRepository(), self.clock, self.settings.policy)
 
     @cached_property
     def therapists(self) -> TherapistService:
@@ -42,7 +40,7 @@ class Container:
 
     @cached_property
     def clients(self) -> ClientService:
-        self.settings  # binds the table
+        _ = self.settings  # binds the table
         return ClientService(DynamoClientRepository())
 
     def reset(self, clock: Clock | None = None) -> None:

@@ -14,8 +14,10 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, time
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+from pynamodb.indexes import GlobalSecondaryIndex
 from pynamodb.transactions import TransactWrite
 
 from therapy_booking.adapters.dynamodb_items import (
@@ -60,8 +62,8 @@ from therapy_booking.domain.model import (
     SessionTypeOffer,
     Therapist,
     TherapistProfile,
-    WeeklyWindow,
     Weekday,
+    WeeklyWindow,
 )
 from therapy_booking.domain.ports import Calendar, Page, SessionQuery
 
@@ -100,7 +102,9 @@ class _Transaction:
         self._deletes: list[Callable[[], DomainError]] = []
         self._puts: list[Callable[[], DomainError]] = []
 
-    def check(self, model: type[TableItem], pk: str, sk: str, condition: Condition, error: Callable[[], DomainError]) -> None:
+    def check(
+        self, model: type[TableItem], pk: str, sk: str, condition: Condition, error: Callable[[], DomainError]
+    ) -> None:
         self._tx.condition_check(model, pk, sk, condition=condition)
         self._checks.append(error)
 
@@ -193,7 +197,7 @@ def session_from_item(item: SessionItem) -> Session:
         client_id=item.client_id,
         status=SessionStatus(item.status),
         session_type=SessionType(item.session_type),
-        attendees=tuple(item.attendees),
+        attendees=tuple(str(name) for name in item.attendees),
         location=_location(item.location),
         start=item.start,
         end=item.end,
@@ -264,9 +268,7 @@ def _event_item(change: SessionChange) -> EventItem:
 
 
 def _free_consultation_item(client_id: str, therapist_id: str, session_id: str) -> FreeConsultationItem:
-    return FreeConsultationItem(
-        client_key(client_id), f"FREE_CONSULTATION#{therapist_id}", session_id=session_id
-    )
+    return FreeConsultationItem(client_key(client_id), f"FREE_CONSULTATION#{therapist_id}", session_id=session_id)
 
 
 class DynamoSessionRepository:
@@ -322,18 +324,27 @@ class DynamoSessionRepository:
         tx.commit()
 
     def list_for(self, role: Role, user_id: str, query: SessionQuery) -> Page[Session]:
+        index: GlobalSecondaryIndex[TableItem]
         if role is Role.THERAPIST:
-            index, partition, hash_attr, range_attr = SessionItem.gsi1, therapist_key(user_id), "gsi1pk", SessionItem.gsi1sk
+            index, partition, hash_attr, range_attr = (
+                SessionItem.gsi1,
+                therapist_key(user_id),
+                "gsi1pk",
+                SessionItem.gsi1sk,
+            )
         else:
-            index, partition, hash_attr, range_attr = SessionItem.gsi2, client_key(user_id), "gsi2pk", SessionItem.gsi2sk
+            index, partition, hash_attr, range_attr = (
+                SessionItem.gsi2,
+                client_key(user_id),
+                "gsi2pk",
+                SessionItem.gsi2sk,
+            )
         low = iso(query.start_from) if query.start_from else "0"
         high = iso(query.start_to) if query.start_to else "9"
         start_key = _decode_cursor(
             query.cursor, (hash_attr, partition), {"pk", "sk", hash_attr, hash_attr.replace("pk", "sk")}
         )
-        condition = SessionItem.entity == "session"
-        if query.status is not None:
-            condition &= SessionItem.status == query.status
+        condition = None if query.status is None else SessionItem.status == query.status
         results = index.query(
             partition,
             range_attr.between(low, high),
@@ -356,7 +367,9 @@ def therapist_from_item(item: TherapistItem) -> Therapist:
             timezone=item.timezone or "UTC",
             locations=tuple(_location(loc) for loc in item.locations or []),
             session_types=tuple(
-                SessionTypeOffer(SessionType(t.type), int(t.duration_minutes), Money(int(t.price.amount), t.price.currency))
+                SessionTypeOffer(
+                    SessionType(t.type), int(t.duration_minutes), Money(int(t.price.amount), t.price.currency)
+                )
                 for t in item.session_types or []
             ),
             free_initial_consultation=bool(item.free_initial_consultation),
@@ -395,9 +408,7 @@ class DynamoTherapistRepository:
         therapist: Therapist | None = None
         claimed: set[datetime] = set()
         floor = since.astimezone(UTC).replace(minute=0, second=0, microsecond=0)  # any unit divides an hour
-        for item in TableItem.query(
-            therapist_key(therapist_id), TableItem.sk.between(claim_sort_key(floor), PROFILE)
-        ):
+        for item in TableItem.query(therapist_key(therapist_id), TableItem.sk.between(claim_sort_key(floor), PROFILE)):
             if isinstance(item, ClaimItem):
                 claimed.add(datetime.fromisoformat(item.sk.removeprefix("CLAIM#")))
             elif isinstance(item, TherapistItem):
@@ -406,7 +417,8 @@ class DynamoTherapistRepository:
 
     def save_profile(self, therapist_id: str, profile: TherapistProfile) -> Therapist:
         item = TherapistItem(therapist_key(therapist_id), PROFILE)
-        actions = [
+        actions: list[Action] = [
+            TherapistItem.entity.set(TherapistItem),
             TherapistItem.therapist_id.set(therapist_id),
             TherapistItem.name.set(profile.name),
             TherapistItem.email.set(profile.email),
@@ -423,14 +435,14 @@ class DynamoTherapistRepository:
             TherapistItem.free_initial_consultation.set(profile.free_initial_consultation),
             TherapistItem.visible.set(profile.visible),
         ]
-        unlisted = [TherapistItem.gsi1pk.remove(), TherapistItem.gsi1sk.remove()]
+        unlisted: list[Action] = [TherapistItem.gsi1pk.remove(), TherapistItem.gsi1sk.remove()]
         if not profile.visible:
             item.update(actions=actions + unlisted)
             return therapist_from_item(item)
-        listed = [TherapistItem.gsi1pk.set(LISTED), TherapistItem.gsi1sk.set(therapist_id)]
+        listed: list[Action] = [TherapistItem.gsi1pk.set(LISTED), TherapistItem.gsi1sk.set(therapist_id)]
         try:
             item.update(actions=actions + listed, condition=TherapistItem.deactivated != True)  # noqa: E712
-        except TherapistItem.UpdateError as error:
+        except UpdateError as error:
             if error.cause_response_code != "ConditionalCheckFailedException":
                 raise
             item.update(actions=actions + unlisted)  # deactivated accounts stay out of the listing
@@ -440,6 +452,7 @@ class DynamoTherapistRepository:
         item = TherapistItem(therapist_key(therapist_id), PROFILE)
         item.update(
             actions=[
+                TherapistItem.entity.set(TherapistItem),
                 TherapistItem.therapist_id.set(therapist_id),
                 TherapistItem.weekly.set(
                     [

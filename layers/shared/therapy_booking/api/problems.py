@@ -72,7 +72,9 @@ def register_problem_handlers(app: APIGatewayHttpResolver) -> None:
     def route_not_found(_: Exception) -> Response[str]:
         return problem(404, "not_found", "There is no such route.")
 
-    @app.exception_handler(Exception)
-    def unexpected(error: Exception) -> Response[str]:
-        logger.exception("Unhandled error", extra={"error_type": type(error).__name__})
-        return problem(500, "internal_error", "Something went wrong on our side; please try again.")
+    app.exception_handler(Exception)(unexpected_problem)
+
+
+def unexpected_problem(error: Exception) -> Response[str]:
+    logger.exception("Unhandled error", extra={"error_type": type(error).__name__})
+    return problem(500, "internal_error", "Something went wrong on our side; please try again.")

@@ -21,8 +21,8 @@ from therapy_booking.domain.model import (
     SessionTypeOffer,
     Therapist,
     TherapistProfile,
-    WeeklyWindow,
     Weekday,
+    WeeklyWindow,
 )
 
 UtcInstant = Annotated[

@@ -67,7 +67,7 @@ def _window_starts(
     wall = datetime.combine(day, window.start)
     wall_end = datetime.combine(day, window.end)
     window_end = _resolve_wall_time(wall_end, zone)
-    if window_end is None:  # the window ends inside a spring-forward gap: end at the gap
+    if window_end is None:  # ends inside a spring-forward gap: take the earlier reading, never extend
         window_end = wall_end.replace(tzinfo=zone, fold=1).astimezone(UTC)
     while wall + duration <= wall_end:
         instant = _resolve_wall_time(wall, zone)
@@ -90,13 +90,14 @@ def bookable_starts(
     """
     zone = ZoneInfo(timezone)
     earliest = max(window.start, now + timedelta(hours=availability.min_notice_hours))
-    latest = min(window.end, now + timedelta(days=availability.horizon_days))
+    horizon = now + timedelta(days=availability.horizon_days)
+    latest = min(window.end, horizon + timedelta(microseconds=1))  # the horizon itself is bookable
     if earliest >= latest:
         return []
     step = slot_step(duration, unit_minutes)
     by_weekday: dict[int, list[WeeklyWindow]] = {}
     for weekly in availability.weekly:
-        by_weekday.setdefault(weekly.day.index, []).append(weekly)
+        by_weekday.setdefault(weekly.day.number, []).append(weekly)
 
     slots: list[TimeRange] = []
     day = earliest.astimezone(zone).date() - timedelta(days=1)
@@ -111,11 +112,7 @@ def bookable_starts(
     return slots
 
 
-def free_slots(
-    slots: Iterable[TimeRange], claimed_units: set[datetime], unit_minutes: int
-) -> list[TimeRange]:
+def free_slots(slots: Iterable[TimeRange], claimed_units: set[datetime], unit_minutes: int) -> list[TimeRange]:
     return [
-        slot
-        for slot in slots
-        if not any(u in claimed_units for u in claim_units(slot.start, slot.end, unit_minutes))
+        slot for slot in slots if not any(u in claimed_units for u in claim_units(slot.start, slot.end, unit_minutes))
     ]

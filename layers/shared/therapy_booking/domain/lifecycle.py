@@ -6,16 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from therapy_booking.domain.changes import Claim, ClaimKind, FreeConsultationMark, SessionChange
 from therapy_booking.domain.calendar import claim_units
+from therapy_booking.domain.changes import Claim, ClaimKind, FreeConsultationMark, SessionChange
 from therapy_booking.domain.errors import Forbidden, InvalidTransition, SessionInPast
 from therapy_booking.domain.events import DomainEvent, EventType
 from therapy_booking.domain.model import Actor, Role, Session, SessionStatus
 from therapy_booking.domain.policies import PlatformPolicy, Settlement, full_refund, settle_cancellation
 
 PAST_SESSION_DETAIL = (
-    "This session's start time has passed, so it can no longer be changed here; "
-    "please contact the team to update it."
+    "This session's start time has passed, so it can no longer be changed here; please contact the team to update it."
 )
 
 

@@ -55,7 +55,7 @@ class Weekday(StrEnum):
     SUN = "sun"
 
     @property
-    def index(self) -> int:
+    def number(self) -> int:
         """Monday is 0, as `date.weekday()` counts."""
         return list(Weekday).index(self)
 

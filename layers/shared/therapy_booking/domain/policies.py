@@ -30,9 +30,7 @@ def full_refund(price: Money) -> Settlement:
     return Settlement(refund=price, therapist_payout=price.zero(), platform_commission=price.zero())
 
 
-def settle_cancellation(
-    session: Session, cancelled_by: Role, now: datetime, policy: PlatformPolicy
-) -> Settlement:
+def settle_cancellation(session: Session, cancelled_by: Role, now: datetime, policy: PlatformPolicy) -> Settlement:
     """Who gets what when a future session is cancelled.
 
     Full refund when the therapist cancels, when the session was still pending,
@@ -47,9 +45,7 @@ def settle_cancellation(
     ):
         return full_refund(session.price)
     commission = int(
-        (Decimal(session.price.amount) * policy.commission_percent / 100).quantize(
-            Decimal(1), rounding=ROUND_HALF_UP
-        )
+        (Decimal(session.price.amount) * policy.commission_percent / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
     )
     return Settlement(
         refund=session.price.zero(),

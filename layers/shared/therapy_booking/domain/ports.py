@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Protocol
 
 from therapy_booking.domain.changes import Claim, SessionChange
 from therapy_booking.domain.model import (
@@ -18,11 +18,9 @@ from therapy_booking.domain.model import (
     TherapistProfile,
 )
 
-T = TypeVar("T")
-
 
 @dataclass(frozen=True)
-class Page(Generic[T]):
+class Page[T]:
     items: list[T]
     next_cursor: str | None = None
 

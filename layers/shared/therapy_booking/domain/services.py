@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from therapy_booking.domain import lifecycle
@@ -149,9 +150,7 @@ class SessionService:
                 f"This therapist needs at least {availability.min_notice_hours} hours' notice for a booking."
             )
         if start > now + timedelta(days=availability.horizon_days):
-            raise ValidationFailed(
-                f"This therapist takes bookings at most {availability.horizon_days} days ahead."
-            )
+            raise ValidationFailed(f"This therapist takes bookings at most {availability.horizon_days} days ahead.")
         candidates = bookable_starts(
             availability,
             therapist.profile.timezone,
@@ -223,8 +222,8 @@ class TherapistService:
         for window in availability.weekly:
             if window.end <= window.start:
                 raise ValidationFailed(f"The {window.day} window must end after it starts.")
-        by_day = sorted(availability.weekly, key=lambda w: (w.day.index, w.start))
-        for earlier, later in zip(by_day, by_day[1:], strict=False):
+        by_day = sorted(availability.weekly, key=lambda w: (w.day.number, w.start))
+        for earlier, later in pairwise(by_day):
             if earlier.day == later.day and later.start < earlier.end:
                 raise ValidationFailed(f"Two {earlier.day} windows overlap.")
         return self._therapists.save_availability(actor.user_id, availability)
@@ -260,9 +259,7 @@ class TherapistService:
         calendar = self._therapists.get_calendar(therapist_id, since=start_from)
         therapist = self._visible(actor, calendar.therapist if calendar else None)
         assert calendar is not None and therapist.profile is not None
-        offer = (
-            therapist.profile.offer_for(session_type) if session_type else therapist.profile.session_types[0]
-        )
+        offer = therapist.profile.offer_for(session_type) if session_type else therapist.profile.session_types[0]
         if offer is None:
             raise ValidationFailed(f"This therapist does not offer {session_type} sessions.")
         if therapist.availability is None or not therapist.accepts_bookings:

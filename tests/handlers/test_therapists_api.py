@@ -1,0 +1,197 @@
+"""Therapist and client routes through the real handlers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.support.api import Api
+from tests.support.clock import FakeClock
+from tests.support.scenario import (
+    CLIENT,
+    OTHER_THERAPIST,
+    THERAPIST,
+    availability,
+    book,
+    publish_therapist,
+    therapist_profile,
+)
+
+
+class TestTherapistProfile:
+    def test_a_therapist_publishes_a_profile_and_sees_it_back(self, api: Api) -> None:
+        answer = api.put("/therapists/me", THERAPIST, therapist_profile())
+        assert answer.status == 200
+        assert answer.body["therapist_id"] == THERAPIST.sub
+        assert answer.body["email"] == "ada@example.com" and answer.body["visible"] is True
+
+    def test_the_public_profile_leaves_out_contact_details(self, api: Api) -> None:
+        publish_therapist(api)
+        public = api.get(f"/therapists/{THERAPIST.sub}", CLIENT)
+        assert public.status == 200
+        assert "email" not in public.body and "phone" not in public.body
+        assert public.body["name"] == "Dr Ada Example" and public.body["accepting_bookings"] is True
+
+    def test_updating_the_profile_keeps_the_availability(self, api: Api) -> None:
+        publish_therapist(api)
+        api.put("/therapists/me", THERAPIST, therapist_profile(name="Dr Ada Renamed"))
+        slots = api.get(
+            f"/therapists/{THERAPIST.sub}/slots",
+            CLIENT,
+            query={"from": "2026-12-02T00:00:00Z", "to": "2026-12-03T00:00:00Z"},
+        )
+        assert len(slots.body["items"]) == 8
+
+    @pytest.mark.parametrize(
+        ("changes", "message"),
+        [
+            ({"timezone": "Mars/Olympus"}, "time zone"),
+            ({"email": "not-an-email"}, "email"),
+            ({"phone": "07700 900001"}, "phone"),
+            ({"locations": [{"id": "x", "kind": "in_person"}]}, "address"),
+            ({"locations": [{"id": "x", "kind": "online"}]}, "link"),
+            ({"locations": []}, "locations"),
+            (
+                {
+                    "session_types": [
+                        {"type": "individual", "duration_minutes": 50, "price": {"amount": 10, "currency": "EUR"}}
+                    ]
+                },
+                "GBP",
+            ),
+            (
+                {
+                    "session_types": [
+                        {"type": "individual", "duration_minutes": 5, "price": {"amount": 10, "currency": "GBP"}}
+                    ]
+                },
+                "duration_minutes",
+            ),
+            ({"sms_opt_in": True, "phone": None}, "phone number"),
+        ],
+    )
+    def test_invalid_profiles_are_422_and_change_nothing(self, api: Api, changes: dict[str, Any], message: str) -> None:
+        publish_therapist(api)
+        answer = api.put("/therapists/me", THERAPIST, therapist_profile(**changes))
+        assert answer.status == 422 and message in answer.body["detail"]
+        assert api.get(f"/therapists/{THERAPIST.sub}", CLIENT).body["timezone"] == "Europe/London"
+
+    def test_clients_cannot_publish_therapist_profiles(self, api: Api) -> None:
+        assert api.put("/therapists/me", CLIENT, therapist_profile()).status == 403
+
+    def test_overlapping_availability_is_422(self, api: Api) -> None:
+        body = availability(
+            weekly=[{"day": "mon", "start": "09:00", "end": "12:00"}, {"day": "mon", "start": "11:00", "end": "13:00"}]
+        )
+        answer = api.put("/therapists/me/availability", THERAPIST, body)
+        assert answer.status == 422 and "overlap" in answer.body["detail"]
+
+    @pytest.mark.parametrize(
+        "window", [{"day": "someday", "start": "09:00", "end": "10:00"}, {"day": "mon", "start": "9am", "end": "10:00"}]
+    )
+    def test_malformed_windows_are_422(self, api: Api, window: dict[str, str]) -> None:
+        assert api.put("/therapists/me/availability", THERAPIST, availability(weekly=[window])).status == 422
+
+
+class TestDirectory:
+    def test_the_listing_leaves_out_hidden_therapists(self, api: Api) -> None:
+        publish_therapist(api)
+        publish_therapist(api, OTHER_THERAPIST, visible=False)
+        listing = api.get("/therapists", CLIENT)
+        assert [t["therapist_id"] for t in listing.body["items"]] == [THERAPIST.sub]
+        assert api.get(f"/therapists/{OTHER_THERAPIST.sub}", CLIENT).status == 404
+        assert api.get(f"/therapists/{OTHER_THERAPIST.sub}", OTHER_THERAPIST).status == 200
+
+    def test_the_listing_pages_in_a_stable_order(self, api: Api) -> None:
+        for n in range(5):
+            api.put("/therapists/me", type(THERAPIST)(f"t-{n}", "therapist"), therapist_profile())
+        first = api.get("/therapists", CLIENT, query={"limit": "3"}).body
+        second = api.get("/therapists", CLIENT, query={"limit": "3", "cursor": first["next_cursor"]}).body
+        ids = [t["therapist_id"] for t in first["items"] + second["items"]]
+        assert ids == [f"t-{n}" for n in range(5)]
+
+    def test_slots_exclude_booked_time_and_answer_in_utc(self, api: Api) -> None:
+        publish_therapist(api)
+        book(api)
+        window = {"from": "2026-12-02T00:00:00Z", "to": "2026-12-03T00:00:00Z", "session_type": "individual"}
+        slots = api.get(f"/therapists/{THERAPIST.sub}/slots", CLIENT, query=window).body["items"]
+        assert [s["start"] for s in slots][:2] == ["2026-12-02T09:00:00Z", "2026-12-02T11:00:00Z"]
+        assert slots[0]["end"] == "2026-12-02T09:50:00Z"
+
+    def test_slots_follow_the_clock_change(self, api: Api, clock: FakeClock) -> None:
+        # Given a London therapist working 09:00-17:00 on weekdays, looking from before the spring change
+        clock.set(clock.now().replace(year=2026, month=3, day=20))
+        publish_therapist(api)
+        window = {"from": "2026-03-27T00:00:00Z", "to": "2026-03-31T00:00:00Z"}
+        slots = api.get(f"/therapists/{THERAPIST.sub}/slots", CLIENT, query=window).body["items"]
+        # Then Friday's first slot is 09:00 GMT and Monday's is 09:00 BST (08:00 UTC)
+        assert slots[0]["start"] == "2026-03-27T09:00:00Z"
+        assert next(s["start"] for s in slots if s["start"].startswith("2026-03-30")) == "2026-03-30T08:00:00Z"
+
+    @pytest.mark.parametrize(
+        "query", [{"from": "2026-12-02"}, {"from": "2026-12-02T00:00:00"}, {"session_type": "group"}]
+    )
+    def test_bad_slot_queries_are_422(self, api: Api, query: dict[str, str]) -> None:
+        publish_therapist(api)
+        assert api.get(f"/therapists/{THERAPIST.sub}/slots", CLIENT, query=query).status == 422
+
+
+class TestBlocks:
+    def test_a_block_hides_slots_until_deleted(self, api: Api) -> None:
+        publish_therapist(api)
+        window = {"from": "2026-12-02T00:00:00Z", "to": "2026-12-03T00:00:00Z"}
+        created = api.post(
+            "/therapists/me/blocks",
+            THERAPIST,
+            {"start": "2026-12-02T09:00:00Z", "end": "2026-12-02T13:00:00Z", "note": "training"},
+        )
+        assert created.status == 201 and created.body["note"] == "training"
+        assert len(api.get(f"/therapists/{THERAPIST.sub}/slots", CLIENT, query=window).body["items"]) == 4
+        assert api.delete(f"/therapists/me/blocks/{created.body['block_id']}", THERAPIST).status == 204
+        assert len(api.get(f"/therapists/{THERAPIST.sub}/slots", CLIENT, query=window).body["items"]) == 8
+        assert api.delete(f"/therapists/me/blocks/{created.body['block_id']}", THERAPIST).status == 404
+
+    def test_a_block_over_a_session_is_409(self, api: Api) -> None:
+        publish_therapist(api)
+        book(api)
+        answer = api.post(
+            "/therapists/me/blocks", THERAPIST, {"start": "2026-12-02T10:30:00Z", "end": "2026-12-02T11:00:00Z"}
+        )
+        assert answer.status == 409 and answer.body["code"] == "slot_unavailable"
+
+    def test_a_booking_into_a_block_is_409(self, api: Api) -> None:
+        publish_therapist(api)
+        api.post("/therapists/me/blocks", THERAPIST, {"start": "2026-12-02T10:00:00Z", "end": "2026-12-02T11:00:00Z"})
+        answer = book(api)
+        assert answer.status == 409 and answer.body["code"] == "slot_unavailable"
+
+    def test_blocks_need_aware_ordered_times(self, api: Api) -> None:
+        naive = api.post(
+            "/therapists/me/blocks", THERAPIST, {"start": "2026-12-02T10:00:00", "end": "2026-12-02T11:00:00Z"}
+        )
+        backwards = api.post(
+            "/therapists/me/blocks", THERAPIST, {"start": "2026-12-02T11:00:00Z", "end": "2026-12-02T10:00:00Z"}
+        )
+        assert naive.status == 422 and backwards.status == 422
+
+
+class TestClientProfile:
+    def test_a_client_saves_a_profile(self, api: Api) -> None:
+        body = {
+            "name": "Sam Client",
+            "email": "sam@example.com",
+            "phone": "+447700900002",
+            "sms_opt_in": True,
+            "timezone": "Europe/Paris",
+        }
+        answer = api.put("/clients/me", CLIENT, body)
+        assert answer.status == 200 and answer.body == {**body, "client_id": CLIENT.sub}
+
+    def test_therapists_cannot_save_client_profiles(self, api: Api) -> None:
+        body = {"name": "X", "email": "x@example.com", "sms_opt_in": False, "timezone": "Europe/London"}
+        assert api.put("/clients/me", THERAPIST, body).status == 403
+
+    def test_missing_fields_are_422(self, api: Api) -> None:
+        answer = api.put("/clients/me", CLIENT, {"name": "Sam"})
+        assert answer.status == 422 and "email: Field required" in answer.body["detail"]

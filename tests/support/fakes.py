@@ -1,0 +1,163 @@
+"""In-memory adapters with the same conditional semantics as the DynamoDB ones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from therapy_booking.domain.changes import Claim, SessionChange
+from therapy_booking.domain.errors import (
+    Conflict,
+    FreeConsultationUsed,
+    SlotUnavailable,
+    TherapistUnavailableForBooking,
+)
+from therapy_booking.domain.events import DomainEvent
+from therapy_booking.domain.model import (
+    Availability,
+    Block,
+    ClientProfile,
+    Role,
+    Session,
+    Therapist,
+    TherapistProfile,
+)
+from therapy_booking.domain.ports import Calendar, Page, SessionQuery
+
+
+@dataclass
+class InMemoryStore:
+    therapists: dict[str, Therapist] = field(default_factory=dict)
+    clients: dict[str, ClientProfile] = field(default_factory=dict)
+    sessions: dict[str, Session] = field(default_factory=dict)
+    claims: dict[tuple[str, datetime], Claim] = field(default_factory=dict)
+    events: dict[str, DomainEvent] = field(default_factory=dict)
+    free_consultations: dict[tuple[str, str], str] = field(default_factory=dict)
+    blocks: dict[tuple[str, str], Block] = field(default_factory=dict)
+
+    def take(self, claims: tuple[Claim, ...], releasing: tuple[Claim, ...] = ()) -> None:
+        released = {(c.therapist_id, c.unit_start) for c in releasing}
+        for claim in releasing:
+            held = self.claims.get((claim.therapist_id, claim.unit_start))
+            if held is None or held.owner_id != claim.owner_id:
+                raise Conflict("claim not owned")
+        for claim in claims:
+            key = (claim.therapist_id, claim.unit_start)
+            if key in self.claims and key not in released:
+                raise SlotUnavailable("That time is no longer available.")
+
+    def apply_claims(self, added: tuple[Claim, ...], released: tuple[Claim, ...]) -> None:
+        for claim in released:
+            del self.claims[(claim.therapist_id, claim.unit_start)]
+        for claim in added:
+            self.claims[(claim.therapist_id, claim.unit_start)] = claim
+
+
+class InMemorySessions:
+    def __init__(self, store: InMemoryStore) -> None:
+        self.store = store
+
+    def get(self, session_id: str) -> Session | None:
+        return self.store.sessions.get(session_id)
+
+    def commit(self, change: SessionChange) -> None:
+        store, session = self.store, change.session
+        stored = store.sessions.get(session.session_id)
+        if (change.expected_version is None) != (stored is None) or (
+            stored is not None and stored.version != change.expected_version
+        ):
+            raise Conflict("The session was changed by someone else.")
+        if change.event.event_id in store.events:
+            raise Conflict("event already written")
+        if change.therapist_must_accept_bookings:
+            therapist = store.therapists.get(session.therapist_id)
+            if therapist is None or not therapist.accepts_bookings:
+                raise TherapistUnavailableForBooking("This therapist is not taking bookings.")
+        taken = change.free_consultation_taken
+        if taken is not None and (taken.client_id, taken.therapist_id) in store.free_consultations:
+            raise FreeConsultationUsed("Free consultation already used.")
+        store.take(change.claims_added, change.claims_released)
+
+        store.apply_claims(change.claims_added, change.claims_released)
+        store.sessions[session.session_id] = session
+        store.events[change.event.event_id] = change.event
+        if taken is not None:
+            store.free_consultations[(taken.client_id, taken.therapist_id)] = taken.session_id
+        released = change.free_consultation_released
+        if (
+            released is not None
+            and store.free_consultations.get((released.client_id, released.therapist_id)) == released.session_id
+        ):
+            del store.free_consultations[(released.client_id, released.therapist_id)]
+
+    def list_for(self, role: Role, user_id: str, query: SessionQuery) -> Page[Session]:
+        owner = "therapist_id" if role is Role.THERAPIST else "client_id"
+        items = sorted(
+            (
+                s
+                for s in self.store.sessions.values()
+                if getattr(s, owner) == user_id
+                and (query.status is None or s.status == query.status)
+                and (query.start_from is None or s.start >= query.start_from)
+                and (query.start_to is None or s.start < query.start_to)
+            ),
+            key=lambda s: (s.start, s.session_id),
+        )
+        offset = int(query.cursor or 0)
+        page = items[offset : offset + query.limit]
+        more = offset + query.limit < len(items)
+        return Page(page, str(offset + query.limit) if more else None)
+
+
+class InMemoryTherapists:
+    def __init__(self, store: InMemoryStore) -> None:
+        self.store = store
+
+    def get(self, therapist_id: str) -> Therapist | None:
+        return self.store.therapists.get(therapist_id)
+
+    def get_calendar(self, therapist_id: str, since: datetime) -> Calendar | None:
+        therapist = self.store.therapists.get(therapist_id)
+        if therapist is None:
+            return None
+        claimed = {unit for (tid, unit) in self.store.claims if tid == therapist_id and unit >= since.replace(minute=0)}
+        return Calendar(therapist, claimed)
+
+    def save_profile(self, therapist_id: str, profile: TherapistProfile) -> Therapist:
+        current = self.store.therapists.get(therapist_id, Therapist(therapist_id))
+        self.store.therapists[therapist_id] = replace(current, profile=profile)
+        return self.store.therapists[therapist_id]
+
+    def save_availability(self, therapist_id: str, availability: Availability) -> Therapist:
+        current = self.store.therapists.get(therapist_id, Therapist(therapist_id))
+        self.store.therapists[therapist_id] = replace(current, availability=availability)
+        return self.store.therapists[therapist_id]
+
+    def list_bookable(self, limit: int, cursor: str | None) -> Page[Therapist]:
+        listed = sorted((t for t in self.store.therapists.values() if t.accepts_bookings), key=lambda t: t.therapist_id)
+        return Page(listed[:limit])
+
+    def get_block(self, therapist_id: str, block_id: str) -> Block | None:
+        return self.store.blocks.get((therapist_id, block_id))
+
+    def add_block(self, block: Block, claims: tuple[Claim, ...]) -> None:
+        self.store.take(claims)
+        self.store.apply_claims(claims, ())
+        self.store.blocks[(block.therapist_id, block.block_id)] = block
+
+    def remove_block(self, block: Block, claims: tuple[Claim, ...]) -> None:
+        self.store.take((), claims)
+        self.store.apply_claims((), claims)
+        del self.store.blocks[(block.therapist_id, block.block_id)]
+
+
+class InMemoryClients:
+    def __init__(self, store: InMemoryStore) -> None:
+        self.store = store
+
+    def get(self, client_id: str) -> ClientProfile | None:
+        return self.store.clients.get(client_id)
+
+    def save_profile(self, profile: ClientProfile) -> ClientProfile:
+        self.store.clients[profile.client_id] = profile
+        return profile
