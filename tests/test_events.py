@@ -1,0 +1,534 @@
+"""The sample events of events/: one per template route, in the shape API Gateway sends, and each answered.
+
+Every sample is an HTTP API payload v2.0 event as `sam local generate-event apigateway http-api-proxy`
+produces it, with the claims API Gateway's JWT authorizer passes on (`cognito:groups` flattened to
+"[clients]"). Each is sent to the real handler of the function the template routes it to, on moto,
+first as it is and then after the state it needs has been arranged with the other samples. Every
+DynamoDB call a sample causes must be allowed by that function's own policy in template.yaml.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import json
+import os
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+from unittest import mock
+from urllib.parse import parse_qsl
+
+import pytest
+from botocore.client import BaseClient
+
+from tests.support.http import Answer, call
+from tests.support.template import load_template, resources_of_type
+from therapy_booking.api.problems import PROBLEM_CONTENT_TYPE
+
+EVENTS_DIR = Path(__file__).resolve().parents[1] / "events"
+EVENT_NAMES = sorted(path.stem for path in EVENTS_DIR.glob("*.json"))
+
+# Keys `sam local generate-event apigateway http-api-proxy` always writes (cookies, stage variables and
+# mTLS `authentication` only appear when a request has them; body, query and path parameters likewise).
+TOP_LEVEL_KEYS = {"version", "routeKey", "rawPath", "rawQueryString", "headers", "requestContext", "isBase64Encoded"}
+OPTIONAL_TOP_LEVEL_KEYS = {"cookies", "queryStringParameters", "body", "pathParameters", "stageVariables"}
+REQUEST_CONTEXT_KEYS = {
+    "accountId",
+    "apiId",
+    "authorizer",
+    "domainName",
+    "domainPrefix",
+    "http",
+    "requestId",
+    "routeKey",
+    "stage",
+    "time",
+    "timeEpoch",
+}
+HTTP_KEYS = {"method", "path", "protocol", "sourceIp", "userAgent"}
+COGNITO_ISSUER = re.compile(r"^https://cognito-idp\.[a-z0-9-]+\.amazonaws\.com/[a-z0-9-]+_[A-Za-z0-9]+$")
+
+
+@dataclass(frozen=True)
+class Route:
+    function: str
+    event: str
+    method: str
+    path: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {self.path}"
+
+    @property
+    def module(self) -> str:
+        code_uri: str = resources_of_type("AWS::Serverless::Function")[self.function]["Properties"]["CodeUri"]
+        return code_uri.strip("/").replace("/", ".") + ".app"
+
+
+def template_routes() -> dict[str, Route]:
+    routes = {}
+    for name, function in resources_of_type("AWS::Serverless::Function").items():
+        for event_name, event in function["Properties"].get("Events", {}).items():
+            if event["Type"] == "HttpApi":
+                route = Route(name, event_name, event["Properties"]["Method"].upper(), event["Properties"]["Path"])
+                routes[route.key] = route
+    return routes
+
+
+def snake_case(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def load(name: str) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads((EVENTS_DIR / f"{name}.json").read_text())
+    return event
+
+
+def claims(event: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = event["requestContext"]["authorizer"]["jwt"]["claims"]
+    return found
+
+
+def body(event: dict[str, Any]) -> Any:
+    return json.loads(event["body"])
+
+
+def instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+# --- what each sample is allowed to do, by the function's own policy ----------------------------
+
+
+def _table_resource(resource: Any) -> str | None:
+    """'table' or 'index/<pattern>' for the template's table ARNs (see tests/test_template.py)."""
+    (table,) = resources_of_type("AWS::DynamoDB::Table")
+    if resource in ({"Fn::GetAtt": f"{table}.Arn"}, {"Fn::GetAtt": [table, "Arn"]}):
+        return "table"
+    if isinstance(resource, dict) and isinstance(resource.get("Fn::Sub"), str):
+        found = re.fullmatch(r"\$\{" + table + r"\.Arn\}/index/(.+)", resource["Fn::Sub"])
+        return f"index/{found.group(1)}" if found else None
+    return None
+
+
+def allowed(function: str) -> set[tuple[str, str]]:
+    """(action, resource pattern) pairs the function's inline policy allows: 'table', 'index/...', or 'other'."""
+    pairs: set[tuple[str, str]] = set()
+    for policy in resources_of_type("AWS::Serverless::Function")[function]["Properties"].get("Policies", []):
+        if not isinstance(policy, dict):
+            continue
+        for statement in policy.get("Statement", []):
+            if statement["Effect"] != "Allow":
+                continue
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            for resource in resources:
+                pairs.update((action, _table_resource(resource) or "other") for action in actions)
+    return pairs
+
+
+TRANSACTION_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
+
+
+def needed(service: str, operation: str, params: dict[str, Any]) -> list[tuple[str, str, str | None]]:
+    """(IAM action, resource, table name) that an AWS call needs; transactions need each item's action."""
+    if service != "dynamodb":
+        return [(f"{service}:{operation}", "other", None)]
+    if operation == "TransactWriteItems":
+        return [
+            (f"dynamodb:{TRANSACTION_ACTIONS[kind]}", "table", request["TableName"])
+            for item in params["TransactItems"]
+            for kind, request in item.items()
+        ]
+    if operation == "TransactGetItems":
+        return [("dynamodb:GetItem", "table", item["Get"]["TableName"]) for item in params["TransactItems"]]
+    if operation in ("BatchGetItem", "BatchWriteItem"):
+        return [(f"dynamodb:{operation}", "table", table) for table in params["RequestItems"]]
+    resource = f"index/{params['IndexName']}" if "IndexName" in params else "table"
+    return [(f"dynamodb:{operation}", resource, params["TableName"])]
+
+
+@contextmanager
+def recording_aws_calls() -> Iterator[list[tuple[str, str, dict[str, Any]]]]:
+    """Every botocore call made inside (boto3 and PynamoDB alike), still sent on to moto."""
+    calls: list[tuple[str, str, dict[str, Any]]] = []
+    original = BaseClient._make_api_call  # type: ignore[attr-defined]
+
+    def spy(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        calls.append((client.meta.service_model.service_name, operation, params))
+        return original(client, operation, params)
+
+    with mock.patch.object(BaseClient, "_make_api_call", new=spy):
+        yield calls
+
+
+# --- sending samples -----------------------------------------------------------------------------
+
+
+def retarget(event: dict[str, Any], **path_parameters: str) -> dict[str, Any]:
+    """The same request for other path parameters (an id the server made), paths rebuilt as API Gateway would."""
+    event = copy.deepcopy(event)
+    event["pathParameters"] = {**event["pathParameters"], **path_parameters}
+    route = event["routeKey"].split(" ", 1)[1]
+    path = re.sub(r"{(\w+)}", lambda m: event["pathParameters"][m.group(1)], route)
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    return event
+
+
+class Samples:
+    """Sends sample events to the handler the template routes them to, checking what every answer may not be."""
+
+    def __init__(self) -> None:
+        self.routes = template_routes()
+
+    def send(self, event: dict[str, Any]) -> Answer:
+        route = self.routes[event["routeKey"]]
+        handler = importlib.import_module(route.module).lambda_handler
+        with recording_aws_calls() as calls:
+            answer = call(handler, event)
+        # never a route Powertools does not know, never a crash
+        assert not (answer.status == 404 and answer.body["detail"] == "There is no such route."), event["routeKey"]
+        assert answer.status < 500, answer.body
+        if answer.status >= 400:
+            assert answer.headers["Content-Type"] == PROBLEM_CONTENT_TYPE
+        # only the calls the function's own policy allows, on its own table
+        permitted = allowed(route.function)
+        for service, operation, params in calls:
+            for action, resource, table in needed(service, operation, params):
+                assert table in (None, os.environ["TABLE_NAME"]), f"{operation} on another table: {table}"
+                assert any(action == granted and fnmatchcase(resource, pattern) for granted, pattern in permitted), (
+                    f"{route.function} calls {action} on {resource}, which its policy in template.yaml does not allow"
+                )
+        return answer
+
+    def run(self, name: str, **path_parameters: str) -> Answer:
+        event = load(name)
+        return self.send(retarget(event, **path_parameters) if path_parameters else event)
+
+    # arrangements, made with the samples themselves so that they stay consistent with each other
+
+    def published_therapist(self) -> str:
+        assert self.run("put_therapist_profile").status == 200
+        assert self.run("put_availability").status == 200
+        return str(claims(load("put_therapist_profile"))["sub"])
+
+    def booked_session(self) -> dict[str, Any]:
+        self.published_therapist()
+        booked = self.run("book_session")
+        assert booked.status == 201, booked.body
+        session: dict[str, Any] = booked.body
+        return session
+
+
+def assert_not_found(answer: Answer, detail: str) -> None:
+    assert answer.status == 404, answer.body
+    assert answer.body["code"] == "not_found"
+    assert answer.body["detail"] == detail
+
+
+# --- the expected answer of each sample ----------------------------------------------------------
+
+Case = Callable[[Samples], None]
+CASES: dict[str, Case] = {}
+
+
+def case(function: Case) -> Case:
+    CASES[function.__name__.removeprefix("sample_")] = function
+    return function
+
+
+@case
+def sample_put_therapist_profile(samples: Samples) -> None:
+    # Given an empty table / When the therapist sends their profile / Then it is stored and echoed
+    sent = body(load("put_therapist_profile"))
+    answer = samples.run("put_therapist_profile")
+    assert answer.status == 200, answer.body
+    assert answer.body["therapist_id"] == claims(load("put_therapist_profile"))["sub"]
+    for field in ("name", "email", "phone", "sms_opt_in", "timezone", "session_types", "visible"):
+        assert answer.body[field] == sent[field], field
+    locations = [{key: value for key, value in loc.items() if value is not None} for loc in answer.body["locations"]]
+    assert locations == sent["locations"]
+    assert (answer.body["accepting_bookings"], answer.body["deactivated"]) == (True, False)
+
+
+@case
+def sample_put_availability(samples: Samples) -> None:
+    # Given an empty table / When the therapist publishes weekly availability / Then it is stored and echoed
+    sent = body(load("put_availability"))
+    answer = samples.run("put_availability")
+    assert answer.status == 200, answer.body
+    assert answer.body == {"therapist_id": claims(load("put_availability"))["sub"], **sent}
+
+
+@case
+def sample_add_block(samples: Samples) -> None:
+    # Given an empty calendar / When the therapist blocks time / Then the block is created with an id
+    sent = body(load("add_block"))
+    answer = samples.run("add_block")
+    assert answer.status == 201, answer.body
+    assert answer.body["block_id"]
+    assert (answer.body["start"], answer.body["end"], answer.body["note"]) == (sent["start"], sent["end"], sent["note"])
+
+
+@case
+def sample_delete_block(samples: Samples) -> None:
+    # Given no block with the sample's id / When it is deleted / Then 404
+    assert_not_found(samples.run("delete_block"), "There is no block with that id.")
+    # Given the add_block sample's block / When the sample is sent for that block / Then 204, once
+    block_id = samples.run("add_block").body["block_id"]
+    answer = samples.run("delete_block", block_id=block_id)
+    assert (answer.status, answer.body) == (204, None)
+    assert_not_found(samples.run("delete_block", block_id=block_id), "There is no block with that id.")
+
+
+@case
+def sample_put_client_profile(samples: Samples) -> None:
+    # Given an empty table / When the client sends their profile / Then it is stored and echoed
+    sent = body(load("put_client_profile"))
+    answer = samples.run("put_client_profile")
+    assert answer.status == 200, answer.body
+    assert answer.body == {"client_id": claims(load("put_client_profile"))["sub"], **sent}
+
+
+@case
+def sample_list_therapists(samples: Samples) -> None:
+    # Given no therapist / Then an empty first page
+    assert samples.run("list_therapists").body == {"items": [], "next_cursor": None}
+    # Given the sample therapist has published / Then the directory lists them, publicly
+    therapist_id = samples.published_therapist()
+    answer = samples.run("list_therapists")
+    assert answer.status == 200, answer.body
+    assert [item["therapist_id"] for item in answer.body["items"]] == [therapist_id]
+    assert "email" not in answer.body["items"][0] and "phone" not in answer.body["items"][0]
+
+
+@case
+def sample_get_therapist(samples: Samples) -> None:
+    # Given no such therapist / Then 404
+    assert_not_found(samples.run("get_therapist"), "There is no therapist with that id.")
+    # Given the sample therapist has published / Then their public profile, without contact details
+    therapist_id = samples.published_therapist()
+    answer = samples.run("get_therapist")
+    assert answer.status == 200, answer.body
+    assert answer.body["therapist_id"] == therapist_id == load("get_therapist")["pathParameters"]["therapist_id"]
+    assert "email" not in answer.body and "phone" not in answer.body
+
+
+@case
+def sample_list_slots(samples: Samples) -> None:
+    # Given no such therapist / Then 404
+    assert_not_found(samples.run("list_slots"), "There is no therapist with that id.")
+    # Given the sample therapist has published profile and availability
+    samples.published_therapist()
+    query = load("list_slots")["queryStringParameters"]
+    # When a client asks for a week of individual slots
+    answer = samples.run("list_slots")
+    # Then every slot is a 50-minute individual session inside the week, and the booking sample's start is one
+    assert answer.status == 200, answer.body
+    starts = [slot["start"] for slot in answer.body["items"]]
+    assert starts
+    for slot in answer.body["items"]:
+        assert instant(query["from"]) <= instant(slot["start"]) < instant(query["to"])
+        assert instant(slot["end"]) - instant(slot["start"]) == timedelta(minutes=50)
+    assert body(load("book_session"))["start"] in starts
+
+
+@case
+def sample_book_session(samples: Samples) -> None:
+    # Given the therapist has not published / Then 404 (and the failure is not remembered for the key)
+    assert_not_found(samples.run("book_session"), "There is no therapist with that id.")
+    # Given the sample therapist has published / When the client books / Then a pending session
+    samples.published_therapist()
+    sent = body(load("book_session"))
+    answer = samples.run("book_session")
+    assert answer.status == 201, answer.body
+    session = answer.body
+    assert session["status"] == "pending"
+    assert session["client_id"] == claims(load("book_session"))["sub"]
+    assert (session["therapist_id"], session["start"]) == (sent["therapist_id"], sent["start"])
+    assert session["price"] == {"amount": 6000, "currency": "GBP"}
+    # When the same request is repeated with its Idempotency-Key / Then the first answer, and no second session
+    assert load("book_session")["headers"]["idempotency-key"]
+    again = samples.run("book_session")
+    assert (again.status, again.body["session_id"]) == (201, session["session_id"])
+    assert len(samples.run("list_sessions").body["items"]) == 1
+
+
+@case
+def sample_list_sessions(samples: Samples) -> None:
+    # Given the client has no session / Then an empty page
+    assert samples.run("list_sessions").body == {"items": [], "next_cursor": None}
+    # Given the client has booked (pending) / Then the listing of pending sessions holds it
+    session = samples.booked_session()
+    answer = samples.run("list_sessions")
+    assert answer.status == 200, answer.body
+    assert load("list_sessions")["queryStringParameters"]["status"] == "pending"
+    assert [item["session_id"] for item in answer.body["items"]] == [session["session_id"]]
+
+
+@case
+def sample_get_session(samples: Samples) -> None:
+    # Given no session with the sample's id / Then 404
+    assert_not_found(samples.run("get_session"), "There is no session with that id.")
+    # Given the client's booked session / When the sample asks for it / Then it
+    session = samples.booked_session()
+    answer = samples.run("get_session", session_id=session["session_id"])
+    assert answer.status == 200, answer.body
+    assert answer.body == session
+
+
+@case
+def sample_confirm_session(samples: Samples) -> None:
+    # Given no session with the sample's id / Then 404
+    assert_not_found(samples.run("confirm_session"), "There is no session with that id.")
+    # Given a pending booking with the sample therapist / When they confirm it / Then it is confirmed
+    session = samples.booked_session()
+    answer = samples.run("confirm_session", session_id=session["session_id"])
+    assert answer.status == 200, answer.body
+    assert (answer.body["status"], answer.body["version"]) == ("confirmed", session["version"] + 1)
+
+
+@case
+def sample_decline_session(samples: Samples) -> None:
+    # Given no session with the sample's id / Then 404
+    assert_not_found(samples.run("decline_session"), "There is no session with that id.")
+    # Given a pending booking / When the therapist declines it with the sample's reason / Then it is declined
+    session = samples.booked_session()
+    answer = samples.run("decline_session", session_id=session["session_id"])
+    assert answer.status == 200, answer.body
+    assert answer.body["status"] == "declined"
+    assert answer.body["decline_reason"] == body(load("decline_session"))["reason"]
+
+
+@case
+def sample_cancel_session(samples: Samples) -> None:
+    # Given no session with the sample's id / Then 404
+    assert_not_found(samples.run("cancel_session"), "There is no session with that id.")
+    # Given a pending booking / When the client cancels it with the sample's reason / Then a full refund, no payout
+    session = samples.booked_session()
+    answer = samples.run("cancel_session", session_id=session["session_id"])
+    assert answer.status == 200, answer.body
+    assert (answer.body["status"], answer.body["cancelled_by"]) == ("cancelled", "client")
+    assert answer.body["cancellation_reason"] == body(load("cancel_session"))["reason"]
+    assert answer.body["refund"] == session["price"]
+    assert answer.body["therapist_payout"]["amount"] == 0
+
+
+# --- tests -----------------------------------------------------------------------------------------
+
+
+def test_there_is_one_sample_per_template_route_named_after_its_event() -> None:
+    # Given the routes of template.yaml and the samples of events/
+    routes = template_routes()
+    samples = {name: load(name)["routeKey"] for name in EVENT_NAMES}
+    # Then every route has exactly one sample, named after the template's event (BookSession: book_session.json)
+    assert sorted(samples.values()) == sorted(routes), "one sample per route, and no sample for a missing route"
+    for name, route_key in samples.items():
+        assert name == snake_case(routes[route_key].event)
+
+
+def test_every_sample_has_its_expected_answer_written_down() -> None:
+    assert sorted(CASES) == EVENT_NAMES
+
+
+@pytest.mark.parametrize("name", EVENT_NAMES)
+def test_sample_is_an_http_api_v2_event_of_a_template_route(name: str) -> None:
+    # Given a sample event
+    event = load(name)
+    route = template_routes().get(event["routeKey"])
+    # Then it is a payload v2.0 event for a route the template declares
+    assert event["version"] == "2.0"
+    assert route is not None, f"{event['routeKey']} is not declared in template.yaml"
+    assert TOP_LEVEL_KEYS <= set(event) <= TOP_LEVEL_KEYS | OPTIONAL_TOP_LEVEL_KEYS
+    context = event["requestContext"]
+    assert set(context) == REQUEST_CONTEXT_KEYS
+    assert set(context["http"]) == HTTP_KEYS
+    assert context["routeKey"] == event["routeKey"]
+    assert context["http"]["method"] == route.method
+    assert context["stage"] == "$default"
+    # And its path is the route's, filled with its path parameters
+    parameters = re.findall(r"{(\w+)}", route.path)
+    assert sorted(event.get("pathParameters", {})) == sorted(parameters)
+    path = re.sub(r"{(\w+)}", lambda m: event["pathParameters"][m.group(1)], route.path)
+    assert event["rawPath"] == context["http"]["path"] == path
+    # And the query string and its parsed parameters agree
+    assert dict(parse_qsl(event["rawQueryString"])) == event.get("queryStringParameters", {})
+    # And headers are lower-case, with the bearer token API Gateway verified
+    assert all(header == header.lower() for header in event["headers"])
+    assert event["headers"]["authorization"].startswith("Bearer ")
+    # And a JSON body arrives as text, not base64
+    assert event["isBase64Encoded"] is False
+    if "body" in event:
+        assert event["headers"]["content-type"] == "application/json"
+        assert isinstance(body(event), dict)
+
+
+@pytest.mark.parametrize("name", EVENT_NAMES)
+def test_sample_carries_cognito_id_token_claims_as_api_gateway_flattens_them(name: str) -> None:
+    # Given a sample's JWT authorizer context
+    event = load(name)
+    jwt = event["requestContext"]["authorizer"]["jwt"]
+    found = jwt["claims"]
+    # Then the claims are an id token's, every value a string (API Gateway passes claims as strings)
+    assert all(isinstance(value, str) for value in found.values())
+    assert found["sub"] and found["cognito:username"] == found["sub"]
+    assert found["token_use"] == "id"
+    assert COGNITO_ISSUER.match(found["iss"])
+    assert int(found["iat"]) < int(event["requestContext"]["timeEpoch"]) // 1000 < int(found["exp"])
+    # And the group list is flattened to "[group ...]", as HTTP API does with list claims
+    assert re.fullmatch(r"\[(therapists|clients|admins)( (therapists|clients|admins))*\]", found["cognito:groups"])
+    assert jwt["scopes"] is None
+
+
+def test_samples_agree_on_who_is_who() -> None:
+    # Given the samples / Then the therapist routes are sent by the therapist the client routes name
+    therapist = claims(load("put_therapist_profile"))["sub"]
+    client = claims(load("book_session"))["sub"]
+    assert therapist != client
+    for name in ("put_availability", "add_block", "delete_block", "confirm_session", "decline_session"):
+        assert (claims(load(name))["sub"], claims(load(name))["cognito:groups"]) == (therapist, "[therapists]")
+    for name in ("put_client_profile", "list_therapists", "get_therapist", "list_slots", "list_sessions"):
+        assert (claims(load(name))["sub"], claims(load(name))["cognito:groups"]) == (client, "[clients]")
+    for name in ("get_session", "cancel_session"):
+        assert claims(load(name))["sub"] == client
+    assert body(load("book_session"))["therapist_id"] == therapist
+    assert load("get_therapist")["pathParameters"]["therapist_id"] == therapist
+    assert load("list_slots")["pathParameters"]["therapist_id"] == therapist
+
+
+@pytest.mark.parametrize("name", EVENT_NAMES)
+def test_sample_is_answered_by_its_function_as_expected(name: str, aws: Any) -> None:
+    # Given the template's table on moto / When the sample (and its arrangements) are sent / Then see its case
+    assert name in CASES, f"write down what events/{name}.json should get"
+    CASES[name](Samples())
+
+
+def test_the_permission_check_can_fail() -> None:
+    # Given a call that the reads function's policy does not allow
+    (table,) = resources_of_type("AWS::DynamoDB::Table")
+    assert table in load_template()["Resources"]
+    write = needed("dynamodb", "PutItem", {"TableName": os.environ["TABLE_NAME"], "Item": {}})
+    # Then it is not among the reads function's permissions, while a query of an index is
+    assert not any(
+        action == granted and fnmatchcase(resource, pattern)
+        for action, resource, _ in write
+        for granted, pattern in allowed("ReadsFunction")
+    )
+    query = needed("dynamodb", "Query", {"TableName": os.environ["TABLE_NAME"], "IndexName": "gsi2"})
+    assert any(
+        action == granted and fnmatchcase(resource, pattern)
+        for action, resource, _ in query
+        for granted, pattern in allowed("ReadsFunction")
+    )

@@ -1,0 +1,482 @@
+"""template.yaml as a reviewer of the infrastructure reads it.
+
+Runtime and layer, least-privilege policies, the one authorised HTTP API, Cognito groups, the table
+(checked against the PynamoDB models), platform parameters, and the routes: declared once each and
+served by the function that declares them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+from botocore.client import BaseClient
+
+from tests.support.http import call, http_event
+from tests.support.template import load_template, resources_of_type
+from therapy_booking.adapters import dynamodb_items
+from therapy_booking.adapters.dynamodb_items import TableItem
+from therapy_booking.api.auth import GROUP_ROLES
+from therapy_booking.api.problems import PROBLEM_CONTENT_TYPE
+from therapy_booking.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+FUNCTIONS = resources_of_type("AWS::Serverless::Function")
+GLOBALS: dict[str, Any] = load_template().get("Globals", {}).get("Function", {})
+
+# API.md, "Therapists and clients", every row; and the session routes built so far.
+THERAPIST_AND_CLIENT_ROUTES = [
+    ("PUT", "/therapists/me"),
+    ("GET", "/therapists/{therapist_id}"),
+    ("GET", "/therapists"),
+    ("PUT", "/therapists/me/availability"),
+    ("GET", "/therapists/{therapist_id}/slots"),
+    ("POST", "/therapists/me/blocks"),
+    ("DELETE", "/therapists/me/blocks/{block_id}"),
+    ("PUT", "/clients/me"),
+]
+SESSION_ROUTES = [
+    ("POST", "/sessions"),
+    ("GET", "/sessions/{session_id}"),
+    ("GET", "/sessions"),
+    ("POST", "/sessions/{session_id}/confirm"),
+    ("POST", "/sessions/{session_id}/decline"),
+    ("POST", "/sessions/{session_id}/cancel"),
+]
+
+DYNAMODB_READ_ACTIONS = {
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:DescribeTable",
+}
+
+
+def the_one(kind: str) -> tuple[str, dict[str, Any]]:
+    """The logical id and definition of the only resource of `kind`."""
+    found = resources_of_type(kind)
+    assert len(found) == 1, f"expected exactly one {kind}, found {sorted(found)}"
+    return next(iter(found.items()))
+
+
+def ref(value: Any) -> str | None:
+    """The logical id behind `!Ref X`, else None."""
+    return value.get("Ref") if isinstance(value, dict) and set(value) == {"Ref"} else None
+
+
+def effective(function: dict[str, Any], key: str) -> Any:
+    """A scalar property as SAM resolves it: the function's own value, else the Globals one."""
+    return function["Properties"].get(key, GLOBALS.get(key))
+
+
+def effective_list(function: dict[str, Any], key: str) -> list[Any]:
+    """A list property as SAM merges it: Globals entries first, then the function's."""
+    return [*GLOBALS.get(key, []), *function["Properties"].get(key, [])]
+
+
+def effective_environment(function: dict[str, Any]) -> dict[str, Any]:
+    """Environment variables as SAM merges them: the function's own win over Globals."""
+    merged = dict(GLOBALS.get("Environment", {}).get("Variables", {}))
+    merged.update(function["Properties"].get("Environment", {}).get("Variables", {}))
+    return merged
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def statements(function: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        statement
+        for policy in function["Properties"].get("Policies", [])
+        if isinstance(policy, dict) and "Statement" in policy
+        for statement in as_list(policy["Statement"])
+    ]
+
+
+def table_resource(resource: Any, table: str) -> str | None:
+    """'table' or 'index/<name>' for an ARN of the template's table (or its indexes), else None."""
+    if isinstance(resource, dict) and set(resource) == {"Fn::GetAtt"}:
+        target = resource["Fn::GetAtt"]
+        parts = target.split(".") if isinstance(target, str) else list(target)
+        return "table" if parts == [table, "Arn"] else None
+    if isinstance(resource, dict) and set(resource) == {"Fn::Sub"} and isinstance(resource["Fn::Sub"], str):
+        found = re.fullmatch(r"\$\{" + re.escape(table) + r"\.Arn\}/index/([\w*.-]+)", resource["Fn::Sub"])
+        return f"index/{found.group(1)}" if found else None
+    return None
+
+
+@dataclass(frozen=True)
+class TemplateRoute:
+    function: str
+    event: str
+    method: str
+    path: str
+
+    @property
+    def module(self) -> str:
+        code_uri: str = FUNCTIONS[self.function]["Properties"]["CodeUri"]
+        return code_uri.strip("/").replace("/", ".") + ".app"
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.method, self.path)
+
+
+def http_api_events() -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (name, event_name, event)
+        for name, function in FUNCTIONS.items()
+        for event_name, event in function["Properties"].get("Events", {}).items()
+        if event["Type"] == "HttpApi"
+    ]
+
+
+def template_routes() -> list[TemplateRoute]:
+    return [
+        TemplateRoute(name, event_name, event["Properties"]["Method"].upper(), event["Properties"]["Path"])
+        for name, event_name, event in http_api_events()
+    ]
+
+
+# --- runtime and packaging ---------------------------------------------------------------------
+
+
+def test_the_template_declares_functions() -> None:
+    # Given the template / When its functions are listed / Then there are some (the checks below are not vacuous)
+    assert len(FUNCTIONS) >= 5
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_function_runs_python313_on_arm64_with_the_shared_layer(name: str) -> None:
+    # Given a function of the template
+    function = FUNCTIONS[name]
+    # When its runtime settings are resolved as SAM does (its own values, else Globals)
+    runtime = effective(function, "Runtime")
+    architectures = effective_list(function, "Architectures")
+    layers = effective_list(function, "Layers")
+    # Then it runs Python 3.13 on Graviton with the shared layer
+    assert runtime == "python3.13"
+    assert architectures and set(architectures) == {"arm64"}
+    assert {"Ref": "SharedLayer"} in layers
+
+
+def test_shared_layer_is_built_for_the_functions_runtime() -> None:
+    # Given the shared layer / Then it is built and published for python3.13 on arm64
+    layer = load_template()["Resources"]["SharedLayer"]
+    assert layer["Type"] == "AWS::Serverless::LayerVersion"
+    assert layer["Properties"]["ContentUri"].strip("/") == "layers/shared"
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_function_code_has_the_handler_the_template_names(name: str) -> None:
+    # Given a function's CodeUri and Handler
+    function = FUNCTIONS[name]
+    code_uri = function["Properties"]["CodeUri"].strip("/")
+    file_stem, handler_name = effective(function, "Handler").rsplit(".", 1)
+    # When its module is imported from that directory
+    assert (ROOT / code_uri / f"{file_stem}.py").is_file()
+    module = importlib.import_module(f"{code_uri.replace('/', '.')}.{file_stem}")
+    # Then the named handler exists and is callable
+    assert callable(getattr(module, handler_name, None))
+
+
+# --- least privilege ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_function_has_its_own_inline_policy_and_no_broad_grants(name: str) -> None:
+    # Given a function's Policies
+    properties = FUNCTIONS[name]["Properties"]
+    policies = properties.get("Policies", [])
+    # Then SAM creates its own role (no shared Role), with its own inline statements
+    assert "Role" not in properties, "a shared role defeats per-function least privilege"
+    assert statements(FUNCTIONS[name]), "every function needs its own inline policy statements"
+    for policy in policies:
+        # And no SAM policy template (DynamoDBCrudPolicy, ...) and no *FullAccess managed policy
+        if isinstance(policy, dict):
+            assert "Statement" in policy, f"SAM policy template {sorted(policy)}: write the narrow statement instead"
+        else:
+            assert isinstance(policy, str)
+            assert not policy.endswith("FullAccess"), f"managed policy {policy} is far too broad"
+    for statement in statements(FUNCTIONS[name]):
+        # And every statement names its actions and resources explicitly, without wildcards in actions
+        assert statement.get("Effect") in ("Allow", "Deny")
+        assert "NotAction" not in statement and "NotResource" not in statement
+        for action in as_list(statement["Action"]):
+            assert "*" not in action, f"{name}: wildcard action {action}"
+        assert "*" not in as_list(statement["Resource"]), f"{name}: Resource '*'"
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_function_dynamodb_actions_reach_only_the_table_and_its_indexes(name: str) -> None:
+    # Given the template's one table
+    table, _ = the_one("AWS::DynamoDB::Table")
+    for statement in statements(FUNCTIONS[name]):
+        actions = as_list(statement["Action"])
+        if not any(action.startswith("dynamodb:") for action in actions):
+            continue
+        # When a statement grants DynamoDB actions
+        resources = [table_resource(resource, table) for resource in as_list(statement["Resource"])]
+        # Then its resources are that table's ARN or its indexes' ARNs, nothing else
+        assert None not in resources, f"{name}: {statement['Resource']} is not the table or its indexes"
+        # And index ARNs are only ever read
+        if any(resource != "table" for resource in resources):
+            assert set(actions) <= DYNAMODB_READ_ACTIONS, f"{name}: writes granted on an index ARN"
+
+
+def test_reads_function_cannot_write() -> None:
+    # Given the read-only function
+    reads = FUNCTIONS["ReadsFunction"]
+    # When its allowed actions are collected
+    allowed = {
+        action
+        for statement in statements(reads)
+        if statement["Effect"] == "Allow"
+        for action in as_list(statement["Action"])
+    }
+    # Then it may read the table and its indexes, and nothing else at all
+    assert allowed, "ReadsFunction has no permissions"
+    assert allowed <= DYNAMODB_READ_ACTIONS, f"ReadsFunction may write: {sorted(allowed - DYNAMODB_READ_ACTIONS)}"
+    assert not [p for p in reads["Properties"].get("Policies", []) if isinstance(p, str)], "no managed policies"
+
+
+# --- authentication ----------------------------------------------------------------------------
+
+
+def test_http_api_default_authorizer_is_the_cognito_jwt_authorizer() -> None:
+    # Given the one HTTP API, the user pool and its app client
+    _, api = the_one("AWS::Serverless::HttpApi")
+    pool, _ = the_one("AWS::Cognito::UserPool")
+    app_client_name, app_client = the_one("AWS::Cognito::UserPoolClient")
+    auth = api["Properties"]["Auth"]
+    # When its default authorizer is looked up
+    authorizer = auth["Authorizers"][auth["DefaultAuthorizer"]]
+    jwt = authorizer["JwtConfiguration"]
+    # Then it checks Cognito JWTs of this pool (issuer) minted for this app client (audience)
+    assert authorizer["IdentitySource"] == "$request.header.Authorization"
+    assert jwt["issuer"] in (
+        {"Fn::Sub": "https://cognito-idp.${AWS::Region}.amazonaws.com/${" + pool + "}"},
+        {"Fn::Sub": "https://${" + pool + ".ProviderURL}"},
+    )
+    assert [ref(audience) for audience in jwt["audience"]] == [app_client_name]
+    assert ref(app_client["Properties"]["UserPoolId"]) == pool
+    # And the app client is a public (browser) client: no secret
+    assert app_client["Properties"].get("GenerateSecret") is False
+
+
+@pytest.mark.parametrize(("function", "event_name"), [(f, e) for f, e, _ in http_api_events()])
+def test_every_route_is_on_the_http_api_and_requires_the_jwt(function: str, event_name: str) -> None:
+    # Given an HttpApi event of a function
+    api_name, _ = the_one("AWS::Serverless::HttpApi")
+    properties = FUNCTIONS[function]["Properties"]["Events"][event_name]["Properties"]
+    # Then it is attached to the one HTTP API (not the implicit one SAM would create)
+    assert ref(properties.get("ApiId")) == api_name
+    # And it does not opt out of the default JWT authorizer
+    authorizer = properties.get("Auth", {}).get("Authorizer")
+    assert authorizer in (None, load_template()["Resources"][api_name]["Properties"]["Auth"]["DefaultAuthorizer"])
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_no_function_is_reachable_through_another_api(name: str) -> None:
+    # Given a function's events / Then none is a REST API or function URL entry point that bypasses the HTTP API
+    kinds = {event["Type"] for event in FUNCTIONS[name]["Properties"].get("Events", {}).values()}
+    assert "Api" not in kinds
+    assert "FunctionUrlConfig" not in FUNCTIONS[name]["Properties"]
+
+
+def test_cognito_groups_are_the_roles_the_code_knows() -> None:
+    # Given the user pool groups of the template
+    pool, _ = the_one("AWS::Cognito::UserPool")
+    groups = resources_of_type("AWS::Cognito::UserPoolGroup").values()
+    names = [group["Properties"]["GroupName"] for group in groups]
+    # Then they are therapists, clients and admins, each in our pool, exactly the groups the code maps to roles
+    assert sorted(names) == ["admins", "clients", "therapists"]
+    assert sorted(names) == sorted(GROUP_ROLES)
+    assert all(ref(group["Properties"]["UserPoolId"]) == pool for group in groups)
+
+
+def test_cors_lets_browsers_send_what_the_api_reads() -> None:
+    # Given the HTTP API's CORS configuration
+    _, api = the_one("AWS::Serverless::HttpApi")
+    cors = api["Properties"]["CorsConfiguration"]
+    # Then browsers may send the bearer token, JSON bodies and the booking's Idempotency-Key
+    assert {h.lower() for h in cors["AllowHeaders"]} >= {"authorization", "content-type", "idempotency-key"}
+    # And every method a route uses
+    assert set(cors["AllowMethods"]) >= {route.method for route in template_routes()}
+
+
+# --- the table ---------------------------------------------------------------------------------
+
+
+def test_table_has_stream_pitr_sse_ttl_and_is_retained() -> None:
+    # Given the one table
+    _, table = the_one("AWS::DynamoDB::Table")
+    properties = table["Properties"]
+    # Then the outbox stream carries both images, backups and encryption are on, TTL cleans up `ttl`
+    assert properties["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert properties["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert properties["SSESpecification"]["SSEEnabled"] is True
+    assert properties["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
+    # And deleting or replacing the stack never deletes the data
+    assert table["DeletionPolicy"] == "Retain"
+    assert table["UpdateReplacePolicy"] == "Retain"
+
+
+def test_table_keys_and_indexes_match_the_pynamodb_models() -> None:
+    # Given the table of the template and the schema PynamoDB derives from the models
+    _, table = the_one("AWS::DynamoDB::Table")
+    properties = table["Properties"]
+    schema = TableItem._get_schema()
+    # Then the primary key is the models' pk/sk
+    assert properties["KeySchema"] == schema["key_schema"]
+    assert [key["AttributeName"] for key in schema["key_schema"]] == ["pk", "sk"]
+    # And the attribute definitions are exactly the models' key attributes, with the same types
+    assert sorted(properties["AttributeDefinitions"], key=str) == sorted(schema["attribute_definitions"], key=str)
+    # And each GSI has the models' name, key schema and projection (gsi1, gsi2)
+    template_indexes = {
+        index["IndexName"]: (index["KeySchema"], index["Projection"]) for index in properties["GlobalSecondaryIndexes"]
+    }
+    model_indexes = {
+        index["index_name"]: (index["key_schema"], index["projection"]) for index in schema["global_secondary_indexes"]
+    }
+    assert template_indexes == model_indexes
+    assert sorted(template_indexes) == ["gsi1", "gsi2"]
+    assert "LocalSecondaryIndexes" not in properties and not schema["local_secondary_indexes"]
+
+
+def test_every_model_lives_in_that_one_table() -> None:
+    # Given every PynamoDB model of the adapters
+    models = [
+        value
+        for value in vars(dynamodb_items).values()
+        if isinstance(value, type) and issubclass(value, TableItem) and value is not TableItem
+    ]
+    assert len(models) >= 5
+    # Then each has the single table's schema (no model brings its own keys or indexes)
+    for model in models:
+        assert model._get_schema() == TableItem._get_schema(), model.__name__
+
+
+# --- platform parameters -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("parameter", "kind", "default"),
+    [("CancellationWindowHours", "Number", "24"), ("CommissionPercent", "Number", "10"), ("Currency", "String", "GBP")],
+)
+def test_platform_parameter_exists_with_its_default(parameter: str, kind: str, default: str) -> None:
+    # Given the template's parameters / Then the platform setting is one, with the product's default
+    declared = load_template()["Parameters"][parameter]
+    assert declared["Type"] == kind
+    assert str(declared["Default"]) == default
+
+
+def test_commission_parameter_is_a_percentage() -> None:
+    declared = load_template()["Parameters"]["CommissionPercent"]
+    assert (declared["MinValue"], declared["MaxValue"]) == (0, 100)
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_platform_parameters_reach_the_function_as_the_settings_it_reads(name: str) -> None:
+    # Given a function's environment as SAM merges it
+    environment = effective_environment(FUNCTIONS[name])
+    # Then the parameters and the table arrive under the names the code reads
+    assert environment["CANCELLATION_WINDOW_HOURS"] == {"Ref": "CancellationWindowHours"}
+    assert environment["COMMISSION_PERCENT"] == {"Ref": "CommissionPercent"}
+    assert environment["CURRENCY"] == {"Ref": "Currency"}
+    table, _ = the_one("AWS::DynamoDB::Table")
+    assert environment["TABLE_NAME"] == {"Ref": table}
+    # When the deployer picks non-default values and the function's settings are read from that environment
+    chosen = {"CancellationWindowHours": "48", "CommissionPercent": "15", table: "prod-table", "Currency": "EUR"}
+    resolved = {key: chosen[value["Ref"]] for key, value in environment.items() if ref(value) in chosen}
+    settings = Settings.from_environment(resolved)
+    # Then the platform policy is the deployer's, not the code's defaults
+    assert settings.table_name == "prod-table"
+    assert settings.policy.cancellation_window_hours == 48
+    assert settings.policy.commission_percent == 15
+    assert settings.policy.currency == "EUR"
+
+
+# --- routes ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("method", "path"), THERAPIST_AND_CLIENT_ROUTES + SESSION_ROUTES)
+def test_api_route_is_declared_exactly_once(method: str, path: str) -> None:
+    # Given every HttpApi route of the template / When the API.md route is counted / Then it is there once
+    declared = Counter(route.key for route in template_routes())
+    assert declared[(method, path)] == 1, f"{method} {path} is declared {declared[(method, path)]} times"
+
+
+def test_no_route_is_declared_twice() -> None:
+    declared = Counter(route.key for route in template_routes())
+    assert [key for key, count in declared.items() if count > 1] == []
+
+
+def sample_body(route: TemplateRoute) -> Any:
+    """The body of the route's sample in events/, so validation passes and the request reaches the route."""
+    for path in sorted((ROOT / "events").glob("*.json")):
+        event = json.loads(path.read_text())
+        if event.get("routeKey") == f"{route.method} {route.path}" and event.get("body") is not None:
+            return json.loads(event["body"])
+    return None
+
+
+@pytest.mark.parametrize("route", template_routes(), ids=lambda route: f"{route.method} {route.path}")
+def test_template_route_is_served_by_its_function(route: TemplateRoute) -> None:
+    # Given the function module that the template says serves the route
+    handler = importlib.import_module(route.module).lambda_handler
+    # And an HTTP API v2.0 event for that route that carries no verified claims
+    parameters = {name: f"example-{name}" for name in re.findall(r"{(\w+)}", route.path)}
+    event = http_event(route.method, route.path, path_parameters=parameters, body=sample_body(route))
+    # When the function handles it, with AWS calls forbidden
+    forbidden = AssertionError("an unauthenticated request reached AWS")
+    with mock.patch.object(BaseClient, "_make_api_call", side_effect=forbidden):
+        answer = call(handler, event)
+    # Then our code answers 401 problem details (Powertools matched the route), before touching any data
+    assert answer.status == 401, (answer.status, answer.body)
+    assert answer.headers["Content-Type"] == PROBLEM_CONTENT_TYPE
+    assert answer.body["code"] == "unauthorized"
+    assert answer.body["status"] == 401
+
+
+@pytest.mark.parametrize("route", template_routes(), ids=lambda route: f"{route.method} {route.path}")
+def test_template_route_sent_to_another_function_is_not_found(route: TemplateRoute) -> None:
+    # Given the functions that do not declare the route (shows that a 401 above means Powertools matched it)
+    declaring = {r.module for r in template_routes() if r.key == route.key}
+    others = sorted({r.module for r in template_routes()} - declaring)
+    parameters = {name: f"example-{name}" for name in re.findall(r"{(\w+)}", route.path)}
+    event = http_event(route.method, route.path, path_parameters=parameters, body=sample_body(route))
+    assert others
+    for module in others:
+        # When it is sent the route's event / Then it has no such route
+        answer = call(importlib.import_module(module).lambda_handler, event)
+        assert answer.status == 404, (module, answer.status)
+        assert answer.body["detail"] == "There is no such route."
+
+
+@pytest.mark.parametrize("name", sorted({route.function for route in template_routes()}))
+def test_function_serves_no_route_the_template_does_not_declare(name: str) -> None:
+    # Given the routes a function's Powertools app registers (its OpenAPI paths)
+    module = next(route.module for route in template_routes() if route.function == name)
+    schema = importlib.import_module(module).app.get_openapi_schema()
+    served = {
+        (method.upper(), path)
+        for path, item in (schema.paths or {}).items()
+        for method in ("get", "put", "post", "delete", "patch")
+        if getattr(item, method, None) is not None
+    }
+    # Then they are exactly the routes the template sends to that function (no dead or unreachable route)
+    declared = {route.key for route in template_routes() if route.function == name}
+    assert served == declared
