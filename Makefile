@@ -32,6 +32,9 @@ $(SAM_VENV)/bin/.installed: requirements-sam.txt
 	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-sam.txt
 	touch $@
 
+run: $(BIN)/.installed
+	$(BIN)/python -m local_stack --port $(PORT)
+
 test: lint typecheck unit template build
 
 lint: $(BIN)/.installed

@@ -51,8 +51,8 @@ RACERS = 20
 SLOT = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)  # a Wednesday on the hour, inside the 09:00-17:00 week
 UNIT = timedelta(minutes=15)
 UNITS_OF_A_50_MINUTE_SESSION = 4
-RENDEZVOUS_SECONDS = 20.0  # a rendezvous that takes longer is broken, never waited for forever
-OUTCOME_SECONDS = 30.0
+RENDEZVOUS_SECONDS = 60.0  # a rendezvous that takes longer is broken, never waited for forever
+OUTCOME_SECONDS = 90.0
 
 _ENVIRONMENTS = multiprocessing.get_context("forkserver")
 # The fork server imports these once; each racing process is forked from it with them ready.
@@ -111,7 +111,7 @@ def _book_in_own_environment(
         container.reset(clock=FakeClock(now))
         _ = container.sessions  # settings read, table bound, services built
         api = Api()
-        importlib.import_module(api.handler_for("POST", "/sessions")[0].module)
+        importlib.import_module(api.functions[api.handler_for("POST", "/sessions")[0].function].module)
         assert DynamoTherapistRepository().get(THERAPIST.sub) is not None  # opens this environment's connection
 
         commit = DynamoSessionRepository.commit

@@ -3,38 +3,11 @@
 from __future__ import annotations
 
 import importlib
-import re
 from dataclasses import dataclass
 from typing import Any
 
+from local_stack.template import HttpRoute, functions, http_routes
 from tests.support.http import Answer, call, http_event
-from tests.support.template import resources_of_type
-
-
-@dataclass(frozen=True)
-class Route:
-    method: str
-    path: str
-    module: str
-
-    def match(self, method: str, path: str) -> dict[str, str] | None:
-        if method != self.method:
-            return None
-        pattern = "^" + re.sub(r"{(\w+)}", r"(?P<\1>[^/]+)", self.path) + "$"
-        found = re.match(pattern, path)
-        return found.groupdict() if found else None
-
-
-def template_routes() -> list[Route]:
-    routes = []
-    for function in resources_of_type("AWS::Serverless::Function").values():
-        module = function["Properties"]["CodeUri"].strip("/").replace("/", ".") + ".app"
-        for event in function["Properties"].get("Events", {}).values():
-            if event["Type"] == "HttpApi":
-                props = event["Properties"]
-                routes.append(Route(props["Method"].upper(), props["Path"], module))
-    # literal segments win over parameters (/therapists/me before /therapists/{therapist_id})
-    return sorted(routes, key=lambda r: r.path.count("{"))
 
 
 @dataclass(frozen=True)
@@ -45,9 +18,10 @@ class Caller:
 
 class Api:
     def __init__(self) -> None:
-        self.routes = template_routes()
+        self.routes = http_routes()
+        self.functions = functions()
 
-    def handler_for(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
+    def handler_for(self, method: str, path: str) -> tuple[HttpRoute, dict[str, str]]:
         for route in self.routes:
             params = route.match(method, path)
             if params is not None:
@@ -74,7 +48,8 @@ class Api:
             query=query,
             headers=headers,
         )
-        handler = importlib.import_module(route.module).lambda_handler
+        function = self.functions[route.function]
+        handler = getattr(importlib.import_module(function.module), function.handler)
         return call(handler, event)
 
     def get(self, path: str, caller: Caller | None, **kwargs: Any) -> Answer:

@@ -1,14 +1,14 @@
-"""HTTP API payload v2.0 events, as API Gateway hands them to a function after its JWT authorizer."""
+"""HTTP API payload v2.0 events for handler tests, with the claims a Cognito id token carries."""
 
 from __future__ import annotations
 
 import json
 import re
-import time
-import uuid
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
+
+from local_stack.gateway import http_api_event
 
 GROUPS = {"therapist": "therapists", "client": "clients", "admin": "admins"}
 
@@ -36,59 +36,30 @@ def http_event(
     query: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """`route` uses the template's {param} syntax; the claims are what Cognito puts in an id token.
-
-    HTTP API flattens list claims, so `cognito:groups` arrives as the string "[a b]".
-    """
+    """`route` uses the template's {param} syntax. HTTP API flattens list claims: groups arrive as "[a b]"."""
     path_parameters = path_parameters or {}
-    raw_path = re.sub(r"{(\w+)}", lambda m: path_parameters[m.group(1)], route)
-    all_groups = groups if groups is not None else ([GROUPS[role]] if role else [])
-    claims: dict[str, Any] | None = None
+    claims = None
     if sub is not None:
         claims = {
             "sub": sub,
-            "cognito:groups": f"[{' '.join(all_groups)}]",
+            "cognito:groups": groups if groups is not None else ([GROUPS[role]] if role else []),
             "iss": "https://cognito-idp.eu-west-2.amazonaws.com/eu-west-2_test",
             "token_use": "id",
         }
-    lowered = {k.lower(): v for k, v in (headers or {}).items()}
+    all_headers = {"accept": "application/json", "host": "api.example.com", **(headers or {})}
     if body is not None:
-        lowered.setdefault("content-type", "application/json")
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": f"{method} {route}",
-        "rawPath": raw_path,
-        "rawQueryString": urlencode(query or {}),
-        "headers": {"accept": "application/json", "host": "api.example.com", **lowered},
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "api-id",
-            "domainName": "api.example.com",
-            "domainPrefix": "api",
-            "http": {
-                "method": method,
-                "path": raw_path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "192.0.2.1",
-                "userAgent": "tests",
-            },
-            "requestId": str(uuid.uuid4()),
-            "routeKey": f"{method} {route}",
-            "stage": "$default",
-            "time": "21/Nov/2026:09:00:00 +0000",
-            "timeEpoch": int(time.time() * 1000),
-        },
-        "isBase64Encoded": False,
-    }
-    if claims is not None:
-        event["requestContext"]["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
-    if query:
-        event["queryStringParameters"] = query
-    if path_parameters:
-        event["pathParameters"] = path_parameters
-    if body is not None:
-        event["body"] = body if isinstance(body, str) else json.dumps(body)
-    return event
+        all_headers.setdefault("content-type", "application/json")
+    return http_api_event(
+        method=method,
+        route_path=route,
+        raw_path=re.sub(r"{(\w+)}", lambda m: path_parameters[m.group(1)], route),
+        raw_query=urlencode(query or {}),
+        headers=all_headers,
+        body=None if body is None else body if isinstance(body, str) else json.dumps(body),
+        path_parameters=path_parameters,
+        claims=claims,
+        source_ip="192.0.2.1",
+    )
 
 
 @dataclass

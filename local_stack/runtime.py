@@ -1,0 +1,368 @@
+"""The local stack's engine: moto in-process, the template's functions, clock, stream, schedules.
+
+Everything runs under one lock: moto is not safe under concurrent requests, and
+Powertools' resolvers keep the current request in process-wide state, so one
+invocation at a time, as one Lambda environment per function would see.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+import logging
+import os
+import re
+import sys
+import threading
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from local_stack import outbox
+from local_stack.auth import InvalidToken, LocalIssuer
+from local_stack.clock import LocalClock
+from local_stack.gateway import ACCOUNT_ID, http_api_event
+from local_stack.scheduler import SchedulerEmulator
+from local_stack.streams import StreamConsumer, StreamDelivery
+from local_stack.template import (
+    REPO_ROOT,
+    TEMPLATE_PATH,
+    Function,
+    create_table,
+    functions,
+    http_routes,
+    load,
+    parameter_defaults,
+)
+
+log = logging.getLogger("local_stack")
+
+AWS_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_SESSION_TOKEN": "local",
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_NAMESPACE": "TherapyBookingLocal",
+}
+SETTLE_ROUNDS = 20
+
+
+@dataclass(frozen=True)
+class LambdaContext:
+    function_name: str
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    memory_limit_in_mb: int = 512
+    log_group_name: str = "/aws/lambda/local"
+    log_stream_name: str = "local"
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:local:{ACCOUNT_ID}:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+@dataclass(frozen=True)
+class HttpAnswer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> HttpAnswer:
+    return HttpAnswer(status, {"content-type": "application/json", **(headers or {})}, json.dumps(body).encode())
+
+
+class LocalStack:
+    def __init__(
+        self,
+        template_path: Path = TEMPLATE_PATH,
+        region: str = "eu-west-2",
+        table_name: str = "therapy-booking-local",
+    ) -> None:
+        self.template = load(template_path)
+        self.functions = functions(self.template)
+        self.routes = http_routes(self.template)
+        self.region = region
+        self.table_name = table_name
+        self.clock = LocalClock()
+        self.issuer = LocalIssuer()
+        self.lock = threading.RLock()
+        self.dead_letters: list[dict[str, Any]] = []
+        self.consumers: list[StreamConsumer] = []
+        self._shard_iterators: dict[str, str | None] = {}
+        self._stream_arn = ""
+        self._mock: Any = None
+
+    # --- names and environment -------------------------------------------------------------
+
+    def resource_name(self, logical_id: str) -> str:
+        resource = self.template["Resources"].get(logical_id, {})
+        if resource.get("Type") == "AWS::DynamoDB::Table":
+            return self.table_name
+        return str(resource.get("Properties", {}).get("Name", logical_id))
+
+    def arn(self, logical_id: str, attribute: str) -> str:
+        kind = self.template["Resources"].get(logical_id, {}).get("Type", "")
+        if attribute == "StreamArn":
+            return self._stream_arn
+        if kind == "AWS::Serverless::Function":
+            return f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{logical_id}"
+        if kind == "AWS::SQS::Queue":
+            return f"arn:aws:sqs:{self.region}:{ACCOUNT_ID}:{logical_id}"
+        if kind == "AWS::DynamoDB::Table":
+            return f"arn:aws:dynamodb:{self.region}:{ACCOUNT_ID}:table/{self.table_name}"
+        if kind == "AWS::Scheduler::ScheduleGroup":
+            return f"arn:aws:scheduler:{self.region}:{ACCOUNT_ID}:schedule-group/{self.resource_name(logical_id)}"
+        return f"arn:aws:local:{self.region}:{ACCOUNT_ID}:{logical_id}"
+
+    def resolve(self, value: Any) -> str:
+        """A template value with Ref / GetAtt / Sub resolved to this stack's local names."""
+        parameters = parameter_defaults(self.template)
+        if isinstance(value, dict) and "Ref" in value:
+            ref = value["Ref"]
+            if ref in parameters:
+                return parameters[ref]
+            return {"AWS::Region": self.region, "AWS::AccountId": ACCOUNT_ID}.get(ref, self.resource_name(ref))
+        if isinstance(value, dict) and "Fn::GetAtt" in value:
+            target = value["Fn::GetAtt"]
+            logical, attribute = target.split(".", 1) if isinstance(target, str) else target
+            return self.arn(logical, attribute)
+        if isinstance(value, dict) and "Fn::Sub" in value and isinstance(value["Fn::Sub"], str):
+            return re.sub(
+                r"\$\{([\w:.]+)\}",
+                lambda m: self.resolve({"Fn::GetAtt": m.group(1)} if "." in m.group(1) else {"Ref": m.group(1)}),
+                value["Fn::Sub"],
+            )
+        return str(value)
+
+    def function_environment(self) -> dict[str, str]:
+        """Every function's variables; a platform setting already set in this process's environment wins."""
+        parameters = set(parameter_defaults(self.template)) | set(self.template.get("Parameters", {}))
+        merged: dict[str, str] = {}
+        for function in self.functions.values():
+            for name, value in function.environment.items():
+                from_parameter = isinstance(value, dict) and value.get("Ref") in parameters
+                if from_parameter and name in os.environ:
+                    merged[name] = os.environ[name]
+                else:
+                    merged[name] = self.resolve(value)
+        return merged
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        for path in (REPO_ROOT / "layers" / "shared", REPO_ROOT):  # as Lambda puts the layer on the path
+            if str(path) not in sys.path:
+                sys.path.insert(0, str(path))
+        os.environ.update(AWS_ENVIRONMENT)
+        os.environ["AWS_DEFAULT_REGION"] = os.environ["AWS_REGION"] = self.region
+        os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+        from moto import mock_aws
+
+        self._mock = mock_aws()
+        self._mock.start()
+        import boto3
+
+        self.dynamodb = boto3.client("dynamodb", region_name=self.region)
+        self.streams = boto3.client("dynamodbstreams", region_name=self.region)
+        self.scheduler_client = boto3.client("scheduler", region_name=self.region)
+        self.sqs = boto3.client("sqs", region_name=self.region)
+        create_table(self.dynamodb, self.table_name, self.template)
+        self._stream_arn = self.dynamodb.describe_table(TableName=self.table_name)["Table"]["LatestStreamArn"]
+        environment = self.function_environment()
+        os.environ.update(environment)
+        self._create_supporting_resources(environment)
+
+        from therapy_booking.adapters import aws_clients
+        from therapy_booking.wiring import container
+
+        aws_clients.reset()
+        container.reset(clock=self.clock)
+        self.delivery = StreamDelivery(self.invoke)
+        self.scheduler = SchedulerEmulator(self.scheduler_client, self.invoke)
+        self._subscribe()
+        for function in self.functions.values():
+            importlib.import_module(function.module)  # import errors surface at start, not on first call
+
+    def _create_supporting_resources(self, environment: dict[str, str]) -> None:
+        resources = self.template["Resources"]
+        for logical_id, resource in resources.items():
+            if resource["Type"] == "AWS::SQS::Queue":
+                self.sqs.create_queue(QueueName=logical_id)
+            elif resource["Type"] == "AWS::Scheduler::ScheduleGroup":
+                self.scheduler_client.create_schedule_group(Name=self.resource_name(logical_id))
+        sender = environment.get("EMAIL_SENDER") or os.environ.get("EMAIL_SENDER")
+        if sender:
+            import boto3
+
+            boto3.client("ses", region_name=self.region).verify_email_identity(EmailAddress=sender)
+
+    def _subscribe(self) -> None:
+        self.consumers = []
+        for function in self.functions.values():
+            for name, event in function.events.items():
+                properties = event.get("Properties", {})
+                if event["Type"] == "DynamoDB":
+                    self.consumers.append(StreamConsumer.from_event(function.name, properties, self.resolve))
+                elif event["Type"] in ("ScheduleV2", "Schedule"):
+                    expression = properties.get("ScheduleExpression", "")
+                    raw_input = properties.get("Input")
+                    payload = json.loads(raw_input) if isinstance(raw_input, str) else {}
+                    if not self.scheduler.add_recurring(name, function.name, expression, payload, self.clock.now()):
+                        log.warning("schedule %s (%s) is not emulated locally", name, expression)
+        shards = self.streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]["Shards"]
+        self._shard_iterators = {
+            shard["ShardId"]: self.streams.get_shard_iterator(
+                StreamArn=self._stream_arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST"
+            )["ShardIterator"]
+            for shard in shards
+        }
+
+    def stop(self) -> None:
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+
+    # --- invocation --------------------------------------------------------------------------
+
+    def handler(self, function: Function) -> Any:
+        return getattr(importlib.import_module(function.module), function.handler)
+
+    def invoke(self, function_name: str, event: dict[str, Any]) -> Any:
+        function = self.functions[function_name]
+        return self.handler(function)(event, LambdaContext(function_name))
+
+    # --- streams and schedules ---------------------------------------------------------------
+
+    def _read_stream(self) -> int:
+        count = 0
+        for shard_id, iterator in list(self._shard_iterators.items()):
+            while iterator:
+                page = self.streams.get_records(ShardIterator=iterator)
+                records = page["Records"]
+                iterator = page.get("NextShardIterator")
+                for record in records:
+                    record = {**record, "eventSourceARN": self._stream_arn}
+                    for consumer in self.consumers:
+                        if consumer.accepts(record):
+                            consumer.pending.append(json.loads(json.dumps(record, default=str)))
+                count += len(records)
+                if not records:
+                    break
+            self._shard_iterators[shard_id] = iterator
+        return count
+
+    def _drain(self) -> int:
+        delivered = 0
+        for consumer in self.consumers:
+            before = len(consumer.pending)
+            for failed in self.delivery.deliver(consumer):
+                self._dead_letter(
+                    {
+                        "source": "dynamodb-stream",
+                        "function": consumer.function,
+                        "condition": "RetryAttemptsExhausted",
+                        "approximate_invoke_count": failed.attempts,
+                        "destination": consumer.on_failure,
+                        "batch": {
+                            "size": len(failed.records),
+                            "start_sequence_number": failed.records[0]["dynamodb"]["SequenceNumber"],
+                            "end_sequence_number": failed.records[-1]["dynamodb"]["SequenceNumber"],
+                            "stream_arn": self._stream_arn,
+                        },
+                        "records": failed.records,
+                    }
+                )
+            delivered += before - len(consumer.pending)
+        return delivered
+
+    def _dead_letter(self, entry: dict[str, Any]) -> None:
+        self.dead_letters.append(entry)
+        destination = entry.get("destination")
+        if destination and destination.startswith("arn:aws:sqs:"):
+            url = self.sqs.get_queue_url(QueueName=destination.rsplit(":", 1)[1])["QueueUrl"]
+            body = {k: v for k, v in entry.items() if k != "records"}
+            self.sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body))
+
+    def settle(self) -> None:
+        """Fire what is due and deliver the stream until nothing more happens."""
+        with self.lock:
+            for _ in range(SETTLE_ROUNDS):
+                fired, dead = self.scheduler.fire_due(self.clock.now())
+                for letter in dead:
+                    self._dead_letter({"source": "scheduler", **letter.__dict__})
+                read = self._read_stream()
+                delivered = self._drain()
+                if not (fired or read or delivered):
+                    return
+
+    def advance_clock(self, seconds: float) -> None:
+        with self.lock:
+            self.clock.advance(seconds)
+            self.settle()
+
+    def reset(self) -> None:
+        with self.lock:
+            paginator = self.dynamodb.get_paginator("scan")
+            for page in paginator.paginate(TableName=self.table_name, ProjectionExpression="pk, sk"):
+                for item in page["Items"]:
+                    self.dynamodb.delete_item(TableName=self.table_name, Key={"pk": item["pk"], "sk": item["sk"]})
+            self.scheduler.delete_all()
+            outbox.clear(self.region)
+            self.dead_letters.clear()
+            for consumer in self.consumers:
+                consumer.pending.clear()
+            self._read_stream()  # skip the deletions' records
+            for consumer in self.consumers:
+                consumer.pending.clear()
+
+    # --- HTTP --------------------------------------------------------------------------------
+
+    def handle_api(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> HttpAnswer:
+        """What API Gateway (HTTP API, JWT authorizer) would answer."""
+        for route in self.routes:
+            parameters = route.match(method, path)
+            if parameters is None:
+                continue
+            lowered = {k.lower(): v for k, v in headers.items()}
+            try:
+                claims = self.issuer.verify(lowered.get("authorization"))
+            except InvalidToken:
+                return _json(401, {"message": "Unauthorized"}, {"www-authenticate": "Bearer"})
+            event = http_api_event(
+                method=method,
+                route_path=route.path,
+                raw_path=path,
+                raw_query=query,
+                headers=headers,
+                body=body or None,
+                path_parameters=parameters,
+                claims=claims,
+            )
+            with self.lock:
+                try:
+                    result = self.invoke(route.function, event)
+                except Exception:
+                    log.exception("function %s failed", route.function)
+                    return _json(500, {"message": "Internal Server Error"})
+                self.settle()
+            return self._answer(result)
+        return _json(404, {"message": "Not Found"})
+
+    @staticmethod
+    def _answer(result: dict[str, Any]) -> HttpAnswer:
+        raw = result.get("body") or ""
+        body = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode()
+        headers = {k.lower(): str(v) for k, v in (result.get("headers") or {}).items()}
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            headers[name.lower()] = ",".join(str(v) for v in values)
+        return HttpAnswer(int(result.get("statusCode", 200)), headers, body)
+
+    def outbox(self) -> dict[str, list[dict[str, Any]]]:
+        with self.lock:
+            return outbox.sent(self.region)

@@ -1,0 +1,149 @@
+"""The local stack's HTTP front: the API as API Gateway serves it, plus the /dev routes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from swagger_ui_bundle import swagger_ui_path
+
+from local_stack.auth import MAX_LIFETIME, ROLE_GROUPS
+from local_stack.openapi import SWAGGER_PAGE, merged_openapi
+from local_stack.runtime import HttpAnswer, LocalStack
+
+log = logging.getLogger("local_stack.http")
+MAX_CLOCK_ADVANCE = 400 * 24 * 3600
+DOCS_ASSETS = {"swagger-ui.css": "text/css", "swagger-ui-bundle.js": "application/javascript"}
+
+
+def _json(status: int, body: Any) -> HttpAnswer:
+    return HttpAnswer(status, {"content-type": "application/json"}, json.dumps(body).encode())
+
+
+def _problem(status: int, detail: str) -> HttpAnswer:
+    body = {"type": "/problems/validation_error", "title": HTTPStatus(status).phrase, "status": status}
+    body |= {"detail": detail, "code": "validation_error"}
+    return HttpAnswer(status, {"content-type": "application/problem+json"}, json.dumps(body).encode())
+
+
+class DevRoutes:
+    """The development-only routes of API.md's "Local stack" table, and the API docs."""
+
+    def __init__(self, stack: LocalStack, base_url: str) -> None:
+        self.stack = stack
+        self.base_url = base_url
+
+    def handle(self, method: str, path: str, body: bytes) -> HttpAnswer | None:
+        routes: dict[tuple[str, str], Callable[[], HttpAnswer]] = {
+            ("GET", "/dev/health"): lambda: _json(200, {"status": "ok"}),
+            ("POST", "/dev/token"): lambda: self.token(body),
+            ("GET", "/dev/clock"): self.clock,
+            ("POST", "/dev/clock"): lambda: self.advance(body),
+            ("GET", "/dev/outbox"): lambda: _json(200, self.stack.outbox()),
+            ("GET", "/dev/dlq"): lambda: _json(200, {"items": self.stack.dead_letters}),
+            ("POST", "/dev/reset"): self.reset,
+            ("GET", "/dev/jwks.json"): lambda: _json(200, self.stack.issuer.jwks()),
+            ("GET", "/openapi.json"): lambda: _json(200, merged_openapi(self.stack.functions, self.base_url)),
+            ("GET", "/docs"): lambda: HttpAnswer(200, {"content-type": "text/html"}, SWAGGER_PAGE.encode()),
+        }
+        if (method, path) in routes:
+            return routes[(method, path)]()
+        asset = path.removeprefix("/docs/")
+        if method == "GET" and asset in DOCS_ASSETS:
+            content = (Path(swagger_ui_path) / asset).read_bytes()
+            return HttpAnswer(200, {"content-type": DOCS_ASSETS[asset]}, content)
+        return None
+
+    @staticmethod
+    def _object(body: bytes) -> dict[str, Any] | None:
+        try:
+            value = json.loads(body or b"{}")
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
+
+    def token(self, body: bytes) -> HttpAnswer:
+        request = self._object(body)
+        if request is None:
+            return _problem(422, "The body must be a JSON object {sub, role, expires_in?}.")
+        sub, role, expires_in = request.get("sub"), request.get("role"), request.get("expires_in", 3600)
+        if not isinstance(sub, str) or not 0 < len(sub) <= 128:
+            return _problem(422, "sub: a non-empty string of at most 128 characters is required.")
+        if role not in ROLE_GROUPS:
+            return _problem(422, f"role: one of {', '.join(ROLE_GROUPS)} is required.")
+        if not isinstance(expires_in, int) or isinstance(expires_in, bool) or abs(expires_in) > MAX_LIFETIME:
+            return _problem(422, f"expires_in: whole seconds, at most {MAX_LIFETIME} (negative: already expired).")
+        return _json(200, {"token": self.stack.issuer.issue(sub, role, expires_in), "expires_in": expires_in})
+
+    def clock(self) -> HttpAnswer:
+        return _json(200, {"now": self.stack.clock.now().isoformat().replace("+00:00", "Z")})
+
+    def advance(self, body: bytes) -> HttpAnswer:
+        request = self._object(body)
+        seconds = request.get("advance_seconds") if request else None
+        if not isinstance(seconds, int | float) or isinstance(seconds, bool) or not 0 < seconds <= MAX_CLOCK_ADVANCE:
+            return _problem(422, f"advance_seconds: a positive number of seconds, at most {MAX_CLOCK_ADVANCE}.")
+        self.stack.advance_clock(seconds)
+        return self.clock()
+
+    def reset(self) -> HttpAnswer:
+        self.stack.reset()
+        return _json(200, {"status": "reset"})
+
+
+def make_handler(stack: LocalStack, dev: DevRoutes) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "therapy-booking-local"
+
+        def _serve(self) -> None:
+            started = time.perf_counter()
+            url = urlsplit(self.path)
+            length = int(self.headers.get("content-length") or 0)
+            body = self.rfile.read(length) if length else b""
+            try:
+                answer = dev.handle(self.command, url.path, body) or stack.handle_api(
+                    self.command, url.path, url.query, dict(self.headers.items()), body
+                )
+            except Exception:
+                log.exception("local stack error")
+                answer = _json(500, {"message": "Internal Server Error"})
+            self.send_response(answer.status)
+            for name, value in answer.headers.items():
+                self.send_header(name, value)
+            self.send_header("access-control-allow-origin", "*")
+            self.send_header("content-length", str(len(answer.body)))
+            self.end_headers()
+            self.wfile.write(answer.body)
+            elapsed = (time.perf_counter() - started) * 1000
+            log.info("%s %s %d %.1fms", self.command, url.path, answer.status, elapsed)
+
+        def do_OPTIONS(self) -> None:
+            self.send_response(204)
+            self.send_header("access-control-allow-origin", "*")
+            self.send_header("access-control-allow-methods", "GET, POST, PUT, DELETE, OPTIONS")
+            self.send_header("access-control-allow-headers", "authorization, content-type, idempotency-key")
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Silenced: one line per request is logged by `_serve`, without query strings or bodies."""
+
+    return Handler
+
+
+def make_server(stack: LocalStack, host: str, port: int) -> HTTPServer:
+    """A server that answers one request at a time (see runtime: moto and Powertools want that)."""
+    dev = DevRoutes(stack, base_url="")
+    server = HTTPServer((host, port), make_handler(stack, dev))
+    dev.base_url = f"http://{host}:{server.server_port}"
+    return server

@@ -1,0 +1,143 @@
+"""DynamoDB stream records delivered to the template's stream consumers with Lambda's semantics.
+
+For each consumer (an `Events: Type: DynamoDB` of a function): filter criteria,
+batches of `BatchSize`, `ReportBatchItemFailures` (processing resumes at the
+first reported failure), `BisectBatchOnFunctionError`, `MaximumRetryAttempts`
+(then the batch goes to the `OnFailure` destination; -1 retries on every pass,
+as Lambda retries until the records expire), in order per consumer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+Invoke = Callable[[str, dict[str, Any]], Any]
+
+
+def matches(pattern: Any, value: Any) -> bool:
+    """Lambda event-filter matching (equality, prefix, exists, anything-but) of one record."""
+    if isinstance(pattern, dict):
+        if not isinstance(value, dict):
+            return False
+        for key, sub in pattern.items():
+            if isinstance(sub, list) and any(isinstance(r, dict) and "exists" in r for r in sub):
+                wanted = next(r["exists"] for r in sub if isinstance(r, dict) and "exists" in r)
+                if (key in value) != wanted:
+                    return False
+                continue
+            if key not in value or not matches(sub, value[key]):
+                return False
+        return True
+    if isinstance(pattern, list):
+        for rule in pattern:
+            if isinstance(rule, dict):
+                if "prefix" in rule and isinstance(value, str) and value.startswith(rule["prefix"]):
+                    return True
+                if "anything-but" in rule:
+                    excluded = rule["anything-but"]
+                    if value not in (excluded if isinstance(excluded, list) else [excluded]):
+                        return True
+            elif value == rule:
+                return True
+        return False
+    return bool(pattern == value)
+
+
+@dataclass
+class StreamConsumer:
+    function: str
+    batch_size: int = 100
+    maximum_retry_attempts: int = -1
+    bisect_on_error: bool = False
+    report_batch_item_failures: bool = False
+    on_failure: str | None = None
+    filters: list[Any] = field(default_factory=list)
+    pending: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def from_event(cls, function: str, properties: dict[str, Any], resolve: Callable[[Any], str]) -> StreamConsumer:
+        destination = properties.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+        patterns = [json.loads(f["Pattern"]) for f in properties.get("FilterCriteria", {}).get("Filters", [])]
+        return cls(
+            function=function,
+            batch_size=int(properties.get("BatchSize", 100)),
+            maximum_retry_attempts=int(properties.get("MaximumRetryAttempts", -1)),
+            bisect_on_error=bool(properties.get("BisectBatchOnFunctionError", False)),
+            report_batch_item_failures="ReportBatchItemFailures" in properties.get("FunctionResponseTypes", []),
+            on_failure=resolve(destination) if destination else None,
+            filters=patterns,
+        )
+
+    def accepts(self, record: dict[str, Any]) -> bool:
+        return not self.filters or any(matches(p, record) for p in self.filters)
+
+
+@dataclass(frozen=True)
+class FailedBatch:
+    records: list[dict[str, Any]]
+    attempts: int
+
+
+class StreamDelivery:
+    """Delivers each consumer's pending records; returns batches that exhausted their retries."""
+
+    def __init__(self, invoke: Invoke) -> None:
+        self._invoke = invoke
+
+    def _first_failure(self, consumer: StreamConsumer, batch: list[dict[str, Any]]) -> tuple[int | None, bool]:
+        """Index of the first record to retry (None: all done), and whether the function itself failed."""
+        try:
+            response = self._invoke(consumer.function, {"Records": batch})
+        except Exception:
+            return 0, True
+        if not consumer.report_batch_item_failures or not isinstance(response, dict):
+            return None, False
+        failures = response.get("batchItemFailures") or []
+        if not failures:
+            return None, False
+        sequence = [r["dynamodb"]["SequenceNumber"] for r in batch]
+        indexes = []
+        for failure in failures:
+            identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
+            if identifier not in sequence:
+                return 0, False  # an invalid identifier fails the whole batch
+            indexes.append(sequence.index(identifier))
+        return min(indexes), False
+
+    def _attempt(
+        self, consumer: StreamConsumer, batch: list[dict[str, Any]]
+    ) -> tuple[list[FailedBatch], list[dict[str, Any]] | None]:
+        """Retry `batch` until done or out of retries; the second value is what to keep for the next pass."""
+        tries = 0
+        while True:
+            failed_at, function_error = self._first_failure(consumer, batch)
+            if failed_at is None:
+                return [], None
+            batch = batch[failed_at:]  # what succeeded is checkpointed
+            tries += 1
+            if consumer.bisect_on_error and function_error and len(batch) > 1:
+                half = len(batch) // 2
+                failed, kept = self._attempt(consumer, batch[:half])
+                if kept is not None:
+                    return failed, kept + batch[half:]
+                more, kept = self._attempt(consumer, batch[half:])
+                return failed + more, kept
+            if consumer.maximum_retry_attempts < 0:
+                return [], batch  # Lambda retries until the records expire: again on the next pass
+            if tries > consumer.maximum_retry_attempts:
+                return [FailedBatch(batch, tries)], None
+
+    def deliver(self, consumer: StreamConsumer) -> list[FailedBatch]:
+        exhausted: list[FailedBatch] = []
+        while consumer.pending:
+            batch = consumer.pending[: consumer.batch_size]
+            del consumer.pending[: len(batch)]
+            failed, kept = self._attempt(consumer, batch)
+            exhausted += failed
+            if kept is not None:
+                consumer.pending[:0] = kept
+                break
+        return exhausted
