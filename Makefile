@@ -53,6 +53,8 @@ template: $(BIN)/.installed $(SAM_VENV)/bin/.installed
 
 build: $(SAM_VENV)/bin/.installed
 	$(SAM_VENV)/bin/sam build --region eu-west-2
+	@ls .aws-sam/build/SharedLayer/python/therapy_booking/__pycache__/*.cpython-313.pyc >/dev/null \
+		|| { echo "the built layer has no bytecode"; exit 1; }
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m benchmarks.run_all

@@ -20,7 +20,7 @@ import pytest
 from botocore.client import BaseClient
 
 from tests.support.http import call, http_event
-from tests.support.template import load_template, resources_of_type
+from tests.support.template import TEMPLATE_PATH, load_template, resources_of_type
 from therapy_booking.adapters import dynamodb_items
 from therapy_booking.adapters.dynamodb_items import TableItem
 from therapy_booking.api.auth import GROUP_ROLES
@@ -176,7 +176,16 @@ def test_shared_layer_is_built_for_the_functions_runtime() -> None:
     assert layer["Properties"]["ContentUri"].strip("/") == "layers/shared"
     assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
     assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
-    assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
+
+
+def test_shared_layer_build_targets_lambda_and_ships_bytecode() -> None:
+    # Given the layer's build recipe (sam build runs build-SharedLayer)
+    recipe = (TEMPLATE_PATH.parent / "layers" / "shared" / "Makefile").read_text()
+    # Then it installs arm64 CPython 3.13 wheels and compiles hash-based bytecode (the zip resets mtimes)
+    assert "build-SharedLayer:" in recipe
+    assert "--platform manylinux2014_aarch64" in recipe and "--python-version 3.13" in recipe
+    assert "--invalidation-mode unchecked-hash" in recipe
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))

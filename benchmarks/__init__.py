@@ -1,0 +1,16 @@
+"""Benchmarks run on demand (`make bench`), never part of the test suite.
+
+- `cold_start`: import of each function module plus its first DynamoDB client, in a fresh interpreter,
+  against `import boto3; boto3.client("dynamodb")`.
+- `round_trips`: DynamoDB calls per API operation, through the real handlers on moto.
+- `slots_scaling`: GET /therapists/{id}/slots with a short and a long history of past sessions.
+- `run_all`: all three, results written to docs/benchmarks.md.
+"""
+
+import sys
+from pathlib import Path
+
+# The shared layer's package, importable as it is in Lambda (/opt/python) and under pytest (pyproject pythonpath).
+_LAYER = str(Path(__file__).resolve().parents[1] / "layers" / "shared")
+if _LAYER not in sys.path:
+    sys.path.insert(0, _LAYER)

@@ -1,0 +1,189 @@
+"""Shared by the benchmarks: the moto stack of the handler tests, a DynamoDB call log, small helpers."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from time import perf_counter
+from typing import Any
+from unittest import mock
+
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
+
+from therapy_booking.domain.ports import Clock
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+LAYER_DIR = REPO_ROOT / "layers" / "shared"
+
+# What tests/conftest.py sets before anything creates a client.
+TEST_ENVIRONMENT = {
+    "AWS_DEFAULT_REGION": "eu-west-2",
+    "AWS_REGION": "eu-west-2",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    "TABLE_NAME": "therapy-booking-test",
+    "POWERTOOLS_SERVICE_NAME": "therapy-booking",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_NAMESPACE": "TherapyBooking",
+}
+
+
+def configure_environment() -> None:
+    os.environ.update(TEST_ENVIRONMENT)
+
+
+@contextmanager
+def local_aws(clock: Clock) -> Iterator[Any]:
+    """moto with the template's table and the service container rebuilt on it (as the `aws` fixture)."""
+    configure_environment()
+    from moto import mock_aws
+
+    from tests.support.template import create_table
+    from therapy_booking.adapters import aws_clients
+    from therapy_booking.wiring import container
+
+    with mock_aws():
+        aws_clients.reset()
+        client = aws_clients.dynamodb_client()
+        create_table(client, os.environ["TABLE_NAME"])
+        container.reset(clock=clock)
+        try:
+            yield client
+        finally:
+            container.reset()
+            aws_clients.reset()
+
+
+@dataclass
+class DynamoCall:
+    operation: str
+    seconds: float = 0.0
+    error: str | None = None
+    count: int | None = None
+    scanned_count: int | None = None
+
+
+@dataclass
+class DynamoCallLog:
+    """Every DynamoDB API call made by any botocore client while `recording()` is active.
+
+    It wraps `botocore.client.BaseClient._make_api_call`, the one method through which every
+    operation of every botocore client goes: PynamoDB calls it directly
+    (`Connection._make_api_call`), boto3 client methods (the idempotency store's) call it too.
+    A class-level wrapper also sees clients created lazily during a request, which per-client
+    event hooks registered beforehand would miss. One logical call is one entry: retries happen
+    inside it (there are none on moto).
+    """
+
+    calls: list[DynamoCall] = field(default_factory=list)
+
+    @contextmanager
+    def recording(self) -> Iterator[DynamoCallLog]:
+        original: Any = BaseClient.__dict__["_make_api_call"]  # private, so absent from the stubs
+        log = self
+
+        def recording_call(client: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
+            if client.meta.service_model.service_name != "dynamodb":
+                return original(client, operation_name, api_params)
+            call = DynamoCall(operation_name)
+            log.calls.append(call)
+            started = perf_counter()
+            try:
+                response = original(client, operation_name, api_params)
+            except ClientError as error:
+                call.error = str(error.response.get("Error", {}).get("Code", "error"))
+                raise
+            finally:
+                call.seconds = perf_counter() - started
+            call.count = response.get("Count")
+            call.scanned_count = response.get("ScannedCount")
+            return response
+
+        with mock.patch.object(BaseClient, "_make_api_call", recording_call):
+            yield self
+
+    def mark(self) -> int:
+        return len(self.calls)
+
+    def since(self, mark: int) -> list[DynamoCall]:
+        return self.calls[mark:]
+
+
+@contextmanager
+def timed_store() -> Iterator[list[float]]:
+    """Seconds spent inside moto's emulation of AWS (request parsing, the in-memory backend, the response).
+
+    moto answers from a botocore `before-send` handler, `BotocoreStubber.__call__`: time spent
+    there stands for DynamoDB's own work, the rest of a request is the product's (and botocore's).
+    """
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    spent: list[float] = []
+    original = BotocoreStubber.__call__
+
+    def timed_call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        started = perf_counter()
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            spent.append(perf_counter() - started)
+
+    with mock.patch.object(BotocoreStubber, "__call__", timed_call):
+        yield spent
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f}"
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "**NOT met**"
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith(("model name", "cpu model", "hardware")):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "absent"
+
+
+def machine_description() -> list[tuple[str, str]]:
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    packages = ("boto3", "botocore", "pynamodb", "aws-lambda-powertools", "pydantic", "moto")
+    return [
+        ("CPU", f"{_cpu_model()} ({platform.machine()})"),
+        ("nproc", str(usable)),
+        ("OS", f"{platform.system()} {platform.release()}"),
+        ("Python", f"{platform.python_implementation()} {platform.python_version()} ({sys.executable})"),
+        ("Packages", ", ".join(f"{name} {_version(name)}" for name in packages)),
+    ]

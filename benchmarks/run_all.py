@@ -1,0 +1,158 @@
+"""Run every benchmark and write the results into docs/benchmarks.md (`make bench`).
+
+The results replace what lies between the two marker comments of the output file, so the prose
+around them stays; a file without the markers gets the results appended. `--output -` prints only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks import cold_start, round_trips, slots_scaling
+from benchmarks._support import REPO_ROOT, machine_description, markdown_table, ms, verdict
+
+START = "<!-- benchmark results: start (written by `python -m benchmarks.run_all`) -->"
+END = "<!-- benchmark results: end -->"
+DEFAULT_OUTPUT = REPO_ROOT / "docs" / "benchmarks.md"
+
+
+def _git_revision() -> str:
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", "--no-optional-locks", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=False
+        )
+        return done.stdout.strip()
+
+    revision = git("rev-parse", "--short", "HEAD") or "unknown"
+    changed = git("status", "--porcelain", "--untracked-files=no")
+    return f"{revision} (with uncommitted changes)" if changed else revision
+
+
+def report(
+    cold: cold_start.ColdStartResult,
+    packaged: cold_start.ColdStartResult | None,
+    trips: round_trips.RoundTripResult,
+    slots: slots_scaling.ScalingResult,
+    started: datetime,
+) -> str:
+    worst = max(cold.functions, key=cold.ratio)
+    over = [m for m in trips.operations if not m.met]
+    summary = [
+        [
+            "Cold start (import + first DynamoDB client)",
+            f"worst {worst.target.name}: {cold.ratio(worst):.2f} x baseline "
+            f"({ms(worst.total)} vs {ms(cold.baseline.total)} ms)",
+            f"<= {cold_start.TARGET_RATIO} x for every function",
+            verdict(cold.all_met)
+            + f" ({sum(not cold.met(r) for r in cold.functions)} of {len(cold.functions)} functions above)",
+        ],
+        [
+            "DynamoDB round trips per operation",
+            f"{len(trips.operations) - len(over)} of {len(trips.operations)} within target"
+            + "".join(f"; {m.operation}: {m.count}" for m in over),
+            "read <= 1, state change <= 2",
+            verdict(trips.all_met),
+        ],
+        [
+            "Slots, 5,000 vs 50 past sessions: end to end on moto",
+            f"{slots.ratio:.2f} ({ms(slots.long.total)} vs {ms(slots.short.total)} ms)",
+            f"<= {slots_scaling.TARGET_RATIO}",
+            verdict(slots.met),
+        ],
+        [
+            "Slots, 5,000 vs 50 past sessions: outside moto, items read",
+            f"{slots.product_ratio:.2f} ({ms(slots.long.product)} vs {ms(slots.short.product)} ms); "
+            f"{slots.long.items_read} vs {slots.short.items_read} items read",
+            f"<= {slots_scaling.TARGET_RATIO}, same items read",
+            verdict(slots.product_met),
+        ],
+    ]
+    if packaged is not None:
+        heaviest = max(packaged.functions, key=lambda r: r.total)
+        summary.insert(
+            1,
+            [
+                "Cold start as packaged (no usable .pyc outside the standard library)",
+                f"slowest {heaviest.target.name}: {ms(heaviest.total)} ms, against {ms(worst.total)} ms with bytecode",
+                "none (information)",
+                "",
+            ],
+        )
+    machine = [[name, value] for name, value in machine_description()]
+    machine.append(["Revision", _git_revision()])
+    return "\n".join(
+        [
+            START,
+            "",
+            f"### Results of {started:%Y-%m-%d %H:%M} UTC",
+            "",
+            markdown_table(["", ""], machine),
+            "",
+            markdown_table(["benchmark", "result", "target", "verdict"], summary),
+            "",
+            "#### Cold start",
+            "",
+            cold_start.to_markdown(cold),
+            "",
+            *([] if packaged is None else ["##### As packaged", "", cold_start.to_markdown(packaged), ""]),
+            "#### DynamoDB round trips",
+            "",
+            round_trips.to_markdown(trips),
+            "",
+            "#### Slots and history",
+            "",
+            slots_scaling.to_markdown(slots),
+            "",
+            END,
+        ]
+    )
+
+
+def write(results: str, output: Path) -> None:
+    text = output.read_text() if output.exists() else "# Benchmarks\n"
+    if START in text and END in text:
+        before, rest = text.split(START, 1)
+        after = rest.split(END, 1)[1]
+        text = before + results + after
+    else:
+        text = text.rstrip("\n") + "\n\n## Results\n\n" + results + "\n"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--repeats", type=int, default=15, help="cold start: fresh interpreters per target")
+    parser.add_argument(
+        "--packaged-repeats", type=int, default=5, help="cold start as packaged (no .pyc): interpreters, 0 skips"
+    )
+    parser.add_argument("--slot-calls", type=int, default=30, help="slots: timed calls per scenario")
+    parser.add_argument("--output", default=str(DEFAULT_OUTPUT), help="markdown file to update, or - to print")
+    args = parser.parse_args(argv)
+
+    started = datetime.now(UTC)
+    print("cold start...", file=sys.stderr, flush=True)
+    cold = cold_start.run(args.repeats, log=sys.stderr)
+    packaged = None
+    if args.packaged_repeats:
+        print("cold start as packaged...", file=sys.stderr, flush=True)
+        packaged = cold_start.run(args.packaged_repeats, log=sys.stderr, as_packaged=True)
+    print("round trips...", file=sys.stderr, flush=True)
+    trips = round_trips.run()
+    print("slots scaling...", file=sys.stderr, flush=True)
+    slots = slots_scaling.run(args.slot_calls, log=sys.stderr)
+    results = report(cold, packaged, trips, slots, started)
+    if args.output == "-":
+        print(results)
+    else:
+        write(results, Path(args.output))
+        print(f"results written to {args.output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
