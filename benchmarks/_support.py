@@ -18,24 +18,11 @@ from unittest import mock
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
+from tests.support.environment import TEST_ENVIRONMENT
 from therapy_booking.domain.ports import Clock
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LAYER_DIR = REPO_ROOT / "layers" / "shared"
-
-# What tests/conftest.py sets before anything creates a client.
-TEST_ENVIRONMENT = {
-    "AWS_DEFAULT_REGION": "eu-west-2",
-    "AWS_REGION": "eu-west-2",
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-    "TABLE_NAME": "therapy-booking-test",
-    "POWERTOOLS_SERVICE_NAME": "therapy-booking",
-    "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_METRICS_NAMESPACE": "TherapyBooking",
-}
 
 
 def configure_environment() -> None:

@@ -6,21 +6,10 @@ from typing import Any
 
 import pytest
 
+from tests.support.environment import TEST_ENVIRONMENT
+
 # Before anything imports boto3: fake credentials, a region, and moto-friendly endpoints.
-os.environ.update(
-    {
-        "AWS_DEFAULT_REGION": "eu-west-2",
-        "AWS_REGION": "eu-west-2",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-        "TABLE_NAME": "therapy-booking-test",
-        "POWERTOOLS_SERVICE_NAME": "therapy-booking",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_NAMESPACE": "TherapyBooking",
-    }
-)
+os.environ.update(TEST_ENVIRONMENT)
 
 from moto import mock_aws
 

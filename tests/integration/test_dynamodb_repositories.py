@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.test_session_service import AVAILABILITY, CLIENT, PROFILE, THERAPIST
+from tests.support.domain_data import AVAILABILITY, CLIENT, PROFILE, THERAPIST
 from therapy_booking.adapters.dynamodb_items import TherapistItem
 from therapy_booking.adapters.dynamodb_repositories import (
     DynamoSessionRepository,

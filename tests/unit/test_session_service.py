@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.support.clock import FakeClock
+from tests.support.domain_data import (
+    ADMIN,
+    CLIENT,
+    OTHER_CLIENT,
+    PROFILE,
+    THERAPIST,
+    WEDNESDAY_10,
+    request,
+)
 from tests.support.fakes import InMemorySessions, InMemoryStore, InMemoryTherapists
 from therapy_booking.domain.errors import (
     Forbidden,
@@ -22,58 +31,13 @@ from therapy_booking.domain.errors import (
 from therapy_booking.domain.events import EventType
 from therapy_booking.domain.model import (
     Actor,
-    Availability,
-    Location,
-    LocationKind,
     Money,
     Role,
     SessionStatus,
     SessionType,
-    SessionTypeOffer,
-    Therapist,
-    TherapistProfile,
-    Weekday,
-    WeeklyWindow,
 )
 from therapy_booking.domain.policies import PlatformPolicy
-from therapy_booking.domain.services import BookingRequest, SessionService
-
-THERAPIST = Actor("t1", frozenset({Role.THERAPIST}))
-CLIENT = Actor("c1", frozenset({Role.CLIENT}))
-OTHER_CLIENT = Actor("c2", frozenset({Role.CLIENT}))
-ADMIN = Actor("a1", frozenset({Role.ADMIN}))
-NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # a Monday
-WEDNESDAY_10 = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
-
-PROFILE = TherapistProfile(
-    name="Dr T",
-    email="t@example.com",
-    phone=None,
-    sms_opt_in=False,
-    timezone="Europe/London",
-    locations=(Location("room", LocationKind.IN_PERSON, address="1 Street"),),
-    session_types=(
-        SessionTypeOffer(SessionType.INDIVIDUAL, 50, Money(6000, "GBP")),
-        SessionTypeOffer(SessionType.COUPLE, 80, Money(9000, "GBP")),
-    ),
-    free_initial_consultation=True,
-    visible=True,
-)
-AVAILABILITY = Availability(
-    weekly=tuple(WeeklyWindow(d, time(9), time(17)) for d in (Weekday.MON, Weekday.TUE, Weekday.WED)),
-    min_notice_hours=24,
-    horizon_days=30,
-)
-
-
-@pytest.fixture
-def store() -> InMemoryStore:
-    return InMemoryStore(therapists={"t1": Therapist("t1", PROFILE, AVAILABILITY)})
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(NOW)
+from therapy_booking.domain.services import SessionService
 
 
 @pytest.fixture
@@ -82,11 +46,6 @@ def service(store: InMemoryStore, clock: FakeClock) -> SessionService:
     return SessionService(
         InMemorySessions(store), InMemoryTherapists(store), clock, PlatformPolicy(), ids=lambda: f"s{next(counter)}"
     )
-
-
-def request(start: datetime = WEDNESDAY_10, **changes: object) -> BookingRequest:
-    base = BookingRequest("t1", start, SessionType.INDIVIDUAL, "room", ("Sam",))
-    return replace(base, **changes)  # type: ignore[arg-type]
 
 
 class TestBooking:

@@ -8,30 +8,19 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 
 from tests.support.clock import FakeClock
+from tests.support.domain_data import CLIENT, NOW, PROFILE, THERAPIST, WEDNESDAY_10, request
 from tests.support.fakes import InMemorySessions, InMemoryStore, InMemoryTherapists
-from tests.unit.test_session_service import AVAILABILITY, CLIENT, NOW, PROFILE, THERAPIST, WEDNESDAY_10, request
 from therapy_booking.domain.errors import Forbidden, NotFound, SlotUnavailable, ValidationFailed
 from therapy_booking.domain.model import (
     Availability,
     Money,
     SessionType,
     SessionTypeOffer,
-    Therapist,
     Weekday,
     WeeklyWindow,
 )
 from therapy_booking.domain.policies import PlatformPolicy
 from therapy_booking.domain.services import SessionService, TherapistService
-
-
-@pytest.fixture
-def store() -> InMemoryStore:
-    return InMemoryStore(therapists={"t1": Therapist("t1", PROFILE, AVAILABILITY)})
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(NOW)
 
 
 @pytest.fixture
