@@ -16,6 +16,7 @@ from local_stack.runtime import LocalStack
 from local_stack.server import make_server
 
 TICK_SECONDS = 1.0
+log = logging.getLogger("local_stack")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,7 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.flush()
 
     while not stopping.wait(TICK_SECONDS):
-        stack.settle()  # schedules come due and stream records arrive as real time passes too
+        try:
+            stack.settle()  # schedules come due and stream records arrive as real time passes too
+        except Exception:  # one bad delivery must not take the whole stack down
+            log.exception("delivering streams and schedules failed")
     print("Shutting down", flush=True)
     server.shutdown()
     server.server_close()

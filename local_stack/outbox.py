@@ -5,6 +5,7 @@ from __future__ import annotations
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from email.utils import getaddresses
 from typing import Any
 
 from moto.core.models import DEFAULT_ACCOUNT_ID
@@ -22,7 +23,9 @@ def _email_from_raw(raw: RawMessage) -> dict[str, Any]:
         {"filename": part.get_filename(), "content_type": part.get_content_type()}
         for part in message.iter_attachments()
     ]
-    recipients = [str(a) for a in (message.get_all("to") or [])] or list(raw.destinations)
+    recipients = [address.addr_spec for header in message.get_all("to") or [] for address in header.addresses]
+    if not recipients:  # no To header: the envelope's recipients
+        recipients = [address for _, address in getaddresses(list(raw.destinations)) if address]
     return {
         "to": recipients,
         "subject": str(message.get("subject", "")),

@@ -8,6 +8,7 @@ invocation at a time, as one Lambda environment per function would see.
 from __future__ import annotations
 
 import base64
+import copy
 import importlib
 import json
 import logging
@@ -24,8 +25,8 @@ from local_stack import outbox
 from local_stack.auth import InvalidToken, LocalIssuer
 from local_stack.clock import LocalClock
 from local_stack.gateway import ACCOUNT_ID, http_api_event
-from local_stack.scheduler import SchedulerEmulator
-from local_stack.streams import StreamConsumer, StreamDelivery
+from local_stack.scheduler import DEFAULT_RETRIES, SchedulerEmulator
+from local_stack.streams import StreamConsumer, StreamDelivery, lambda_record
 from local_stack.template import (
     REPO_ROOT,
     TEMPLATE_PATH,
@@ -48,6 +49,7 @@ AWS_ENVIRONMENT = {
     "POWERTOOLS_METRICS_NAMESPACE": "TherapyBookingLocal",
 }
 SETTLE_ROUNDS = 20
+STACK_NAME = "therapy-booking-local"  # what `${AWS::StackName}` stands for locally
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,8 @@ class LocalStack:
         resource = self.template["Resources"].get(logical_id, {})
         if resource.get("Type") == "AWS::DynamoDB::Table":
             return self.table_name
-        return str(resource.get("Properties", {}).get("Name", logical_id))
+        name = resource.get("Properties", {}).get("Name")
+        return logical_id if name is None else self.resolve(name)  # a Name may be a !Sub, as in AWS
 
     def arn(self, logical_id: str, attribute: str) -> str:
         kind = self.template["Resources"].get(logical_id, {}).get("Type", "")
@@ -127,7 +130,14 @@ class LocalStack:
             ref = value["Ref"]
             if ref in parameters:
                 return parameters[ref]
-            return {"AWS::Region": self.region, "AWS::AccountId": ACCOUNT_ID}.get(ref, self.resource_name(ref))
+            pseudo = {
+                "AWS::Region": self.region,
+                "AWS::AccountId": ACCOUNT_ID,
+                "AWS::StackName": STACK_NAME,
+                "AWS::Partition": "aws",
+                "AWS::URLSuffix": "amazonaws.com",
+            }
+            return pseudo[ref] if ref in pseudo else self.resource_name(ref)
         if isinstance(value, dict) and "Fn::GetAtt" in value:
             target = value["Fn::GetAtt"]
             logical, attribute = target.split(".", 1) if isinstance(target, str) else target
@@ -210,11 +220,7 @@ class LocalStack:
                 if event["Type"] == "DynamoDB":
                     self.consumers.append(StreamConsumer.from_event(function.name, properties, self.resolve))
                 elif event["Type"] in ("ScheduleV2", "Schedule"):
-                    expression = properties.get("ScheduleExpression", "")
-                    raw_input = properties.get("Input")
-                    payload = json.loads(raw_input) if isinstance(raw_input, str) else {}
-                    if not self.scheduler.add_recurring(name, function.name, expression, payload, self.clock.now()):
-                        log.warning("schedule %s (%s) is not emulated locally", name, expression)
+                    self._add_recurring(name, function, properties)
         shards = self.streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]["Shards"]
         self._shard_iterators = {
             shard["ShardId"]: self.streams.get_shard_iterator(
@@ -222,6 +228,27 @@ class LocalStack:
             )["ShardIterator"]
             for shard in shards
         }
+
+    def _add_recurring(self, name: str, function: Function, properties: dict[str, Any]) -> None:
+        """A template schedule (`ScheduleV2`: ScheduleExpression, `Schedule`: Schedule) with its retries and DLQ."""
+        expression = properties.get("ScheduleExpression") or properties.get("Schedule") or ""
+        if properties.get("State") == "DISABLED" or properties.get("Enabled") is False:
+            return
+        raw_input = properties.get("Input")
+        payload = json.loads(raw_input) if isinstance(raw_input, str) else {}
+        retries = properties.get("RetryPolicy", {}).get("MaximumRetryAttempts", DEFAULT_RETRIES)
+        destination = properties.get("DeadLetterConfig", {}).get("Arn")
+        added = self.scheduler.add_recurring(
+            name,
+            self.arn(function.name, "Arn"),
+            expression,
+            payload,
+            self.clock.now(),
+            retries=int(retries),
+            destination=self.resolve(destination) if destination else None,
+        )
+        if not added:
+            log.warning("schedule %s (%s) is not emulated locally", name, expression)
 
     def stop(self) -> None:
         if self._mock is not None:
@@ -240,21 +267,20 @@ class LocalStack:
     # --- streams and schedules ---------------------------------------------------------------
 
     def _read_stream(self) -> int:
+        """Queue new stream records for the consumers whose filters accept them; the number read."""
         count = 0
         for shard_id, iterator in list(self._shard_iterators.items()):
             while iterator:
                 page = self.streams.get_records(ShardIterator=iterator)
-                records = page["Records"]
+                records = [lambda_record(raw, self.region, self._stream_arn) for raw in page["Records"]]
+                accepted = [(consumer, [r for r in records if consumer.accepts(r)]) for consumer in self.consumers]
+                for consumer, batch in accepted:
+                    consumer.pending.extend(copy.deepcopy(batch))
                 iterator = page.get("NextShardIterator")
-                for record in records:
-                    record = {**record, "eventSourceARN": self._stream_arn}
-                    for consumer in self.consumers:
-                        if consumer.accepts(record):
-                            consumer.pending.append(json.loads(json.dumps(record, default=str)))
+                self._shard_iterators[shard_id] = iterator  # page by page: a failure never re-reads a page
                 count += len(records)
                 if not records:
                     break
-            self._shard_iterators[shard_id] = iterator
         return count
 
     def _drain(self) -> int:

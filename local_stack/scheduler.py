@@ -4,7 +4,8 @@ One-time schedules (`at(...)`) fire once at their instant (in their time zone)
 with the target's `Input` as the event, retried per `RetryPolicy`, then sent to
 the dead-letter queue; `ActionAfterCompletion: DELETE` removes them after.
 `rate(...)` schedules declared in the template fire whenever a period has
-passed (several missed periods fire once, as a late sweeper would).
+passed (several missed periods fire once, as a late sweeper would), with the
+same retries and dead-letter queue.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from zoneinfo import ZoneInfo
 Invoke = Callable[[str, dict[str, Any]], Any]
 RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 AT = re.compile(r"^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$")
+DEFAULT_RETRIES = 185  # EventBridge Scheduler's default RetryPolicy
+KEPT_ON_UPDATE = ("Description", "ScheduleExpressionTimezone", "StartDate", "EndDate", "KmsKeyArn")
 
 
 def function_name(arn: str) -> str:
@@ -45,10 +48,12 @@ def rate_period(expression: str) -> timedelta | None:
 @dataclass
 class RecurringSchedule:
     name: str
-    function: str
+    target: str  # the function's ARN
     period: timedelta
     event: dict[str, Any]
     next_due: datetime
+    retries: int = DEFAULT_RETRIES
+    destination: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,18 +71,29 @@ class SchedulerEmulator:
         self._invoke = invoke
         self.recurring: list[RecurringSchedule] = []
 
-    def add_recurring(self, name: str, function: str, expression: str, event: dict[str, Any], now: datetime) -> bool:
+    def add_recurring(
+        self,
+        name: str,
+        target: str,
+        expression: str,
+        event: dict[str, Any],
+        now: datetime,
+        retries: int = DEFAULT_RETRIES,
+        destination: str | None = None,
+    ) -> bool:
         period = rate_period(expression)
         if period is None:
             return False
-        self.recurring.append(RecurringSchedule(name, function, period, event, now + period))
+        self.recurring.append(RecurringSchedule(name, target, period, event, now + period, retries, destination))
         return True
 
-    def _one_time_schedules(self) -> list[dict[str, Any]]:
+    def _one_time_schedules(self, state: str | None = None) -> list[dict[str, Any]]:
+        """Every schedule of every group (all pages: a page holds 50), optionally only those in `state`."""
         found = []
-        for group in self._client.list_schedule_groups()["ScheduleGroups"]:
-            for summary in self._client.list_schedules(GroupName=group["Name"])["Schedules"]:
-                found.append(self._client.get_schedule(Name=summary["Name"], GroupName=group["Name"]))
+        filters = {"State": state} if state else {}
+        for page in self._client.get_paginator("list_schedules").paginate(**filters):
+            for summary in page["Schedules"]:
+                found.append(self._client.get_schedule(Name=summary["Name"], GroupName=summary["GroupName"]))
         return found
 
     def _fire(self, function: str, event: dict[str, Any], retries: int) -> tuple[bool, str, int]:
@@ -92,12 +108,12 @@ class SchedulerEmulator:
 
     def fire_due(self, now: datetime) -> tuple[int, list[DeadLetter]]:
         fired, dead = 0, []
-        for schedule in self._one_time_schedules():
+        for schedule in self._one_time_schedules(state="ENABLED"):
             instant = at_instant(schedule["ScheduleExpression"], schedule.get("ScheduleExpressionTimezone"))
-            if instant is None or schedule.get("State", "ENABLED") != "ENABLED" or instant > now:
+            if instant is None or instant > now:
                 continue
             target = schedule["Target"]
-            retries = int(target.get("RetryPolicy", {}).get("MaximumRetryAttempts", 185))
+            retries = int(target.get("RetryPolicy", {}).get("MaximumRetryAttempts", DEFAULT_RETRIES))
             event = json.loads(target.get("Input") or "{}")
             ok, error, attempts = self._fire(function_name(target["Arn"]), event, retries)
             fired += 1
@@ -106,7 +122,8 @@ class SchedulerEmulator:
                 dead.append(DeadLetter(schedule["Name"], target["Arn"], error, attempts, destination))
             if schedule.get("ActionAfterCompletion") == "DELETE":
                 self._client.delete_schedule(Name=schedule["Name"], GroupName=schedule.get("GroupName", "default"))
-            else:
+            else:  # an update replaces the whole schedule: keep what it had, disabled so it fires once
+                kept = {key: schedule[key] for key in KEPT_ON_UPDATE if schedule.get(key) is not None}
                 self._client.update_schedule(
                     Name=schedule["Name"],
                     GroupName=schedule.get("GroupName", "default"),
@@ -114,10 +131,14 @@ class SchedulerEmulator:
                     FlexibleTimeWindow=schedule["FlexibleTimeWindow"],
                     Target=target,
                     State="DISABLED",
+                    **kept,
                 )
         for recurring in self.recurring:
             if recurring.next_due <= now:
-                self._fire(recurring.function, recurring.event, 0)
+                function = function_name(recurring.target)
+                ok, error, attempts = self._fire(function, recurring.event, recurring.retries)
+                if not ok:
+                    dead.append(DeadLetter(recurring.name, recurring.target, error, attempts, recurring.destination))
                 recurring.next_due = now + recurring.period
                 fired += 1
         return fired, dead

@@ -20,6 +20,7 @@ from local_stack.runtime import HttpAnswer, LocalStack
 
 log = logging.getLogger("local_stack.http")
 MAX_CLOCK_ADVANCE = 400 * 24 * 3600
+IDLE_TIMEOUT_SECONDS = 2.0
 DOCS_ASSETS = {"swagger-ui.css": "text/css", "swagger-ui-bundle.js": "application/javascript"}
 
 
@@ -100,8 +101,11 @@ class DevRoutes:
 
 def make_handler(stack: LocalStack, dev: DevRoutes) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        # One connection is served at a time, so each is closed after its request (a browser would keep it
+        # open) and dropped if it sends nothing for a while: no client can hold up the others.
         protocol_version = "HTTP/1.1"
         server_version = "therapy-booking-local"
+        timeout = IDLE_TIMEOUT_SECONDS
 
         def _serve(self) -> None:
             started = time.perf_counter()
@@ -120,6 +124,7 @@ def make_handler(stack: LocalStack, dev: DevRoutes) -> type[BaseHTTPRequestHandl
                 self.send_header(name, value)
             self.send_header("access-control-allow-origin", "*")
             self.send_header("content-length", str(len(answer.body)))
+            self.send_header("connection", "close")
             self.end_headers()
             self.wfile.write(answer.body)
             elapsed = (time.perf_counter() - started) * 1000
@@ -131,6 +136,7 @@ def make_handler(stack: LocalStack, dev: DevRoutes) -> type[BaseHTTPRequestHandl
             self.send_header("access-control-allow-methods", "GET, POST, PUT, DELETE, OPTIONS")
             self.send_header("access-control-allow-headers", "authorization, content-type, idempotency-key")
             self.send_header("content-length", "0")
+            self.send_header("connection", "close")
             self.end_headers()
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve

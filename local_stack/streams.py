@@ -9,12 +9,32 @@ as Lambda retries until the records expire), in order per consumer.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 Invoke = Callable[[str, dict[str, Any]], Any]
+
+
+def _plain(value: Any) -> Any:
+    """boto3's parsed values back as the JSON Lambda sends: epoch seconds, base64 binaries."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, datetime):
+        return int(value.timestamp())
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode()
+    return value
+
+
+def lambda_record(record: dict[str, Any], region: str, stream_arn: str) -> dict[str, Any]:
+    """A DynamoDB Streams record (as boto3 reads it) as Lambda hands it to a stream consumer."""
+    return {**_plain(record), "awsRegion": region, "eventSourceARN": stream_arn}
 
 
 def matches(pattern: Any, value: Any) -> bool:

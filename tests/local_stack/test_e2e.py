@@ -1,0 +1,468 @@
+"""End to end: the local stack started as `make run` starts it, driven over real HTTP.
+
+One stack subprocess serves the whole module (started on a free port); tests that
+need a clean slate reset it and re-create what they need through the API. The
+last test stops it with SIGTERM.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from local_stack import demo
+from local_stack.server import IDLE_TIMEOUT_SECONDS
+from local_stack.template import http_routes
+from tests.local_stack.running_stack import Http, StackProcess, free_port, run_stack
+
+pytestmark = pytest.mark.e2e
+
+REQUEST_LINE = re.compile(
+    r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} (?P<method>[A-Z]+) (?P<path>/\S*) (?P<status>\d{3}) (?P<ms>\d+\.\d)ms$"
+)
+UNAUTHORIZED = {"message": "Unauthorized"}
+
+
+@pytest.fixture(scope="module")
+def stack_process() -> Iterator[StackProcess]:
+    process = StackProcess(free_port())
+    process.start()
+    try:
+        yield process
+    finally:
+        process.close()
+
+
+@pytest.fixture
+def http(stack_process: StackProcess) -> Http:
+    """The module's stack, started again if a test before this one stopped it."""
+    if not stack_process.running:
+        stack_process.start()
+    return Http(stack_process.base_url)
+
+
+@pytest.fixture
+def client_token(http: Http) -> str:
+    return http.token(demo.CLIENT.sub, demo.CLIENT.role)
+
+
+@pytest.fixture
+def therapist_token(http: Http) -> str:
+    return http.token(demo.THERAPIST.sub, demo.THERAPIST.role)
+
+
+@pytest.fixture
+def demo_data(http: Http, client_token: str, therapist_token: str) -> None:
+    """The demo therapist and client, re-created through the API if a reset removed them."""
+    if http.get(f"/therapists/{demo.THERAPIST.sub}", token=client_token).status == 200:
+        return
+    assert http.put("/therapists/me", demo.THERAPIST_PROFILE, token=therapist_token).status == 200
+    assert http.put("/therapists/me/availability", demo.AVAILABILITY, token=therapist_token).status == 200
+    assert http.put("/clients/me", demo.CLIENT_PROFILE, token=client_token).status == 200
+
+
+def free_slots(http: Http, token: str) -> list[str]:
+    reply = http.get(f"/therapists/{demo.THERAPIST.sub}/slots?session_type=individual", token=token)
+    assert reply.status == 200, reply.body
+    return [slot["start"] for slot in reply.json()["items"]]
+
+
+def booking(start: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "therapist_id": demo.THERAPIST.sub,
+        "start": start,
+        "session_type": "individual",
+        "location_id": "video",
+        "attendees": ["Demo Client"],
+        **extra,
+    }
+
+
+def book(http: Http, client_token: str) -> dict[str, Any]:
+    reply = http.post("/sessions", booking(free_slots(http, client_token)[0]), token=client_token)
+    assert reply.status == 201, reply.body
+    session: dict[str, Any] = reply.json()
+    return session
+
+
+def instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def b64url_json(value: dict[str, Any]) -> str:
+    return b64url(json.dumps(value).encode())
+
+
+def b64url_json_decode(part: str) -> dict[str, Any]:
+    decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    return decoded
+
+
+def unverified(token: str) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """A JWT's header, claims and signature, read without checking anything."""
+    header, claims, signature = token.split(".")
+    return b64url_json_decode(header), b64url_json_decode(claims), signature
+
+
+def tampered_signature(http: Http) -> str:
+    header, claims, signature = http.token("demo-client", "client").split(".")
+    middle = len(signature) // 2
+    replacement = "A" if signature[middle] != "A" else "B"
+    return f"Bearer {header}.{claims}.{signature[:middle]}{replacement}{signature[middle + 1 :]}"
+
+
+def tampered_claims(http: Http) -> str:
+    token = http.token("demo-client", "client")
+    _, claims, signature = unverified(token)
+    return f"Bearer {token.split('.')[0]}.{b64url_json({**claims, 'cognito:groups': ['admins']})}.{signature}"
+
+
+def expired(http: Http) -> str:
+    return f"Bearer {http.token('demo-client', 'client', expires_in=-60)}"
+
+
+def alg_none(http: Http) -> str:
+    _, claims, _ = unverified(http.token("demo-client", "client"))
+    return f"Bearer {b64url_json({'alg': 'none', 'typ': 'JWT'})}.{b64url_json(claims)}."
+
+
+def alg_none_with_the_stacks_key_id(http: Http) -> str:
+    header, claims, _ = unverified(http.token("demo-client", "client"))
+    return f"Bearer {b64url_json({'alg': 'none', 'typ': 'JWT', 'kid': header['kid']})}.{b64url_json(claims)}."
+
+
+def not_a_bearer_token(http: Http) -> str:
+    return f"Token {http.token('demo-client', 'client')}"
+
+
+def missing(http: Http) -> None:
+    return None
+
+
+def test_health_answers_when_ready(http: Http) -> None:
+    # Given a started stack
+    # When its health is asked
+    reply = http.get("/dev/health")
+
+    # Then it answers 200
+    assert reply.status == 200
+    assert reply.json() == {"status": "ok"}
+
+
+class TestTokens:
+    @pytest.mark.usefixtures("demo_data")
+    def test_a_token_from_dev_token_opens_a_protected_route(self, http: Http, client_token: str) -> None:
+        # Given a client's token from POST /dev/token
+        # When the client reads the demo therapist's profile
+        reply = http.get(f"/therapists/{demo.THERAPIST.sub}", token=client_token)
+
+        # Then the handler answers
+        assert reply.status == 200
+        assert reply.json()["name"] == demo.THERAPIST_PROFILE["name"]
+
+    @pytest.mark.usefixtures("demo_data")
+    @pytest.mark.parametrize(
+        "authorization",
+        [
+            missing,
+            tampered_signature,
+            tampered_claims,
+            expired,
+            alg_none,
+            alg_none_with_the_stacks_key_id,
+            not_a_bearer_token,
+        ],
+        ids=lambda make: str(make.__name__),
+    )
+    def test_a_bad_token_is_refused_before_any_handler_runs(
+        self, http: Http, client_token: str, authorization: Callable[[Http], str | None]
+    ) -> None:
+        # Given a free slot of the demo therapist
+        start = free_slots(http, client_token)[0]
+
+        # When a booking of it is sent with a bad Authorization header (or none)
+        reply = http.post("/sessions", booking(start), authorization=authorization(http))
+
+        # Then API Gateway's 401 comes back, not a handler's problem details
+        assert reply.status == 401
+        assert reply.json() == UNAUTHORIZED
+        assert reply.headers["content-type"] == "application/json"
+
+        # And nothing was booked: the slot is still free
+        assert start in free_slots(http, client_token)
+
+
+@pytest.mark.usefixtures("demo_data")
+def test_a_booking_confirmed_by_the_therapist_is_confirmed_for_the_client(
+    http: Http, client_token: str, therapist_token: str
+) -> None:
+    # Given a free slot of the demo therapist
+    start = free_slots(http, client_token)[0]
+
+    # When the client books it
+    booked = http.post("/sessions", booking(start), token=client_token)
+
+    # Then it is pending, at that time, no longer free
+    assert booked.status == 201, booked.body
+    session = booked.json()
+    assert (session["status"], session["start"], session["client_id"]) == ("pending", start, demo.CLIENT.sub)
+    assert start not in free_slots(http, client_token)
+
+    # When the therapist confirms it
+    confirmed = http.post(f"/sessions/{session['session_id']}/confirm", token=therapist_token)
+
+    # Then the client sees it confirmed
+    assert confirmed.status == 200, confirmed.body
+    assert confirmed.json()["status"] == "confirmed"
+    seen = http.get(f"/sessions/{session['session_id']}", token=client_token)
+    assert seen.status == 200
+    assert seen.json()["status"] == "confirmed"
+    assert seen.json()["version"] > session["version"]
+
+
+class TestClock:
+    def test_advancing_the_clock_moves_now_forward_by_that_amount(self, http: Http) -> None:
+        # Given the stack's clock
+        before = instant(http.get("/dev/clock").json()["now"])
+
+        # When it is moved forward an hour
+        reply = http.post("/dev/clock", {"advance_seconds": 3600})
+
+        # Then `now` is an hour later (plus the real time the call took)
+        assert reply.status == 200
+        moved = instant(reply.json()["now"]) - before
+        assert timedelta(hours=1) <= moved < timedelta(hours=1, seconds=5)
+        assert instant(http.get("/dev/clock").json()["now"]) - before >= timedelta(hours=1)
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            b"{}",
+            b'{"advance_seconds": 0}',
+            b'{"advance_seconds": -60}',
+            b'{"advance_seconds": "60"}',
+            b'{"advance_seconds": true}',
+            b'{"advance_seconds": 1e12}',
+            b"[60]",
+            b"not json",
+        ],
+    )
+    def test_a_bad_move_is_a_422_and_leaves_the_clock_alone(self, http: Http, body: bytes) -> None:
+        # Given the stack's clock
+        before = instant(http.get("/dev/clock").json()["now"])
+
+        # When a bad move is asked
+        reply = http.post("/dev/clock", raw=body)
+
+        # Then it is refused as a validation problem, and the clock did not jump
+        assert reply.status == 422
+        assert reply.headers["content-type"] == "application/problem+json"
+        assert reply.json()["code"] == "validation_error"
+        assert instant(http.get("/dev/clock").json()["now"]) - before < timedelta(seconds=5)
+
+    @pytest.mark.usefixtures("demo_data")
+    def test_handlers_see_the_local_clock(self, http: Http, client_token: str) -> None:
+        # Given the demo therapist's first free slot (24 hours' notice needed) and the stack's clock
+        start = free_slots(http, client_token)[0]
+        now = instant(http.get("/dev/clock").json()["now"])
+        notice_hours = demo.AVAILABILITY["min_notice_hours"]
+        assert isinstance(notice_hours, int)
+        notice = timedelta(hours=notice_hours)
+
+        # When the clock moves to within the notice period of that slot
+        advance = instant(start) - now - notice + timedelta(hours=1)
+        assert http.post("/dev/clock", {"advance_seconds": int(advance.total_seconds())}).status == 200
+
+        # Then the slot is no longer offered, and booking it is refused for lack of notice
+        assert start not in free_slots(http, client_token)
+        reply = http.post("/sessions", booking(start), token=client_token)
+        assert reply.status == 422
+        assert reply.json()["code"] == "validation_error"
+        assert "notice" in reply.json()["detail"]
+
+
+@pytest.mark.usefixtures("demo_data")
+def test_the_outbox_lists_emails_and_sms(http: Http, client_token: str, therapist_token: str) -> None:
+    # Given a booking confirmed by the therapist
+    session = book(http, client_token)
+    assert http.post(f"/sessions/{session['session_id']}/confirm", token=therapist_token).status == 200
+
+    # When the outbox is read
+    reply = http.get("/dev/outbox")
+
+    # Then it lists emails and SMS in the documented shape
+    assert reply.status == 200
+    outbox = reply.json()
+    assert set(outbox) == {"emails", "sms"}
+    assert isinstance(outbox["emails"], list)
+    assert isinstance(outbox["sms"], list)
+    for email in outbox["emails"]:
+        assert {"to", "subject", "text", "html", "attachments"} <= set(email)
+        assert all(set(attachment) == {"filename", "content_type"} for attachment in email["attachments"])
+    for sms in outbox["sms"]:
+        assert set(sms) == {"to", "text"}
+
+
+@pytest.mark.usefixtures("demo_data")
+def test_reset_empties_the_tables_the_outbox_and_the_dead_letters(
+    http: Http, client_token: str, therapist_token: str
+) -> None:
+    # Given a booked session
+    book(http, client_token)
+    assert http.get("/sessions", token=client_token).json()["items"] != []
+
+    # When the stack is reset
+    reply = http.post("/dev/reset")
+
+    # Then every table is empty: the demo therapist is gone, nobody has sessions
+    assert reply.status == 200
+    assert http.get(f"/therapists/{demo.THERAPIST.sub}", token=client_token).status == 404
+    for token in (client_token, therapist_token):
+        sessions = http.get("/sessions", token=token)
+        assert sessions.status == 200
+        assert sessions.json()["items"] == []
+    assert http.get("/dev/outbox").json() == {"emails": [], "sms": []}
+    assert http.get("/dev/dlq").json() == {"items": []}
+
+
+def test_a_second_stack_on_a_busy_port_says_so_and_exits_1(http: Http, stack_process: StackProcess) -> None:
+    # Given a stack serving its port
+    # When another stack is started on the same port
+    second = run_stack(stack_process.port)
+
+    # Then it explains the port is in use and exits with status 1, without a traceback
+    assert second.returncode == 1
+    assert f"Port {stack_process.port} on 127.0.0.1 is already in use" in second.stdout
+    assert "Traceback" not in second.stdout + second.stderr
+
+    # And the first one still serves
+    assert http.get("/dev/health").status == 200
+
+
+def test_the_openapi_document_has_every_route_of_the_template(http: Http) -> None:
+    # Given the routes template.yaml declares
+    declared = {(route.method.lower(), route.path) for route in http_routes()}
+
+    # When the OpenAPI document is read
+    reply = http.get("/openapi.json")
+
+    # Then it is an OpenAPI 3 document with every one of them, served from this stack, with bearer auth
+    assert reply.status == 200
+    document = reply.json()
+    assert document["openapi"].startswith("3.")
+    documented = {(method, path) for path, operations in document["paths"].items() for method in operations}
+    assert declared <= documented
+    assert document["servers"] == [{"url": http.base_url}]
+    assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+
+
+def test_the_docs_page_and_its_assets_load_without_internet(http: Http) -> None:
+    # Given the stack
+    # When the API docs page is opened
+    page = http.get("/docs")
+
+    # Then it is HTML that loads Swagger UI from the stack itself, and those assets are served
+    assert page.status == 200
+    assert page.headers["content-type"].startswith("text/html")
+    html = page.body.decode()
+    assert 'src="/docs/swagger-ui-bundle.js"' in html
+    assert 'href="/docs/swagger-ui.css"' in html
+    script = http.get("/docs/swagger-ui-bundle.js")
+    assert script.status == 200
+    assert script.headers["content-type"] == "application/javascript"
+    assert b"SwaggerUIBundle" in script.body
+    assert http.get("/docs/swagger-ui.css").status == 200
+
+
+def test_a_kept_open_or_silent_connection_does_not_hold_up_other_clients(
+    http: Http, stack_process: StackProcess
+) -> None:
+    # Given a client that asked to keep its connection open (as browsers do), and one that connected and sent nothing
+    address = ("127.0.0.1", stack_process.port)
+    with socket.create_connection(address, timeout=10) as kept, socket.create_connection(address, timeout=10):
+        kept.sendall(b"GET /dev/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n")
+
+        # When another client calls the stack
+        started = time.monotonic()
+        reply = http.get("/dev/health", timeout=IDLE_TIMEOUT_SECONDS + 5)
+
+        # Then it is answered once the silent connection has timed out
+        assert reply.status == 200
+        assert time.monotonic() - started < IDLE_TIMEOUT_SECONDS + 3
+
+        # And the first client got its answer on a connection the stack then closed
+        received = b""
+        while chunk := kept.recv(4096):
+            received += chunk
+        assert received.startswith(b"HTTP/1.1 200 ")
+        assert b"connection: close" in received.lower()
+
+
+@pytest.mark.usefixtures("demo_data")
+def test_the_request_log_has_one_line_per_request_and_no_secrets(
+    http: Http, stack_process: StackProcess, client_token: str
+) -> None:
+    # Given the log up to a request of ours (each request is logged before the next is served)
+    sentinel = f"/log-marker-{uuid.uuid4().hex}"
+    assert http.get(sentinel).status == 404
+    marker = 1 + stack_process.wait_for_line(lambda line: f" GET {sentinel} 404 " in line, 5)
+
+    # When a client books with a note and an email address in the body, and other requests are made
+    email, note = "private.person@example.com", "I would rather not say why"
+    start = free_slots(http, client_token)[0]
+    booked = http.post("/sessions", booking(start, note=f"{note} ({email})"), token=client_token)
+    assert booked.status == 201, booked.body
+    session_id = booked.json()["session_id"]
+    assert http.get(f"/sessions/{session_id}", token=client_token).status == 200
+    assert http.get(f"/dev/health?probe={email}").status == 200
+    assert http.get("/sessions").status == 401
+    stack_process.wait_for_line(lambda line: " GET /sessions 401 " in line, 5, start=marker)
+
+    # Then each request has exactly one line, with its method, path, status and duration
+    logged = stack_process.lines[marker:]
+    requests = [found for line in logged if (found := REQUEST_LINE.match(line))]
+    assert len(requests) == len(logged), logged
+    assert [(found["method"], found["path"], int(found["status"])) for found in requests] == [
+        ("GET", f"/therapists/{demo.THERAPIST.sub}/slots", 200),
+        ("POST", "/sessions", 201),
+        ("GET", f"/sessions/{session_id}", 200),
+        ("GET", "/dev/health", 200),
+        ("GET", "/sessions", 401),
+    ]
+
+    # And no line holds the token, an email address, the body or the query string
+    text = "\n".join(logged)
+    assert client_token not in text
+    assert "@" not in text
+    assert note not in text
+    assert "probe" not in text
+
+
+def test_sigterm_stops_the_stack_cleanly(http: Http, stack_process: StackProcess) -> None:
+    # Given a running stack that has served requests
+    assert http.get("/dev/health").status == 200
+
+    # When it gets SIGTERM (as from Ctrl-C's sibling, a process manager)
+    code = stack_process.stop()
+
+    # Then it says it is shutting down, exits 0 without a traceback, and frees its port for the next run
+    assert code == 0
+    assert "Shutting down" in stack_process.lines
+    assert not any("Traceback" in line for line in stack_process.lines)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as next_run:
+        next_run.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the stack's server does
+        next_run.bind(("127.0.0.1", stack_process.port))
+        next_run.listen()
