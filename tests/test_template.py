@@ -361,7 +361,7 @@ def test_table_keys_and_indexes_match_the_pynamodb_models() -> None:
         index["index_name"]: (index["key_schema"], index["projection"]) for index in schema["global_secondary_indexes"]
     }
     assert template_indexes == model_indexes
-    assert sorted(template_indexes) == ["gsi1", "gsi2"]
+    assert sorted(template_indexes) == ["gsi1", "gsi2", "gsi3"]
     assert "LocalSecondaryIndexes" not in properties and not schema["local_secondary_indexes"]
 
 

@@ -34,10 +34,14 @@ class InMemoryStore:
     events: dict[str, DomainEvent] = field(default_factory=dict)
     free_consultations: dict[tuple[str, str], str] = field(default_factory=dict)
     blocks: dict[tuple[str, str], Block] = field(default_factory=dict)
+    own_rearrangements: dict[str, int] = field(default_factory=dict)
 
-    def take(self, claims: tuple[Claim, ...], releasing: tuple[Claim, ...] = ()) -> None:
+    def take(
+        self, claims: tuple[Claim, ...], releasing: tuple[Claim, ...] = (), converting: tuple[Claim, ...] = ()
+    ) -> None:
+        """Raise what DynamoDB's conditions would; change nothing."""
         released = {(c.therapist_id, c.unit_start) for c in releasing}
-        for claim in releasing:
+        for claim in releasing + converting:
             held = self.claims.get((claim.therapist_id, claim.unit_start))
             if held is None or held.owner_id != claim.owner_id:
                 raise Conflict("claim not owned")
@@ -46,10 +50,12 @@ class InMemoryStore:
             if key in self.claims and key not in released:
                 raise SlotUnavailable("That time is no longer available.")
 
-    def apply_claims(self, added: tuple[Claim, ...], released: tuple[Claim, ...]) -> None:
+    def apply_claims(
+        self, added: tuple[Claim, ...], released: tuple[Claim, ...], converted: tuple[Claim, ...] = ()
+    ) -> None:
         for claim in released:
             del self.claims[(claim.therapist_id, claim.unit_start)]
-        for claim in added:
+        for claim in added + converted:
             self.claims[(claim.therapist_id, claim.unit_start)] = claim
 
 
@@ -76,9 +82,11 @@ class InMemorySessions:
         taken = change.free_consultation_taken
         if taken is not None and (taken.client_id, taken.therapist_id) in store.free_consultations:
             raise FreeConsultationUsed("Free consultation already used.")
-        store.take(change.claims_added, change.claims_released)
+        store.take(change.claims_added, change.claims_released, change.claims_converted)
 
-        store.apply_claims(change.claims_added, change.claims_released)
+        store.apply_claims(change.claims_added, change.claims_released, change.claims_converted)
+        if change.counts_as_therapists_own_rearrangement:
+            store.own_rearrangements[session.therapist_id] = store.own_rearrangements.get(session.therapist_id, 0) + 1
         store.sessions[session.session_id] = session
         store.events[change.event.event_id] = change.event
         if taken is not None:
@@ -89,6 +97,10 @@ class InMemorySessions:
             and store.free_consultations.get((released.client_id, released.therapist_id)) == released.session_id
         ):
             del store.free_consultations[(released.client_id, released.therapist_id)]
+
+    def list_due(self, now: datetime, limit: int) -> list[Session]:
+        due = [s for s in self.store.sessions.values() if s.due_at is not None and s.due_at <= now]
+        return sorted(due, key=lambda s: (s.due_at or now, s.session_id))[:limit]
 
     def list_for(self, role: Role, user_id: str, query: SessionQuery) -> Page[Session]:
         owner = "therapist_id" if role is Role.THERAPIST else "client_id"

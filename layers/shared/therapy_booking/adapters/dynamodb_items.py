@@ -24,6 +24,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 LISTED = "LISTED"
+DUE = "DUE"
 
 
 def therapist_key(therapist_id: str) -> str:
@@ -65,6 +66,17 @@ class Gsi2(GlobalSecondaryIndex["TableItem"]):
     gsi2sk = UnicodeAttribute(range_key=True)
 
 
+class Gsi3(GlobalSecondaryIndex["TableItem"]):
+    """Sessions that need the sweeper, by when: an answer's deadline, a confirmed session's end."""
+
+    class Meta:
+        index_name = "gsi3"
+        projection = AllProjection()
+
+    gsi3pk = UnicodeAttribute(hash_key=True)
+    gsi3sk = UnicodeAttribute(range_key=True)
+
+
 class TableItem(Model):
     class Meta:
         table_name = "therapy-booking"  # rebound from settings by `bind_table`
@@ -76,8 +88,11 @@ class TableItem(Model):
     gsi1sk = UnicodeAttribute(null=True)
     gsi2pk = UnicodeAttribute(null=True)
     gsi2sk = UnicodeAttribute(null=True)
+    gsi3pk = UnicodeAttribute(null=True)
+    gsi3sk = UnicodeAttribute(null=True)
     gsi1 = Gsi1()
     gsi2 = Gsi2()
+    gsi3 = Gsi3()
 
     @classmethod
     def _get_connection(cls) -> TableConnection:
@@ -114,6 +129,35 @@ class WindowMap(MapAttribute[str, Any]):
     end = UnicodeAttribute()
 
 
+class AlternativeMap(MapAttribute[str, Any]):
+    alternative_id = UnicodeAttribute()
+    start = UTCDateTimeAttribute()
+    end = UTCDateTimeAttribute()
+
+
+class OfferMap(MapAttribute[str, Any]):
+    offer_id = UnicodeAttribute()
+    expires_at = UTCDateTimeAttribute()
+    alternatives = ListAttribute(of=AlternativeMap)
+    previous_status = UnicodeAttribute()
+
+
+class LocationChangeMap(MapAttribute[str, Any]):
+    change_id = UnicodeAttribute()
+    location = LocationMap()
+    expires_at = UTCDateTimeAttribute()
+    previous_status = UnicodeAttribute()
+
+
+class HistoryMap(MapAttribute[str, Any]):
+    at = UTCDateTimeAttribute()
+    action = UnicodeAttribute()
+    actor_role = UnicodeAttribute()
+    actor_id = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
+    note = UnicodeAttribute(null=True)
+
+
 class TherapistItem(TableItem, discriminator="therapist"):
     """pk THERAPIST#id, sk PROFILE. Listed (gsi1pk LISTED) while visible and active."""
 
@@ -131,6 +175,7 @@ class TherapistItem(TableItem, discriminator="therapist"):
     weekly = ListAttribute(of=WindowMap, null=True)
     min_notice_hours = NumberAttribute(null=True)
     horizon_days = NumberAttribute(null=True)
+    own_rearrangements = NumberAttribute(null=True)  # rearrangements for the therapist's own reasons
 
 
 class ClientItem(TableItem, discriminator="client"):
@@ -145,7 +190,7 @@ class ClientItem(TableItem, discriminator="client"):
 
 
 class SessionItem(TableItem, discriminator="session"):
-    """pk SESSION#id, sk SESSION; gsi1 THERAPIST#id / start, gsi2 CLIENT#id / start."""
+    """pk SESSION#id, sk SESSION; gsi1 THERAPIST#id / start, gsi2 CLIENT#id / start, gsi3 DUE / due time."""
 
     session_id = UnicodeAttribute()
     therapist_id = UnicodeAttribute()
@@ -168,6 +213,9 @@ class SessionItem(TableItem, discriminator="session"):
     refund = MoneyMap(null=True)
     therapist_payout = MoneyMap(null=True)
     platform_commission = MoneyMap(null=True)
+    offer = OfferMap(null=True)
+    location_change = LocationChangeMap(null=True)
+    history = ListAttribute(of=HistoryMap, null=True)
 
 
 class EventItem(TableItem, discriminator="event"):

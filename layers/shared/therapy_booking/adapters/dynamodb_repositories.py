@@ -21,14 +21,19 @@ from pynamodb.indexes import GlobalSecondaryIndex
 from pynamodb.transactions import TransactWrite
 
 from therapy_booking.adapters.dynamodb_items import (
+    DUE,
     LISTED,
+    AlternativeMap,
     BlockItem,
     ClaimItem,
     ClientItem,
     EventItem,
     FreeConsultationItem,
+    HistoryMap,
+    LocationChangeMap,
     LocationMap,
     MoneyMap,
+    OfferMap,
     SessionItem,
     SessionTypeMap,
     TableItem,
@@ -49,12 +54,16 @@ from therapy_booking.domain.errors import (
     ValidationFailed,
 )
 from therapy_booking.domain.model import (
+    Alternative,
     Availability,
     Block,
     ClientProfile,
+    HistoryEntry,
     Location,
+    LocationChange,
     LocationKind,
     Money,
+    Offer,
     Role,
     Session,
     SessionStatus,
@@ -92,8 +101,8 @@ def _claim_item(claim: Claim) -> ClaimItem:
 class _Transaction:
     """TransactWrite that remembers which domain error each item stands for.
 
-    PynamoDB sends condition checks, then deletes, then puts; cancellation
-    reasons come back in that order.
+    PynamoDB sends condition checks, then deletes, then puts, then updates;
+    cancellation reasons come back in that order.
     """
 
     def __init__(self) -> None:
@@ -101,6 +110,7 @@ class _Transaction:
         self._checks: list[Callable[[], DomainError]] = []
         self._deletes: list[Callable[[], DomainError]] = []
         self._puts: list[Callable[[], DomainError]] = []
+        self._updates: list[Callable[[], DomainError]] = []
 
     def check(
         self, model: type[TableItem], pk: str, sk: str, condition: Condition, error: Callable[[], DomainError]
@@ -116,12 +126,25 @@ class _Transaction:
         self._tx.save(item, condition=condition)
         self._puts.append(error)
 
+    def update(self, item: TableItem, actions: list[Action], error: Callable[[], DomainError]) -> None:
+        self._tx.update(item, actions=actions)
+        self._updates.append(error)
+
     def take_claims(self, claims: Iterable[Claim]) -> None:
         for claim in claims:
             self.put(
                 _claim_item(claim),
                 ClaimItem.pk.does_not_exist(),
                 lambda: SlotUnavailable("That time is no longer available."),
+            )
+
+    def convert_claims(self, claims: Iterable[Claim]) -> None:
+        """Overwrite units this owner already holds (a held alternative becomes the session's time)."""
+        for claim in claims:
+            self.put(
+                _claim_item(claim),
+                ClaimItem.owner_id == claim.owner_id,
+                lambda: Conflict("The calendar changed while this request ran; please try again."),
             )
 
     def release_claims(self, claims: Iterable[Claim]) -> None:
@@ -141,7 +164,7 @@ class _Transaction:
             raise self._domain_error(error) from None
 
     def _domain_error(self, error: TransactWriteError) -> DomainError:
-        factories = self._checks + self._deletes + self._puts
+        factories = self._checks + self._deletes + self._puts + self._updates
         failed = [
             factory()
             for factory, reason in zip(factories, error.cancellation_reasons, strict=False)
@@ -213,7 +236,66 @@ def session_from_item(item: SessionItem) -> Session:
         refund=_money(item.refund),
         therapist_payout=_money(item.therapist_payout),
         platform_commission=_money(item.platform_commission),
+        offer=_offer(item.offer),
+        location_change=_location_change(item.location_change),
+        history=tuple(
+            HistoryEntry(h.at, h.action, h.actor_role, h.actor_id, h.reason, h.note) for h in item.history or []
+        ),
     )
+
+
+def _offer(value: OfferMap | None) -> Offer | None:
+    if value is None:
+        return None
+    return Offer(
+        value.offer_id,
+        value.expires_at,
+        tuple(Alternative(a.alternative_id, a.start, a.end) for a in value.alternatives),
+        SessionStatus(value.previous_status),
+    )
+
+
+def _location_change(value: LocationChangeMap | None) -> LocationChange | None:
+    if value is None:
+        return None
+    return LocationChange(
+        value.change_id, _location(value.location), value.expires_at, SessionStatus(value.previous_status)
+    )
+
+
+def _session_extras(session: Session) -> dict[str, Any]:
+    offer = session.offer
+    change = session.location_change
+    due = session.due_at
+    return {
+        "gsi3pk": DUE if due else None,
+        "gsi3sk": f"{iso(due)}#{session.session_id}" if due else None,
+        "offer": None
+        if offer is None
+        else OfferMap(
+            offer_id=offer.offer_id,
+            expires_at=offer.expires_at,
+            alternatives=[
+                AlternativeMap(alternative_id=a.alternative_id, start=a.start, end=a.end) for a in offer.alternatives
+            ],
+            previous_status=offer.previous_status,
+        ),
+        "location_change": None
+        if change is None
+        else LocationChangeMap(
+            change_id=change.change_id,
+            location=_location_map(change.location),
+            expires_at=change.expires_at,
+            previous_status=change.previous_status,
+        ),
+        "history": [
+            HistoryMap(
+                at=h.at, action=h.action, actor_role=h.actor_role, actor_id=h.actor_id, reason=h.reason, note=h.note
+            )
+            for h in session.history
+        ]
+        or None,
+    }
 
 
 def _session_item(session: Session) -> SessionItem:
@@ -246,6 +328,7 @@ def _session_item(session: Session) -> SessionItem:
         refund=_money_map(session.refund),
         therapist_payout=_money_map(session.therapist_payout),
         platform_commission=_money_map(session.platform_commission),
+        **_session_extras(session),
     )
 
 
@@ -307,6 +390,13 @@ class DynamoSessionRepository:
         )
         tx.release_claims(change.claims_released)
         tx.take_claims(change.claims_added)
+        tx.convert_claims(change.claims_converted)
+        if change.counts_as_therapists_own_rearrangement:
+            tx.update(
+                TherapistItem(therapist_key(session.therapist_id), PROFILE),
+                [TherapistItem.own_rearrangements.add(1)],
+                lambda: Conflict("The therapist's record changed while this request ran; please try again."),
+            )
         if (mark := change.free_consultation_taken) is not None:
             tx.put(
                 _free_consultation_item(mark.client_id, mark.therapist_id, mark.session_id),
@@ -322,6 +412,10 @@ class DynamoSessionRepository:
                 lambda: Conflict("The session was changed by someone else; reload it and try again."),
             )
         tx.commit()
+
+    def list_due(self, now: datetime, limit: int) -> list[Session]:
+        results = SessionItem.gsi3.query(DUE, SessionItem.gsi3sk <= f"{iso(now)}~", limit=limit)
+        return [session_from_item(item) for item in results if isinstance(item, SessionItem)]
 
     def list_for(self, role: Role, user_id: str, query: SessionQuery) -> Page[Session]:
         index: GlobalSecondaryIndex[TableItem]

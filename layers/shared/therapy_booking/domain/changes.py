@@ -41,7 +41,7 @@ class SessionChange:
 
     `expected_version` is None for a new session; otherwise the write is
     conditional on the stored version. Added claims must not exist; released
-    claims must still belong to this session.
+    and converted claims must still belong to this session.
     """
 
     session: Session
@@ -49,6 +49,8 @@ class SessionChange:
     event: DomainEvent
     claims_added: tuple[Claim, ...] = ()
     claims_released: tuple[Claim, ...] = ()
+    claims_converted: tuple[Claim, ...] = ()  # held units this session now occupies (same owner)
     free_consultation_taken: FreeConsultationMark | None = None
     free_consultation_released: FreeConsultationMark | None = None
     therapist_must_accept_bookings: bool = False
+    counts_as_therapists_own_rearrangement: bool = False

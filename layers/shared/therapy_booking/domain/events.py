@@ -12,6 +12,18 @@ class EventType(StrEnum):
     SESSION_CONFIRMED = "session.confirmed"
     SESSION_DECLINED = "session.declined"
     SESSION_CANCELLED = "session.cancelled"
+    SESSION_COMPLETED = "session.completed"
+    SESSION_RESCHEDULED = "session.rescheduled"
+    LOCATION_CHANGED = "session.location_changed"
+    LOCATION_CHANGE_REQUESTED = "session.location_change_requested"
+    LOCATION_CHANGE_ACCEPTED = "session.location_change_accepted"
+    LOCATION_CHANGE_REJECTED = "session.location_change_rejected"
+    LOCATION_CHANGE_EXPIRED = "session.location_change_expired"
+    ALTERNATIVES_OFFERED = "session.alternatives_offered"
+    OFFER_ACCEPTED = "session.offer_accepted"
+    OFFER_REJECTED = "session.offer_rejected"
+    OFFER_EXPIRED = "session.offer_expired"
+    ADMIN_REARRANGED = "session.admin_rearranged"
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,8 @@ class Transition:
     policy: PlatformPolicy
 
     def role_on(self, session: Session) -> Role:
+        if self.actor.has(Role.SYSTEM):
+            return Role.SYSTEM
         if session.is_therapist(self.actor):
             return Role.THERAPIST
         if session.is_client(self.actor):
@@ -52,7 +54,7 @@ def session_claims(session: Session, unit_minutes: int) -> tuple[Claim, ...]:
     )
 
 
-def _free_consultation(session: Session) -> FreeConsultationMark | None:
+def free_consultation(session: Session) -> FreeConsultationMark | None:
     if not session.initial_consultation:
         return None
     return FreeConsultationMark(session.client_id, session.therapist_id, session.session_id)
@@ -65,21 +67,21 @@ def book(session: Session, ctx: Transition) -> SessionChange:
         expected_version=None,
         event=ctx.event(session, EventType.SESSION_BOOKED, start=session.start.isoformat()),
         claims_added=session_claims(session, ctx.policy.calendar_unit_minutes),
-        free_consultation_taken=_free_consultation(session),
+        free_consultation_taken=free_consultation(session),
         therapist_must_accept_bookings=True,
     )
 
 
-def _require(condition: bool, error: Exception) -> None:
+def require(condition: bool, error: Exception) -> None:
     if not condition:
         raise error
 
 
-def _advance(session: Session, ctx: Transition, **changes: object) -> Session:
+def advance(session: Session, ctx: Transition, **changes: object) -> Session:
     return replace(session, version=session.version + 1, updated_at=ctx.now, **changes)  # type: ignore[arg-type]
 
 
-def _settled(session: Session, settlement: Settlement) -> dict[str, object]:
+def settled(session: Session, settlement: Settlement) -> dict[str, object]:
     return {
         "refund": settlement.refund,
         "therapist_payout": settlement.therapist_payout,
@@ -88,13 +90,13 @@ def _settled(session: Session, settlement: Settlement) -> dict[str, object]:
 
 
 def confirm(session: Session, ctx: Transition) -> SessionChange:
-    _require(session.is_therapist(ctx.actor), Forbidden("Only the session's therapist can confirm it."))
-    _require(
+    require(session.is_therapist(ctx.actor), Forbidden("Only the session's therapist can confirm it."))
+    require(
         session.status is SessionStatus.PENDING,
         InvalidTransition(f"A {session.status} session cannot be confirmed; only pending ones can."),
     )
-    _require(not session.has_started(ctx.now), SessionInPast(PAST_SESSION_DETAIL))
-    confirmed = _advance(session, ctx, status=SessionStatus.CONFIRMED)
+    require(not session.has_started(ctx.now), SessionInPast(PAST_SESSION_DETAIL))
+    confirmed = advance(session, ctx, status=SessionStatus.CONFIRMED)
     return SessionChange(
         session=confirmed,
         expected_version=session.version,
@@ -108,24 +110,24 @@ def decline(session: Session, ctx: Transition, reason: str | None) -> SessionCha
     A pending booking whose start has passed can still be declined, so that the
     client is refunded rather than left waiting.
     """
-    _require(session.is_therapist(ctx.actor), Forbidden("Only the session's therapist can decline it."))
-    _require(
+    require(session.is_therapist(ctx.actor), Forbidden("Only the session's therapist can decline it."))
+    require(
         session.status is SessionStatus.PENDING,
         InvalidTransition(f"A {session.status} session cannot be declined; only pending ones can."),
     )
-    declined = _advance(
+    declined = advance(
         session,
         ctx,
         status=SessionStatus.DECLINED,
         decline_reason=reason,
-        **_settled(session, full_refund(session.price)),
+        **settled(session, full_refund(session.price)),
     )
     return SessionChange(
         session=declined,
         expected_version=session.version,
         event=ctx.event(declined, EventType.SESSION_DECLINED),
         claims_released=session_claims(session, ctx.policy.calendar_unit_minutes),
-        free_consultation_released=_free_consultation(session),
+        free_consultation_released=free_consultation(session),
     )
 
 
@@ -145,21 +147,21 @@ def cancel(session: Session, ctx: Transition, reason: str | None) -> SessionChan
         )
     else:
         raise Forbidden("Only the session's client or therapist can cancel it.")
-    _require(cancellable, InvalidTransition(refusal))
-    _require(not session.has_started(ctx.now), SessionInPast(PAST_SESSION_DETAIL))
+    require(cancellable, InvalidTransition(refusal))
+    require(not session.has_started(ctx.now), SessionInPast(PAST_SESSION_DETAIL))
     settlement = settle_cancellation(session, by, ctx.now, ctx.policy)
-    cancelled = _advance(
+    cancelled = advance(
         session,
         ctx,
         status=SessionStatus.CANCELLED,
         cancelled_by=by,
         cancellation_reason=reason,
-        **_settled(session, settlement),
+        **settled(session, settlement),
     )
     return SessionChange(
         session=cancelled,
         expected_version=session.version,
         event=ctx.event(cancelled, EventType.SESSION_CANCELLED, cancelled_by=by),
         claims_released=session_claims(session, ctx.policy.calendar_unit_minutes),
-        free_consultation_released=_free_consultation(session),
+        free_consultation_released=free_consultation(session),
     )

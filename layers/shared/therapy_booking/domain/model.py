@@ -11,6 +11,23 @@ class Role(StrEnum):
     THERAPIST = "therapist"
     CLIENT = "client"
     ADMIN = "admin"
+    SYSTEM = "system"  # the platform itself: expiry, sweeper
+
+
+class RearrangeReason(StrEnum):
+    CLIENT_REQUESTED = "client_requested"
+    THERAPIST_UNAVAILABLE = "therapist_unavailable"
+    ERROR_CORRECTION = "error_correction"
+
+    @property
+    def is_therapists_own(self) -> bool:
+        """Counts against the therapist's ranking (not done on the client's behalf)."""
+        return self is RearrangeReason.THERAPIST_UNAVAILABLE
+
+
+class OfferExpiryPolicy(StrEnum):
+    CANCEL_AND_REFUND = "cancel_and_refund"
+    REVERT_TO_ORIGINAL = "revert_to_original"
 
 
 class SessionStatus(StrEnum):
@@ -168,6 +185,46 @@ class Block:
 
 
 @dataclass(frozen=True)
+class Alternative:
+    alternative_id: str
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class Offer:
+    """Alternative times offered by the therapist; held until answered or expired."""
+
+    offer_id: str
+    expires_at: datetime
+    alternatives: tuple[Alternative, ...]
+    previous_status: SessionStatus
+
+    def alternative(self, alternative_id: str) -> Alternative | None:
+        return next((a for a in self.alternatives if a.alternative_id == alternative_id), None)
+
+
+@dataclass(frozen=True)
+class LocationChange:
+    """A location change for the therapist's own reasons, waiting for the client's agreement."""
+
+    change_id: str
+    location: Location
+    expires_at: datetime
+    previous_status: SessionStatus
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    action: str
+    actor_role: str
+    actor_id: str | None
+    reason: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
 class Session:
     session_id: str
     therapist_id: str
@@ -190,6 +247,29 @@ class Session:
     refund: Money | None = None
     therapist_payout: Money | None = None
     platform_commission: Money | None = None
+    offer: Offer | None = None
+    location_change: LocationChange | None = None
+    history: tuple[HistoryEntry, ...] = ()
+
+    @property
+    def open_change_id(self) -> str | None:
+        """The offer or location change waiting for the client, if any."""
+        if self.status is SessionStatus.ALTERNATIVES_OFFERED and self.offer is not None:
+            return self.offer.offer_id
+        if self.status is SessionStatus.AWAITING_CLIENT and self.location_change is not None:
+            return self.location_change.change_id
+        return None
+
+    @property
+    def due_at(self) -> datetime | None:
+        """When the sweeper must look at this session: an answer's deadline, or a confirmed session's end."""
+        if self.status is SessionStatus.ALTERNATIVES_OFFERED and self.offer is not None:
+            return self.offer.expires_at
+        if self.status is SessionStatus.AWAITING_CLIENT and self.location_change is not None:
+            return self.location_change.expires_at
+        if self.status is SessionStatus.CONFIRMED:
+            return self.end
+        return None
 
     def is_visible_to(self, actor: Actor) -> bool:
         return (

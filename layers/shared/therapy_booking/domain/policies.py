@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from therapy_booking.domain.model import Money, Role, Session, SessionStatus
+from therapy_booking.domain.model import Money, OfferExpiryPolicy, Role, Session, SessionStatus
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,9 @@ class PlatformPolicy:
     calendar_unit_minutes: int = 15
     max_block_hours: int = 24
     max_slot_window_days: int = 62
+    offer_expiry_policy: OfferExpiryPolicy = OfferExpiryPolicy.CANCEL_AND_REFUND
+    answer_window_hours: int = 24
+    max_alternatives: int = 5
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,18 @@ class Settlement:
 
 def full_refund(price: Money) -> Settlement:
     return Settlement(refund=price, therapist_payout=price.zero(), platform_commission=price.zero())
+
+
+def paid_out(price: Money, policy: PlatformPolicy) -> Settlement:
+    """The therapist is paid the fee less the platform commission."""
+    commission = int(
+        (Decimal(price.amount) * policy.commission_percent / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    )
+    return Settlement(
+        refund=price.zero(),
+        therapist_payout=Money(price.amount - commission, price.currency),
+        platform_commission=Money(commission, price.currency),
+    )
 
 
 def settle_cancellation(session: Session, cancelled_by: Role, now: datetime, policy: PlatformPolicy) -> Settlement:
@@ -44,11 +59,4 @@ def settle_cancellation(session: Session, cancelled_by: Role, now: datetime, pol
         or session.start - now >= window
     ):
         return full_refund(session.price)
-    commission = int(
-        (Decimal(session.price.amount) * policy.commission_percent / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    )
-    return Settlement(
-        refund=session.price.zero(),
-        therapist_payout=Money(session.price.amount - commission, session.price.currency),
-        platform_commission=Money(commission, session.price.currency),
-    )
+    return paid_out(session.price, policy)

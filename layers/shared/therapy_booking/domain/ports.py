@@ -55,6 +55,9 @@ class SessionRepository(Protocol):
 
     def list_for(self, role: Role, user_id: str, query: SessionQuery) -> Page[Session]: ...
 
+    def list_due(self, now: datetime, limit: int) -> list[Session]:
+        """Sessions whose answer deadline or end is at or before `now`, earliest first."""
+
 
 class TherapistRepository(Protocol):
     def get(self, therapist_id: str) -> Therapist | None: ...

@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from therapy_booking.domain import lifecycle
+from therapy_booking.domain import lifecycle, rearrangement
 from therapy_booking.domain.calendar import TimeRange, bookable_starts, claim_units, free_slots
-from therapy_booking.domain.changes import Claim, ClaimKind
+from therapy_booking.domain.changes import Claim, ClaimKind, SessionChange
 from therapy_booking.domain.errors import (
+    Conflict,
     Forbidden,
     NotFound,
     TherapistUnavailableForBooking,
@@ -24,6 +25,7 @@ from therapy_booking.domain.model import (
     Block,
     ClientProfile,
     Money,
+    RearrangeReason,
     Role,
     Session,
     SessionStatus,
@@ -47,6 +49,16 @@ ATTENDEE_COUNTS = {
     SessionType.COUPLE: (2, 2),
     SessionType.FAMILY: (2, 8),
 }
+
+
+SYSTEM = Actor("system", frozenset({Role.SYSTEM}))
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    expired: int = 0
+    completed: int = 0
+    skipped: int = 0
 
 
 def new_id() -> str:
@@ -192,6 +204,130 @@ class SessionService:
         change = lifecycle.cancel(self.get(actor, session_id), self._transition(actor), reason)
         self._sessions.commit(change)
         return change.session
+
+    def _commit(self, change: SessionChange) -> Session:
+        self._sessions.commit(change)
+        return change.session
+
+    def _therapist_of(self, session: Session) -> Therapist:
+        therapist = self._therapists.get(session.therapist_id)
+        if therapist is None or therapist.profile is None:
+            raise NotFound("The session's therapist no longer exists.")
+        return therapist
+
+    def reschedule(self, actor: Actor, session_id: str, start: datetime, reason: RearrangeReason) -> Session:
+        session = self.get(actor, session_id)
+        return self._commit(rearrangement.reschedule(session, self._transition(actor), start.astimezone(UTC), reason))
+
+    def change_location(self, actor: Actor, session_id: str, location_id: str, reason: RearrangeReason) -> Session:
+        session = self.get(actor, session_id)
+        ctx = self._transition(actor)
+        if not session.is_therapist(actor):  # before reading the therapist: the right error first
+            return self._commit(rearrangement.change_location(session, ctx, session.location, reason, ""))
+        profile = self._therapist_of(session).profile
+        assert profile is not None
+        location = profile.location(location_id)
+        if location is None:
+            raise ValidationFailed(f"location_id '{location_id}' is not one of this therapist's locations.")
+        return self._commit(rearrangement.change_location(session, ctx, location, reason, self._ids()))
+
+    def answer_location_change(self, actor: Actor, session_id: str, accept: bool) -> Session:
+        session = self.get(actor, session_id)
+        ctx = self._transition(actor)
+        answer = rearrangement.accept_location_change if accept else rearrangement.reject_location_change
+        return self._commit(answer(session, ctx))
+
+    def offer_alternatives(self, actor: Actor, session_id: str, starts: list[datetime]) -> Session:
+        session = self.get(actor, session_id)
+        ctx = self._transition(actor)
+        therapist = self._therapist_of(session) if session.is_therapist(actor) else None
+
+        def is_bookable(start: datetime) -> bool:
+            if therapist is None or therapist.availability is None or therapist.profile is None:
+                return False
+            duration = session.end - session.start
+            slots = bookable_starts(
+                therapist.availability,
+                therapist.profile.timezone,
+                duration,
+                self._policy.calendar_unit_minutes,
+                TimeRange(start, start + timedelta(minutes=1)),
+                ctx.now,
+            )
+            return any(slot.start == start for slot in slots)
+
+        utc_starts = [s.astimezone(UTC) for s in starts]
+        return self._commit(rearrangement.offer_alternatives(session, ctx, utc_starts, is_bookable, self._ids))
+
+    def answer_offer(self, actor: Actor, session_id: str, alternative_id: str | None) -> Session:
+        """Accept the alternative named, or reject them all (None)."""
+        session = self.get(actor, session_id)
+        ctx = self._transition(actor)
+        if alternative_id is None:
+            return self._commit(rearrangement.reject_offer(session, ctx))
+        return self._commit(rearrangement.accept_offer(session, ctx, alternative_id))
+
+    def expire(self, session_id: str, change_id: str) -> Session | None:
+        """Expire an unanswered offer or location change; nothing happens if it was answered or is not due."""
+        session = self._sessions.get(session_id)
+        if session is None:
+            return None
+        change = rearrangement.expire(session, self._transition(SYSTEM), change_id)
+        return None if change is None else self._commit(change)
+
+    def sweep(self, limit: int = 100) -> SweepReport:
+        """Expire what is overdue (a lost schedule) and complete sessions that have ended."""
+        ctx = self._transition(SYSTEM)
+        expired = completed = skipped = 0
+        for session in self._sessions.list_due(ctx.now, limit):
+            change_id = session.open_change_id
+            change = (
+                rearrangement.expire(session, ctx, change_id)
+                if change_id is not None
+                else rearrangement.complete(session, ctx)
+            )
+            if change is None:
+                continue
+            try:
+                self._sessions.commit(change)
+            except Conflict:
+                skipped += 1  # changed meanwhile (answered, expired by its schedule): the next sweep sees it
+                continue
+            if change_id is None:
+                completed += 1
+            else:
+                expired += 1
+        return SweepReport(expired, completed, skipped)
+
+    def admin_rearrange(
+        self,
+        actor: Actor,
+        session_id: str,
+        *,
+        start: datetime | None,
+        location_id: str | None,
+        status: SessionStatus | None,
+        reason: RearrangeReason,
+        note: str,
+    ) -> Session:
+        session = self.get(actor, session_id)
+        location = None
+        if location_id is not None and actor.has(Role.ADMIN):
+            profile = self._therapist_of(session).profile
+            assert profile is not None
+            location = profile.location(location_id)
+            if location is None:
+                raise ValidationFailed(f"location_id '{location_id}' is not one of this therapist's locations.")
+        change = rearrangement.admin_rearrange(
+            session,
+            self._transition(actor),
+            start=start.astimezone(UTC) if start else None,
+            location=location,
+            status=status,
+            reason=reason,
+            note=note,
+        )
+        return self._commit(change)
 
 
 class TherapistService:

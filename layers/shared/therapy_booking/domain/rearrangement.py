@@ -1,0 +1,408 @@
+"""How a booked session is changed: moves, location changes, offers of alternative times,
+the client's answers, expiry, completion and the team's fixes. Pure, like `lifecycle`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from itertools import pairwise
+
+from therapy_booking.domain.calendar import claim_units
+from therapy_booking.domain.changes import Claim, ClaimKind, SessionChange
+from therapy_booking.domain.errors import (
+    Forbidden,
+    InvalidTransition,
+    OfferAlreadyOpen,
+    OfferExpired,
+    SessionInPast,
+    ValidationFailed,
+)
+from therapy_booking.domain.events import EventType
+from therapy_booking.domain.lifecycle import (
+    PAST_SESSION_DETAIL,
+    Transition,
+    advance,
+    free_consultation,
+    require,
+    session_claims,
+    settled,
+)
+from therapy_booking.domain.model import (
+    ACTIVE_STATUSES,
+    Alternative,
+    HistoryEntry,
+    Location,
+    LocationChange,
+    Offer,
+    OfferExpiryPolicy,
+    RearrangeReason,
+    Role,
+    Session,
+    SessionStatus,
+)
+from therapy_booking.domain.policies import full_refund, paid_out
+
+CHANGEABLE = (SessionStatus.PENDING, SessionStatus.CONFIRMED)
+
+
+def _claims(session: Session, start: datetime, end: datetime, kind: ClaimKind, unit: int) -> set[Claim]:
+    return {Claim(session.therapist_id, u, kind, session.session_id) for u in claim_units(start, end, unit)}
+
+
+def _holds(session: Session, unit: int) -> set[Claim]:
+    if session.offer is None:
+        return set()
+    return {
+        claim
+        for alternative in session.offer.alternatives
+        for claim in _claims(session, alternative.start, alternative.end, ClaimKind.HOLD, unit)
+    }
+
+
+def _entry(
+    ctx: Transition, session: Session, action: str, reason: str | None = None, note: str | None = None
+) -> tuple[HistoryEntry, ...]:
+    entry = HistoryEntry(ctx.now, action, ctx.role_on(session), ctx.actor.user_id, reason, note)
+    return (*session.history, entry)
+
+
+def _deadline(ctx: Transition) -> datetime:
+    """The answer window's end, on a whole second (schedules fire on whole seconds)."""
+    instant = ctx.now + timedelta(hours=ctx.policy.answer_window_hours)
+    return instant.replace(microsecond=0) + (timedelta(seconds=1) if instant.microsecond else timedelta())
+
+
+def _therapist_change(session: Session, ctx: Transition, what: str) -> None:
+    require(session.is_therapist(ctx.actor), Forbidden(f"Only the session's therapist can {what}."))
+    if session.status is SessionStatus.ALTERNATIVES_OFFERED:
+        raise OfferAlreadyOpen("Alternative times are on offer; they cannot be changed until answered or expired.")
+    require(
+        session.status in CHANGEABLE,
+        InvalidTransition(f"A {session.status} session cannot be changed; only pending or confirmed ones can."),
+    )
+    require(not session.has_started(ctx.now), SessionInPast(PAST_SESSION_DETAIL))
+
+
+def _on_grid(start: datetime, unit: int) -> bool:
+    return claim_units(start, start + timedelta(seconds=1), unit)[0] == start
+
+
+def reschedule(session: Session, ctx: Transition, start: datetime, reason: RearrangeReason) -> SessionChange:
+    """Move at once (agreed with the client, or fixing a mistake); the session is then confirmed."""
+    _therapist_change(session, ctx, "reschedule it")
+    if reason is RearrangeReason.THERAPIST_UNAVAILABLE:
+        raise ValidationFailed(
+            "A move for the therapist's own reasons needs the client's agreement: offer alternative times instead."
+        )
+    unit = ctx.policy.calendar_unit_minutes
+    require(start > ctx.now, ValidationFailed("The new start must be in the future."))
+    require(_on_grid(start, unit), ValidationFailed(f"The new start must be on a {unit}-minute boundary."))
+    end = start + (session.end - session.start)
+    old = _claims(session, session.start, session.end, ClaimKind.SESSION, unit)
+    new = _claims(session, start, end, ClaimKind.SESSION, unit)
+    moved = advance(
+        session,
+        ctx,
+        status=SessionStatus.CONFIRMED,
+        start=start,
+        end=end,
+        history=_entry(ctx, session, "rescheduled", reason),
+    )
+    return SessionChange(
+        session=moved,
+        expected_version=session.version,
+        event=ctx.event(moved, EventType.SESSION_RESCHEDULED, reason=reason, previous_start=session.start.isoformat()),
+        claims_added=tuple(sorted(new - old, key=lambda c: c.unit_start)),
+        claims_released=tuple(sorted(old - new, key=lambda c: c.unit_start)),
+    )
+
+
+def change_location(
+    session: Session, ctx: Transition, location: Location, reason: RearrangeReason, change_id: str
+) -> SessionChange:
+    _therapist_change(session, ctx, "change its location")
+    require(location != session.location, ValidationFailed("The session is already at that location."))
+    if not reason.is_therapists_own:
+        changed = advance(
+            session,
+            ctx,
+            status=SessionStatus.CONFIRMED,
+            location=location,
+            history=_entry(ctx, session, "location_changed", reason),
+        )
+        return SessionChange(
+            session=changed,
+            expected_version=session.version,
+            event=ctx.event(changed, EventType.LOCATION_CHANGED, reason=reason, location_id=location.id),
+        )
+    requested = advance(
+        session,
+        ctx,
+        status=SessionStatus.AWAITING_CLIENT,
+        location_change=LocationChange(change_id, location, _deadline(ctx), session.status),
+        history=_entry(ctx, session, "location_change_requested", reason),
+    )
+    return SessionChange(
+        session=requested,
+        expected_version=session.version,
+        event=ctx.event(requested, EventType.LOCATION_CHANGE_REQUESTED, change_id=change_id, location_id=location.id),
+        counts_as_therapists_own_rearrangement=True,
+    )
+
+
+def _client_answer(session: Session, ctx: Transition, status: SessionStatus, what: str) -> datetime:
+    require(session.is_client(ctx.actor), Forbidden(f"Only the session's client can {what}."))
+    require(session.status is status, InvalidTransition(f"There is nothing to {what} on a {session.status} session."))
+    deadline = session.offer.expires_at if session.offer else session.location_change.expires_at  # type: ignore[union-attr]
+    if ctx.now >= deadline:
+        raise OfferExpired("The time to answer has passed (24 hours).")
+    return deadline
+
+
+def accept_location_change(session: Session, ctx: Transition) -> SessionChange:
+    _client_answer(session, ctx, SessionStatus.AWAITING_CLIENT, "accept")
+    change = session.location_change
+    assert change is not None
+    accepted = advance(
+        session,
+        ctx,
+        status=SessionStatus.CONFIRMED,
+        location=change.location,
+        location_change=None,
+        history=_entry(ctx, session, "location_change_accepted"),
+    )
+    return SessionChange(
+        session=accepted,
+        expected_version=session.version,
+        event=ctx.event(accepted, EventType.LOCATION_CHANGE_ACCEPTED, change_id=change.change_id),
+    )
+
+
+def _cancel_everything(
+    session: Session, ctx: Transition, by: Role, reason: str, event_type: EventType, action: str
+) -> SessionChange:
+    """Cancel, refund in full, release the session's time and any holds."""
+    unit = ctx.policy.calendar_unit_minutes
+    change_id = session.open_change_id
+    cancelled = advance(
+        session,
+        ctx,
+        status=SessionStatus.CANCELLED,
+        cancelled_by=by,
+        cancellation_reason=reason,
+        offer=None,
+        location_change=None,
+        history=_entry(ctx, session, action),
+        **settled(session, full_refund(session.price)),
+    )
+    return SessionChange(
+        session=cancelled,
+        expected_version=session.version,
+        event=ctx.event(cancelled, event_type, change_id=change_id, cancelled_by=by),
+        claims_released=tuple(sorted(set(session_claims(session, unit)) | _holds(session, unit), key=_order)),
+        free_consultation_released=free_consultation(session),
+    )
+
+
+def _order(claim: Claim) -> tuple[datetime, str]:
+    return claim.unit_start, claim.kind
+
+
+def reject_location_change(session: Session, ctx: Transition) -> SessionChange:
+    _client_answer(session, ctx, SessionStatus.AWAITING_CLIENT, "reject")
+    return _cancel_everything(
+        session,
+        ctx,
+        Role.CLIENT,
+        "location_change_rejected",
+        EventType.LOCATION_CHANGE_REJECTED,
+        "location_change_rejected",
+    )
+
+
+def offer_alternatives(
+    session: Session,
+    ctx: Transition,
+    starts: Sequence[datetime],
+    is_bookable: Callable[[datetime], bool],
+    new_id: Callable[[], str],
+) -> SessionChange:
+    """Hold 1 to 5 alternative times (and the original) for the client to choose from within 24 hours."""
+    _therapist_change(session, ctx, "offer alternative times")
+    limit = ctx.policy.max_alternatives
+    require(1 <= len(starts) <= limit, ValidationFailed(f"Offer between 1 and {limit} alternative times."))
+    duration = session.end - session.start
+    alternatives = tuple(Alternative(new_id(), s, s + duration) for s in sorted(starts))
+    for earlier, later in pairwise(alternatives):
+        require(earlier.end <= later.start, ValidationFailed("Alternative times must not overlap each other."))
+    for alternative in alternatives:
+        require(
+            not (alternative.start < session.end and session.start < alternative.end),
+            ValidationFailed("An alternative must not overlap the session's current time."),
+        )
+        require(
+            is_bookable(alternative.start),
+            ValidationFailed(
+                f"{alternative.start.isoformat()} is not one of the therapist's available slots "
+                "(see GET /therapists/{therapist_id}/slots)."
+            ),
+        )
+    offer = Offer(new_id(), _deadline(ctx), alternatives, session.status)
+    offered = advance(
+        session,
+        ctx,
+        status=SessionStatus.ALTERNATIVES_OFFERED,
+        offer=offer,
+        history=_entry(ctx, session, "alternatives_offered", RearrangeReason.THERAPIST_UNAVAILABLE),
+    )
+    holds = sorted(_holds(offered, ctx.policy.calendar_unit_minutes), key=_order)
+    return SessionChange(
+        session=offered,
+        expected_version=session.version,
+        event=ctx.event(
+            offered, EventType.ALTERNATIVES_OFFERED, offer_id=offer.offer_id, expires_at=offer.expires_at.isoformat()
+        ),
+        claims_added=tuple(holds),
+        counts_as_therapists_own_rearrangement=True,
+    )
+
+
+def accept_offer(session: Session, ctx: Transition, alternative_id: str) -> SessionChange:
+    _client_answer(session, ctx, SessionStatus.ALTERNATIVES_OFFERED, "accept")
+    offer = session.offer
+    assert offer is not None
+    chosen = offer.alternative(alternative_id)
+    if chosen is None:
+        raise ValidationFailed("alternative_id is not one of this offer's alternatives.")
+    unit = ctx.policy.calendar_unit_minutes
+    kept = _claims(session, chosen.start, chosen.end, ClaimKind.SESSION, unit)
+    kept_units = {c.unit_start for c in kept}
+    released = {c for c in set(session_claims(session, unit)) | _holds(session, unit) if c.unit_start not in kept_units}
+    accepted = advance(
+        session,
+        ctx,
+        status=SessionStatus.CONFIRMED,
+        start=chosen.start,
+        end=chosen.end,
+        offer=None,
+        history=_entry(ctx, session, "offer_accepted"),
+    )
+    return SessionChange(
+        session=accepted,
+        expected_version=session.version,
+        event=ctx.event(
+            accepted, EventType.OFFER_ACCEPTED, offer_id=offer.offer_id, previous_start=session.start.isoformat()
+        ),
+        claims_released=tuple(sorted(released, key=_order)),
+        claims_converted=tuple(sorted(kept, key=_order)),
+    )
+
+
+def reject_offer(session: Session, ctx: Transition) -> SessionChange:
+    _client_answer(session, ctx, SessionStatus.ALTERNATIVES_OFFERED, "reject")
+    return _cancel_everything(
+        session, ctx, Role.CLIENT, "alternatives_rejected", EventType.OFFER_REJECTED, "offer_rejected"
+    )
+
+
+def expire(session: Session, ctx: Transition, change_id: str) -> SessionChange | None:
+    """The client did not answer in time. None when there is nothing (left) to expire: idempotent."""
+    if session.open_change_id != change_id or session.due_at is None or ctx.now < session.due_at:
+        return None
+    offer_expired = session.status is SessionStatus.ALTERNATIVES_OFFERED
+    event_type = EventType.OFFER_EXPIRED if offer_expired else EventType.LOCATION_CHANGE_EXPIRED
+    revert = ctx.policy.offer_expiry_policy is OfferExpiryPolicy.REVERT_TO_ORIGINAL
+    if not revert or session.has_started(ctx.now):  # nothing to go back to once the original time has passed
+        reason = "offer_expired" if offer_expired else "location_change_expired"
+        return _cancel_everything(session, ctx, Role.SYSTEM, reason, event_type, reason)
+    previous = session.offer.previous_status if session.offer else session.location_change.previous_status  # type: ignore[union-attr]
+    unit = ctx.policy.calendar_unit_minutes
+    reverted = advance(
+        session,
+        ctx,
+        status=previous,
+        offer=None,
+        location_change=None,
+        history=_entry(ctx, session, "offer_expired" if offer_expired else "location_change_expired", "reverted"),
+    )
+    return SessionChange(
+        session=reverted,
+        expected_version=session.version,
+        event=ctx.event(reverted, event_type, change_id=change_id, outcome="reverted"),
+        claims_released=tuple(sorted(_holds(session, unit), key=_order)),
+    )
+
+
+def complete(session: Session, ctx: Transition) -> SessionChange | None:
+    """A confirmed session whose end has passed took place: the therapist is paid; its time is released."""
+    if session.status is not SessionStatus.CONFIRMED or ctx.now < session.end:
+        return None
+    completed = advance(
+        session, ctx, status=SessionStatus.COMPLETED, **settled(session, paid_out(session.price, ctx.policy))
+    )
+    return SessionChange(
+        session=completed,
+        expected_version=session.version,
+        event=ctx.event(completed, EventType.SESSION_COMPLETED),
+        claims_released=session_claims(session, ctx.policy.calendar_unit_minutes),
+    )
+
+
+def admin_rearrange(
+    session: Session,
+    ctx: Transition,
+    *,
+    start: datetime | None,
+    location: Location | None,
+    status: SessionStatus | None,
+    reason: RearrangeReason,
+    note: str,
+) -> SessionChange:
+    """The team moves, relocates or reinstates any session, past ones included."""
+    require(ctx.actor.has(Role.ADMIN), Forbidden("Only the team can make this change."))
+    require(
+        start is not None or location is not None or status is not None,
+        ValidationFailed("Give at least one of start, location_id or status."),
+    )
+    require(
+        status is None
+        or status in (SessionStatus.PENDING, SessionStatus.CONFIRMED, SessionStatus.CANCELLED, SessionStatus.COMPLETED),
+        ValidationFailed("status can be set to pending, confirmed, cancelled or completed."),
+    )
+    unit = ctx.policy.calendar_unit_minutes
+    if start is not None:
+        require(_on_grid(start, unit), ValidationFailed(f"The new start must be on a {unit}-minute boundary."))
+    new_start = start or session.start
+    new_end = new_start + (session.end - session.start)
+    new_status = status or (SessionStatus.CONFIRMED if session.status in ACTIVE_STATUSES else session.status)
+    was_holding = session.status in ACTIVE_STATUSES
+    will_hold = new_status in ACTIVE_STATUSES
+    old = (
+        _claims(session, session.start, session.end, ClaimKind.SESSION, unit) | _holds(session, unit)
+        if was_holding
+        else set()
+    )
+    new = _claims(session, new_start, new_end, ClaimKind.SESSION, unit) if will_hold else set()
+    changed = advance(
+        session,
+        ctx,
+        status=new_status,
+        start=new_start,
+        end=new_end,
+        location=location or session.location,
+        offer=None,
+        location_change=None,
+        history=_entry(ctx, session, "admin_rearranged", reason, note),
+    )
+    held_units = {c.unit_start: c for c in old}
+    new_units = {c.unit_start for c in new}
+    converted = {c for c in new if c.unit_start in held_units and held_units[c.unit_start].kind is not c.kind}
+    return SessionChange(
+        session=changed,
+        expected_version=session.version,
+        event=ctx.event(changed, EventType.ADMIN_REARRANGED, reason=reason),
+        claims_added=tuple(sorted((c for c in new if c.unit_start not in held_units), key=_order)),
+        claims_released=tuple(sorted((c for c in old if c.unit_start not in new_units), key=_order)),
+        claims_converted=tuple(sorted(converted, key=_order)),
+        counts_as_therapists_own_rearrangement=reason.is_therapists_own,
+    )
