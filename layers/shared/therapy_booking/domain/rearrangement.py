@@ -145,7 +145,13 @@ def change_location(
     return SessionChange(
         session=requested,
         expected_version=session.version,
-        event=ctx.event(requested, EventType.LOCATION_CHANGE_REQUESTED, change_id=change_id, location_id=location.id),
+        event=ctx.event(
+            requested,
+            EventType.LOCATION_CHANGE_REQUESTED,
+            change_id=change_id,
+            location_id=location.id,
+            expires_at=requested.location_change.expires_at.isoformat(),  # type: ignore[union-attr]
+        ),
         counts_as_therapists_own_rearrangement=True,
     )
 
@@ -260,7 +266,7 @@ def offer_alternatives(
         session=offered,
         expected_version=session.version,
         event=ctx.event(
-            offered, EventType.ALTERNATIVES_OFFERED, offer_id=offer.offer_id, expires_at=offer.expires_at.isoformat()
+            offered, EventType.ALTERNATIVES_OFFERED, change_id=offer.offer_id, expires_at=offer.expires_at.isoformat()
         ),
         claims_added=tuple(holds),
         counts_as_therapists_own_rearrangement=True,
@@ -291,7 +297,7 @@ def accept_offer(session: Session, ctx: Transition, alternative_id: str) -> Sess
         session=accepted,
         expected_version=session.version,
         event=ctx.event(
-            accepted, EventType.OFFER_ACCEPTED, offer_id=offer.offer_id, previous_start=session.start.isoformat()
+            accepted, EventType.OFFER_ACCEPTED, change_id=offer.offer_id, previous_start=session.start.isoformat()
         ),
         claims_released=tuple(sorted(released, key=_order)),
         claims_converted=tuple(sorted(kept, key=_order)),
@@ -400,7 +406,7 @@ def admin_rearrange(
     return SessionChange(
         session=changed,
         expected_version=session.version,
-        event=ctx.event(changed, EventType.ADMIN_REARRANGED, reason=reason),
+        event=ctx.event(changed, EventType.ADMIN_REARRANGED, reason=reason, change_id=session.open_change_id),
         claims_added=tuple(sorted((c for c in new if c.unit_start not in held_units), key=_order)),
         claims_released=tuple(sorted((c for c in old if c.unit_start not in new_units), key=_order)),
         claims_converted=tuple(sorted(converted, key=_order)),
