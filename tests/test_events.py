@@ -187,6 +187,15 @@ def retarget(event: dict[str, Any], **path_parameters: str) -> dict[str, Any]:
     return event
 
 
+def rebody(event: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """The same request with some body fields replaced (an id the server made), its content-length to match."""
+    event = copy.deepcopy(event)
+    text = json.dumps({**body(event), **fields}, separators=(",", ":"))
+    event["body"] = text
+    event["headers"]["content-length"] = str(len(text.encode()))
+    return event
+
+
 class Samples:
     """Sends sample events to the handler the template routes them to, checking what every answer may not be."""
 
@@ -231,11 +240,38 @@ class Samples:
         session: dict[str, Any] = booked.body
         return session
 
+    def offered_session(self) -> dict[str, Any]:
+        """The booked session with the offer_alternatives sample's times on offer."""
+        session_id = self.booked_session()["session_id"]
+        offered = self.run("offer_alternatives", session_id=session_id)
+        assert offered.status == 201, offered.body
+        session: dict[str, Any] = offered.body
+        return session
+
+    def awaiting_location_change(self) -> dict[str, Any]:
+        """The booked session with the change_location sample's request waiting for the client."""
+        session_id = self.booked_session()["session_id"]
+        changed = self.run("change_location", session_id=session_id)
+        assert (changed.status, changed.body["status"]) == (200, "awaiting_client"), changed.body
+        session: dict[str, Any] = changed.body
+        return session
+
+    def free_starts(self) -> list[str]:
+        """The starts the list_slots sample finds free."""
+        answer = self.run("list_slots")
+        assert answer.status == 200, answer.body
+        return [slot["start"] for slot in answer.body["items"]]
+
 
 def assert_not_found(answer: Answer, detail: str) -> None:
     assert answer.status == 404, answer.body
     assert answer.body["code"] == "not_found"
     assert answer.body["detail"] == detail
+
+
+def last_history(session: dict[str, Any]) -> dict[str, Any]:
+    entry: dict[str, Any] = session["history"][-1]
+    return entry
 
 
 # --- the expected answer of each sample ----------------------------------------------------------
@@ -426,6 +462,187 @@ def sample_cancel_session(samples: Samples) -> None:
     assert answer.body["therapist_payout"]["amount"] == 0
 
 
+@case
+def sample_reschedule_session(samples: Samples) -> None:
+    # Given no session with the sample's id / Then 404
+    assert_not_found(samples.run("reschedule_session"), "There is no session with that id.")
+    # Given a pending booking / When the therapist moves it at the client's request
+    session = samples.booked_session()
+    sent = body(load("reschedule_session"))
+    answer = samples.run("reschedule_session", session_id=session["session_id"])
+    # Then it is confirmed at the new time, with the same length, and the move is in its history
+    assert answer.status == 200, answer.body
+    assert (answer.body["status"], answer.body["start"]) == ("confirmed", sent["start"])
+    assert instant(answer.body["end"]) - instant(answer.body["start"]) == timedelta(minutes=50)
+    assert answer.body["version"] == session["version"] + 1
+    entry = last_history(answer.body)
+    assert (entry["action"], entry["actor_role"], entry["reason"]) == ("rescheduled", "therapist", sent["reason"])
+    assert entry["actor_id"] == claims(load("reschedule_session"))["sub"]
+    # And the old time is bookable again while the new one is taken
+    free = samples.free_starts()
+    assert session["start"] in free and sent["start"] not in free
+
+
+@case
+def sample_change_location(samples: Samples) -> None:
+    # Given no session with the sample's id / Then 404
+    assert_not_found(samples.run("change_location"), "There is no session with that id.")
+    # Given a pending booking / When the therapist asks to move it online for their own reasons
+    session = samples.booked_session()
+    sent = body(load("change_location"))
+    answer = samples.run("change_location", session_id=session["session_id"])
+    # Then the client must agree within 24 hours; until then the location is unchanged
+    assert answer.status == 200, answer.body
+    assert answer.body["status"] == "awaiting_client"
+    assert answer.body["location"] == session["location"]
+    assert answer.body["pending_location"]["id"] == sent["location_id"]
+    assert answer.body["pending_location"]["kind"] == "online" and answer.body["pending_location"]["link"]
+    assert instant(answer.body["change_expires_at"]) - instant(answer.body["updated_at"]) == timedelta(hours=24)
+    entry = last_history(answer.body)
+    assert (entry["action"], entry["actor_role"], entry["reason"]) == (
+        "location_change_requested",
+        "therapist",
+        sent["reason"],
+    )
+
+
+@case
+def sample_offer_alternatives(samples: Samples) -> None:
+    # Given no session with the sample's id / Then 404
+    assert_not_found(samples.run("offer_alternatives"), "There is no session with that id.")
+    # Given a pending booking / When the therapist offers the sample's alternative times
+    session = samples.booked_session()
+    sent = [alternative["start"] for alternative in body(load("offer_alternatives"))["alternatives"]]
+    answer = samples.run("offer_alternatives", session_id=session["session_id"])
+    # Then 201: the session waits for the client's choice, each alternative with its own id, for 24 hours
+    assert answer.status == 201, answer.body
+    assert answer.body["status"] == "alternatives_offered"
+    assert answer.body["start"] == session["start"]
+    offer = answer.body["offer"]
+    assert [alternative["start"] for alternative in offer["alternatives"]] == sorted(sent)
+    for alternative in offer["alternatives"]:
+        assert instant(alternative["end"]) - instant(alternative["start"]) == timedelta(minutes=50)
+    assert len({alternative["alternative_id"] for alternative in offer["alternatives"]}) == len(sent)
+    assert offer["offer_id"]
+    assert instant(offer["expires_at"]) - instant(answer.body["updated_at"]) == timedelta(hours=24)
+    entry = last_history(answer.body)
+    assert (entry["action"], entry["actor_role"], entry["reason"]) == (
+        "alternatives_offered",
+        "therapist",
+        "therapist_unavailable",
+    )
+    # And the alternatives and the original time are held: nobody else can book them
+    free = samples.free_starts()
+    assert not {session["start"], *sent} & set(free)
+    # And a second offer is refused while this one is open
+    again = samples.run("offer_alternatives", session_id=session["session_id"])
+    assert (again.status, again.body["code"]) == (409, "offer_already_open")
+
+
+@case
+def sample_accept_location_change(samples: Samples) -> None:
+    # Given no session with the sample's id / Then 404
+    assert_not_found(samples.run("accept_location_change"), "There is no session with that id.")
+    # Given the therapist asked to move the booked session online / When the client agrees
+    requested = samples.awaiting_location_change()
+    answer = samples.run("accept_location_change", session_id=requested["session_id"])
+    # Then the session is confirmed at the new location, and nothing is pending any more
+    assert answer.status == 200, answer.body
+    assert answer.body["status"] == "confirmed"
+    assert answer.body["location"] == requested["pending_location"]
+    assert (answer.body["pending_location"], answer.body["change_expires_at"]) == (None, None)
+    entry = last_history(answer.body)
+    assert (entry["action"], entry["actor_role"]) == ("location_change_accepted", "client")
+    # And a second answer has nothing to answer
+    again = samples.run("accept_location_change", session_id=requested["session_id"])
+    assert (again.status, again.body["code"]) == (409, "invalid_transition")
+
+
+@case
+def sample_reject_location_change(samples: Samples) -> None:
+    # Given no session with the sample's id / Then 404
+    assert_not_found(samples.run("reject_location_change"), "There is no session with that id.")
+    # Given the therapist asked to move the booked session online / When the client refuses
+    requested = samples.awaiting_location_change()
+    answer = samples.run("reject_location_change", session_id=requested["session_id"])
+    # Then the session is cancelled by the client's answer and refunded in full; its time is free again
+    assert answer.status == 200, answer.body
+    assert (answer.body["status"], answer.body["cancelled_by"]) == ("cancelled", "client")
+    assert answer.body["refund"] == requested["price"]
+    assert answer.body["pending_location"] is None
+    assert requested["start"] in samples.free_starts()
+
+
+@case
+def sample_accept_offer(samples: Samples) -> None:
+    # Given no session with the sample's id / Then 404
+    assert_not_found(samples.run("accept_offer"), "There is no session with that id.")
+    # Given the offer_alternatives sample's times are on offer
+    offered = samples.offered_session()
+    session_id = offered["session_id"]
+    alternatives = offered["offer"]["alternatives"]
+    # When the client names an alternative that is not in this offer (the sample's fixed id) / Then 422
+    unknown = samples.run("accept_offer", session_id=session_id)
+    assert (unknown.status, unknown.body["code"]) == (422, "validation_error")
+    # When the client takes the second alternative
+    chosen = alternatives[1]
+    event = rebody(retarget(load("accept_offer"), session_id=session_id), alternative_id=chosen["alternative_id"])
+    answer = samples.send(event)
+    # Then the session is confirmed at that time and the offer is closed
+    assert answer.status == 200, answer.body
+    assert answer.body["status"] == "confirmed"
+    assert (answer.body["start"], answer.body["end"]) == (chosen["start"], chosen["end"])
+    assert answer.body["offer"] is None
+    entry = last_history(answer.body)
+    assert (entry["action"], entry["actor_role"]) == ("offer_accepted", "client")
+    # And the original time and the other alternatives are released at once; the chosen time stays taken
+    free = samples.free_starts()
+    assert offered["start"] in free
+    assert all(a["start"] in free for a in alternatives if a is not chosen)
+    assert chosen["start"] not in free
+
+
+@case
+def sample_reject_offer(samples: Samples) -> None:
+    # Given no session with the sample's id / Then 404
+    assert_not_found(samples.run("reject_offer"), "There is no session with that id.")
+    # Given the offer_alternatives sample's times are on offer / When the client refuses them all
+    offered = samples.offered_session()
+    answer = samples.run("reject_offer", session_id=offered["session_id"])
+    # Then the session is cancelled by the client's answer and refunded in full
+    assert answer.status == 200, answer.body
+    assert (answer.body["status"], answer.body["cancelled_by"]) == ("cancelled", "client")
+    assert answer.body["refund"] == offered["price"]
+    assert answer.body["offer"] is None
+    # And every held time is free again
+    free = samples.free_starts()
+    assert {offered["start"], *(a["start"] for a in offered["offer"]["alternatives"])} <= set(free)
+
+
+@case
+def sample_admin_rearrange(samples: Samples) -> None:
+    # Given no session with the sample's id / Then 404 (admins see every session, but not this one)
+    assert_not_found(samples.run("admin_rearrange"), "There is no session with that id.")
+    # Given a pending booking / When the team moves and confirms it, with its reason and note
+    session = samples.booked_session()
+    sent = body(load("admin_rearrange"))
+    answer = samples.run("admin_rearrange", session_id=session["session_id"])
+    # Then the session is confirmed at the new time, and the history keeps who did it, why and the note
+    assert answer.status == 200, answer.body
+    assert (answer.body["status"], answer.body["start"]) == (sent["status"], sent["start"])
+    entry = last_history(answer.body)
+    assert (entry["action"], entry["actor_role"], entry["reason"], entry["note"]) == (
+        "admin_rearranged",
+        "admin",
+        sent["reason"],
+        sent["note"],
+    )
+    assert entry["actor_id"] == claims(load("admin_rearrange"))["sub"]
+    # And the old time is free again while the new one is taken
+    free = samples.free_starts()
+    assert session["start"] in free and sent["start"] not in free
+
+
 # --- tests -----------------------------------------------------------------------------------------
 
 
@@ -497,12 +714,25 @@ def test_samples_agree_on_who_is_who() -> None:
     therapist = claims(load("put_therapist_profile"))["sub"]
     client = claims(load("book_session"))["sub"]
     assert therapist != client
-    for name in ("put_availability", "add_block", "delete_block", "confirm_session", "decline_session"):
+    therapist_samples = ("put_availability", "add_block", "delete_block", "confirm_session", "decline_session")
+    rearrangements = ("reschedule_session", "change_location", "offer_alternatives")
+    for name in therapist_samples + rearrangements:
         assert (claims(load(name))["sub"], claims(load(name))["cognito:groups"]) == (therapist, "[therapists]")
-    for name in ("put_client_profile", "list_therapists", "get_therapist", "list_slots", "list_sessions"):
+    client_samples = ("put_client_profile", "list_therapists", "get_therapist", "list_slots", "list_sessions")
+    answers = ("accept_location_change", "reject_location_change", "accept_offer", "reject_offer")
+    for name in client_samples + answers:
         assert (claims(load(name))["sub"], claims(load(name))["cognito:groups"]) == (client, "[clients]")
     for name in ("get_session", "cancel_session"):
         assert claims(load(name))["sub"] == client
+    # And the team's fix is sent by an admin who is neither
+    admin = claims(load("admin_rearrange"))
+    assert admin["cognito:groups"] == "[admins]" and admin["sub"] not in (therapist, client)
+    # And every session sample names the booked session the arrangements make
+    session_samples = [name for name in EVENT_NAMES if "session_id" in load(name).get("pathParameters", {})]
+    assert len(session_samples) >= 12
+    assert {load(name)["pathParameters"]["session_id"] for name in session_samples} == {
+        load("get_session")["pathParameters"]["session_id"]
+    }
     assert body(load("book_session"))["therapist_id"] == therapist
     assert load("get_therapist")["pathParameters"]["therapist_id"] == therapist
     assert load("list_slots")["pathParameters"]["therapist_id"] == therapist

@@ -25,13 +25,14 @@ from therapy_booking.adapters import dynamodb_items
 from therapy_booking.adapters.dynamodb_items import TableItem
 from therapy_booking.api.auth import GROUP_ROLES
 from therapy_booking.api.problems import PROBLEM_CONTENT_TYPE
-from therapy_booking.settings import Settings
+from therapy_booking.domain.model import OfferExpiryPolicy
+from therapy_booking.settings import Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS = resources_of_type("AWS::Serverless::Function")
 GLOBALS: dict[str, Any] = load_template().get("Globals", {}).get("Function", {})
 
-# API.md, "Therapists and clients", every row; and the session routes built so far.
+# API.md, "Therapists and clients" and "Sessions", every row.
 THERAPIST_AND_CLIENT_ROUTES = [
     ("PUT", "/therapists/me"),
     ("GET", "/therapists/{therapist_id}"),
@@ -48,7 +49,15 @@ SESSION_ROUTES = [
     ("GET", "/sessions"),
     ("POST", "/sessions/{session_id}/confirm"),
     ("POST", "/sessions/{session_id}/decline"),
+    ("POST", "/sessions/{session_id}/reschedule"),
+    ("POST", "/sessions/{session_id}/location-change"),
+    ("POST", "/sessions/{session_id}/location-change/accept"),
+    ("POST", "/sessions/{session_id}/location-change/reject"),
+    ("POST", "/sessions/{session_id}/offers"),
+    ("POST", "/sessions/{session_id}/offers/accept"),
+    ("POST", "/sessions/{session_id}/offers/reject"),
     ("POST", "/sessions/{session_id}/cancel"),
+    ("POST", "/admin/sessions/{session_id}/rearrange"),
 ]
 
 DYNAMODB_READ_ACTIONS = {
@@ -383,7 +392,12 @@ def test_every_model_lives_in_that_one_table() -> None:
 
 @pytest.mark.parametrize(
     ("parameter", "kind", "default"),
-    [("CancellationWindowHours", "Number", "24"), ("CommissionPercent", "Number", "10"), ("Currency", "String", "GBP")],
+    [
+        ("CancellationWindowHours", "Number", "24"),
+        ("CommissionPercent", "Number", "10"),
+        ("Currency", "String", "GBP"),
+        ("OfferExpiryPolicy", "String", "cancel_and_refund"),
+    ],
 )
 def test_platform_parameter_exists_with_its_default(parameter: str, kind: str, default: str) -> None:
     # Given the template's parameters / Then the platform setting is one, with the product's default
@@ -405,10 +419,17 @@ def test_platform_parameters_reach_the_function_as_the_settings_it_reads(name: s
     assert environment["CANCELLATION_WINDOW_HOURS"] == {"Ref": "CancellationWindowHours"}
     assert environment["COMMISSION_PERCENT"] == {"Ref": "CommissionPercent"}
     assert environment["CURRENCY"] == {"Ref": "Currency"}
+    assert environment["OFFER_EXPIRY_POLICY"] == {"Ref": "OfferExpiryPolicy"}
     table, _ = the_one("AWS::DynamoDB::Table")
     assert environment["TABLE_NAME"] == {"Ref": table}
     # When the deployer picks non-default values and the function's settings are read from that environment
-    chosen = {"CancellationWindowHours": "48", "CommissionPercent": "15", table: "prod-table", "Currency": "EUR"}
+    chosen = {
+        "CancellationWindowHours": "48",
+        "CommissionPercent": "15",
+        table: "prod-table",
+        "Currency": "EUR",
+        "OfferExpiryPolicy": "revert_to_original",
+    }
     resolved = {key: chosen[value["Ref"]] for key, value in environment.items() if ref(value) in chosen}
     settings = Settings.from_environment(resolved)
     # Then the platform policy is the deployer's, not the code's defaults
@@ -416,6 +437,192 @@ def test_platform_parameters_reach_the_function_as_the_settings_it_reads(name: s
     assert settings.policy.cancellation_window_hours == 48
     assert settings.policy.commission_percent == 15
     assert settings.policy.currency == "EUR"
+    assert settings.policy.offer_expiry_policy is OfferExpiryPolicy.REVERT_TO_ORIGINAL
+
+
+def test_offer_expiry_policy_parameter_allows_exactly_the_policies_the_code_knows() -> None:
+    # Given the parameter / Then its allowed values are the domain's policies, so a deploy cannot pick another
+    declared = load_template()["Parameters"]["OfferExpiryPolicy"]
+    assert sorted(declared["AllowedValues"]) == sorted(OfferExpiryPolicy)
+    # And a value that slipped through anyway (a hand-set variable) stops the function at cold start
+    with pytest.raises(SettingsError, match="OFFER_EXPIRY_POLICY"):
+        Settings.from_environment({"TABLE_NAME": "t", "OFFER_EXPIRY_POLICY": "refund_later"})
+    # And unset, the product's default applies
+    default = Settings.from_environment({"TABLE_NAME": "t"}).policy.offer_expiry_policy
+    assert default is OfferExpiryPolicy.CANCEL_AND_REFUND
+
+
+# --- stream consumers, schedules, dead letters -------------------------------------------------
+
+QUEUES = resources_of_type("AWS::SQS::Queue")
+ROLES = resources_of_type("AWS::IAM::Role")
+MAX_STREAM_RETRIES = 10  # bounded: a poison record must reach the on-failure queue, not block the shard for a day
+MAX_SCHEDULE_RETRIES = 185  # EventBridge Scheduler's own upper limit
+
+
+def get_att(value: Any, attribute: str = "Arn") -> str | None:
+    """The logical id behind `!GetAtt X.<attribute>`, else None."""
+    if not (isinstance(value, dict) and set(value) == {"Fn::GetAtt"}):
+        return None
+    target = value["Fn::GetAtt"]
+    parts = target.split(".", 1) if isinstance(target, str) else list(target)
+    return parts[0] if parts[1:] == [attribute] else None
+
+
+def allowed(policy_statements: list[dict[str, Any]], action: str) -> list[Any]:
+    """The resources the statements allow `action` on."""
+    return [
+        resource
+        for statement in policy_statements
+        if statement.get("Effect") == "Allow" and action in as_list(statement["Action"])
+        for resource in as_list(statement["Resource"])
+    ]
+
+
+def role_statements(role: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        statement
+        for policy in role["Properties"].get("Policies", [])
+        for statement in as_list(policy["PolicyDocument"]["Statement"])
+    ]
+
+
+def dead_letter_queue(destination: Any) -> str:
+    """The template queue an ARN points at; fails for anything else."""
+    queue = get_att(destination)
+    assert queue in QUEUES, f"{destination} is not the ARN of one of the template's SQS queues"
+    return queue
+
+
+def events_of(*kinds: str) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (name, event_name, event["Properties"])
+        for name, function in FUNCTIONS.items()
+        for event_name, event in function["Properties"].get("Events", {}).items()
+        if event["Type"] in kinds
+    ]
+
+
+STREAM_EVENTS = events_of("DynamoDB", "Kinesis")
+SCHEDULE_EVENTS = events_of("ScheduleV2", "Schedule")
+
+
+def asynchronously_invoked() -> set[str]:
+    """Functions invoked asynchronously: by a schedule of the template, or by a role (EventBridge Scheduler)."""
+    invoked = {name for name, _, _ in SCHEDULE_EVENTS}
+    for role in ROLES.values():
+        for arn in allowed(role_statements(role), "lambda:InvokeFunction"):
+            function = get_att(arn)
+            assert function in FUNCTIONS, f"a role may invoke {arn}, which is not one of the template's functions"
+            invoked.add(function)
+    return invoked
+
+
+def test_the_expiry_functions_are_among_the_consumers_checked() -> None:
+    # Given the stream consumers and the asynchronously invoked functions / Then the checks below cover them
+    assert "ExpirySchedulesFunction" in {name for name, _, _ in STREAM_EVENTS}
+    assert {"OfferExpiryFunction", "SweeperFunction"} <= asynchronously_invoked()
+
+
+@pytest.mark.parametrize(
+    ("name", "event_name", "properties"), STREAM_EVENTS, ids=[f"{f}.{e}" for f, e, _ in STREAM_EVENTS]
+)
+def test_stream_consumer_reports_failed_items_bisects_retries_boundedly_and_dead_letters(
+    name: str, event_name: str, properties: dict[str, Any]
+) -> None:
+    # Given a stream event source of a function
+    # Then a failing record is reported alone, a failing batch is halved down to it, retries are bounded
+    assert "ReportBatchItemFailures" in properties.get("FunctionResponseTypes", [])
+    assert properties.get("BisectBatchOnFunctionError") is True
+    retries = properties.get("MaximumRetryAttempts")
+    assert isinstance(retries, int) and 0 <= retries <= MAX_STREAM_RETRIES, f"{name}: MaximumRetryAttempts {retries}"
+    # And what still fails goes to one of the template's SQS queues, which the function may send to
+    on_failure = properties.get("DestinationConfig", {}).get("OnFailure", {})
+    assert on_failure.get("Type") == "SQS"
+    queue = dead_letter_queue(on_failure.get("Destination"))
+    assert {"Fn::GetAtt": f"{queue}.Arn"} in allowed(statements(FUNCTIONS[name]), "sqs:SendMessage")
+
+
+@pytest.mark.parametrize(
+    ("name", "event_name", "properties"), SCHEDULE_EVENTS, ids=[f"{f}.{e}" for f, e, _ in SCHEDULE_EVENTS]
+)
+def test_template_schedule_retries_boundedly_then_dead_letters_what_it_cannot_deliver(
+    name: str, event_name: str, properties: dict[str, Any]
+) -> None:
+    # Given a schedule of the template / Then failed deliveries are retried a bounded number of times
+    retries = properties.get("RetryPolicy", {}).get("MaximumRetryAttempts")
+    assert isinstance(retries, int) and 0 <= retries <= MAX_SCHEDULE_RETRIES
+    # And then go to one of the template's queues
+    dead_letter_queue(properties.get("DeadLetterConfig", {}).get("Arn"))
+
+
+@pytest.mark.parametrize("name", sorted(asynchronously_invoked()))
+def test_asynchronously_invoked_function_dead_letters_its_own_failures(name: str) -> None:
+    # Given a function invoked asynchronously (a schedule's DLQ only catches failures to invoke it)
+    properties = FUNCTIONS[name]["Properties"]
+    # Then its own errors are retried a bounded number of times by Lambda
+    config = properties.get("EventInvokeConfig", {})
+    assert 0 <= config.get("MaximumRetryAttempts", 2) <= 2
+    # And then land in one of the template's queues, which the function may send to
+    on_failure = config.get("DestinationConfig", {}).get("OnFailure", {})
+    dead_letter = properties.get("DeadLetterQueue", {})
+    assert on_failure or dead_letter, f"{name}: an error after its retries would be lost (no on-failure destination)"
+    if on_failure:
+        assert on_failure.get("Type") == "SQS"
+        queue = dead_letter_queue(on_failure.get("Destination"))
+        assert {"Fn::GetAtt": f"{queue}.Arn"} in allowed(statements(FUNCTIONS[name]), "sqs:SendMessage")
+    else:
+        assert dead_letter.get("Type") == "SQS"
+        dead_letter_queue(dead_letter.get("TargetArn"))
+
+
+def expiry_schedules_environment() -> dict[str, Any]:
+    return effective_environment(FUNCTIONS["ExpirySchedulesFunction"])
+
+
+def test_the_scheduler_role_can_invoke_only_the_expiry_function_and_write_only_its_dead_letter_queue() -> None:
+    # Given the role the expiry schedules run with (the consumer hands it to each schedule)
+    environment = expiry_schedules_environment()
+    role_name = get_att(environment["SCHEDULER_ROLE_ARN"])
+    assert role_name in ROLES
+    role = ROLES[role_name]["Properties"]
+    # Then only EventBridge Scheduler of this account can assume it
+    (trust,) = as_list(role["AssumeRolePolicyDocument"]["Statement"])
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert trust["Action"] == "sts:AssumeRole"
+    assert trust["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
+    assert "ManagedPolicyArns" not in role
+    # And it may invoke the expiry function and nothing else, and send to the schedules' DLQ and nothing else
+    granted = role_statements(ROLES[role_name])
+    assert all(statement["Effect"] == "Allow" for statement in granted)
+    actions = {action for statement in granted for action in as_list(statement["Action"])}
+    assert actions == {"lambda:InvokeFunction", "sqs:SendMessage"}
+    assert allowed(granted, "lambda:InvokeFunction") == [environment["EXPIRY_FUNCTION_ARN"]]
+    assert get_att(environment["EXPIRY_FUNCTION_ARN"]) == "OfferExpiryFunction"
+    assert allowed(granted, "sqs:SendMessage") == [environment["SCHEDULES_DLQ_ARN"]]
+    dead_letter_queue(environment["SCHEDULES_DLQ_ARN"])
+
+
+def test_the_schedules_consumer_may_only_manage_schedules_of_its_group_and_pass_only_the_scheduler_role() -> None:
+    # Given the stream consumer that creates and deletes expiry schedules, and its group
+    consumer = FUNCTIONS["ExpirySchedulesFunction"]
+    environment = expiry_schedules_environment()
+    group = ref(environment["SCHEDULE_GROUP"])
+    assert group is not None and load_template()["Resources"][group]["Type"] == "AWS::Scheduler::ScheduleGroup"
+    granted = statements(consumer)
+    # Then its Scheduler actions are exactly create and delete, on the schedules of that group only
+    scheduler_actions = {a for s in granted for a in as_list(s["Action"]) if a.startswith("scheduler:")}
+    assert scheduler_actions == {"scheduler:CreateSchedule", "scheduler:DeleteSchedule"}
+    in_group = {
+        "Fn::Sub": "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${" + group + "}/*"
+    }
+    for action in scheduler_actions:
+        assert allowed(granted, action) == [in_group], action
+    # And the only role it may pass is the scheduler role the schedules run with
+    assert allowed(granted, "iam:PassRole") == [environment["SCHEDULER_ROLE_ARN"]]
+    # And besides those it may only send failed batches to its queue (no DynamoDB, no Lambda, nothing else)
+    others = {a for s in granted for a in as_list(s["Action"])} - scheduler_actions - {"iam:PassRole"}
+    assert others == {"sqs:SendMessage"}
 
 
 # --- routes ------------------------------------------------------------------------------------

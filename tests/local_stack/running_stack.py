@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -45,8 +46,9 @@ def run_stack(port: int, timeout: float = STARTUP_TIMEOUT) -> subprocess.Complet
 class StackProcess:
     """The stack as `make run` starts it, its stdout and stderr collected line by line."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, environment: dict[str, str] | None = None) -> None:
         self.port = port
+        self.environment = environment or {}
         self.base_url = f"http://127.0.0.1:{port}"
         self.lines: list[str] = []
         self._process: subprocess.Popen[str] | None = None
@@ -64,6 +66,7 @@ class StackProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            env={**os.environ, **self.environment},
         )
         self._reader = threading.Thread(target=self._read, args=(self._process,), daemon=True)
         self._reader.start()

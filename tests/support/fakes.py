@@ -82,6 +82,13 @@ class InMemorySessions:
         taken = change.free_consultation_taken
         if taken is not None and (taken.client_id, taken.therapist_id) in store.free_consultations:
             raise FreeConsultationUsed("Free consultation already used.")
+        released = change.free_consultation_released
+        if (
+            released is not None
+            and store.free_consultations.get((released.client_id, released.therapist_id), released.session_id)
+            != released.session_id
+        ):
+            raise Conflict("free consultation marked for another session")  # as the adapter's delete condition
         store.take(change.claims_added, change.claims_released, change.claims_converted)
 
         store.apply_claims(change.claims_added, change.claims_released, change.claims_converted)
@@ -91,12 +98,8 @@ class InMemorySessions:
         store.events[change.event.event_id] = change.event
         if taken is not None:
             store.free_consultations[(taken.client_id, taken.therapist_id)] = taken.session_id
-        released = change.free_consultation_released
-        if (
-            released is not None
-            and store.free_consultations.get((released.client_id, released.therapist_id)) == released.session_id
-        ):
-            del store.free_consultations[(released.client_id, released.therapist_id)]
+        if released is not None:
+            store.free_consultations.pop((released.client_id, released.therapist_id), None)
 
     def list_due(self, now: datetime, limit: int) -> list[Session]:
         due = [s for s in self.store.sessions.values() if s.due_at is not None and s.due_at <= now]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
 
+from therapy_booking.domain.model import OfferExpiryPolicy
 from therapy_booking.domain.policies import PlatformPolicy
 
 
@@ -38,9 +39,17 @@ class Settings:
             raise SettingsError("COMMISSION_PERCENT must be between 0 and 100")
         if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
             raise SettingsError("CURRENCY must be an ISO 4217 code such as GBP")
+        expiry = environ.get("OFFER_EXPIRY_POLICY", OfferExpiryPolicy.CANCEL_AND_REFUND)
+        if expiry not in set(OfferExpiryPolicy):
+            raise SettingsError(f"OFFER_EXPIRY_POLICY must be one of {', '.join(OfferExpiryPolicy)}")
         return cls(
             table_name=table_name,
-            policy=PlatformPolicy(cancellation_window_hours=window, commission_percent=commission, currency=currency),
+            policy=PlatformPolicy(
+                cancellation_window_hours=window,
+                commission_percent=commission,
+                currency=currency,
+                offer_expiry_policy=OfferExpiryPolicy(expiry),
+            ),
         )
 
 

@@ -15,7 +15,8 @@ from therapy_booking.adapters.dynamodb_repositories import (
     DynamoSessionRepository,
     DynamoTherapistRepository,
 )
-from therapy_booking.domain.ports import Clock
+from therapy_booking.adapters.expiry_schedules import EventBridgeExpirySchedules
+from therapy_booking.domain.ports import Clock, ExpirySchedules
 from therapy_booking.domain.services import ClientService, SessionService, TherapistService
 from therapy_booking.settings import Settings, get_settings
 
@@ -42,6 +43,10 @@ class Container:
     def clients(self) -> ClientService:
         _ = self.settings  # binds the table
         return ClientService(DynamoClientRepository())
+
+    @cached_property
+    def expiry_schedules(self) -> ExpirySchedules:
+        return EventBridgeExpirySchedules.from_environment()
 
     def reset(self, clock: Clock | None = None) -> None:
         """Forget every built part and re-read settings, optionally with another clock."""

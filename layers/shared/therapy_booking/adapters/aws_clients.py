@@ -31,7 +31,16 @@ def dynamodb_client() -> DynamoDBClient:
     return client
 
 
+@cache
+def scheduler_client() -> Any:
+    """EventBridge Scheduler. Typed loosely (its stubs are not a dependency); the adapter states what it uses."""
+    from botocore.config import Config
+
+    return _session().client("scheduler", config=Config(retries={"mode": "standard", "max_attempts": 3}))
+
+
 def reset() -> None:
     """Forget every client (tests and the local stack rebind endpoints)."""
     _session.cache_clear()
     dynamodb_client.cache_clear()
+    scheduler_client.cache_clear()

@@ -5,15 +5,28 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from typing import Annotated, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
 
 from therapy_booking.domain.model import (
     Availability,
     Block,
     ClientProfile,
+    HistoryEntry,
     Location,
     LocationKind,
     Money,
+    Offer,
+    RearrangeReason,
     Role,
     Session,
     SessionStatus,
@@ -273,6 +286,121 @@ class ReasonRequest(Body):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
 
 
+class RescheduleRequest(Body):
+    start: AwareDatetime = Field(
+        examples=["2026-12-03T14:00:00Z"], description="The new start; the session keeps its length."
+    )
+    reason: RearrangeReason = Field(
+        description=(
+            "client_requested or error_correction. A move for the therapist's own reasons "
+            "(therapist_unavailable) is refused with 422: offer alternative times instead."
+        )
+    )
+
+
+class LocationChangeRequest(Body):
+    location_id: Identifier = Field(description="One of the therapist's locations.")
+    reason: RearrangeReason = Field(
+        description=(
+            "client_requested or error_correction: changed at once (confirmed). "
+            "therapist_unavailable: the client is asked to agree within 24 hours (awaiting_client)."
+        )
+    )
+
+
+class AlternativeRequest(Body):
+    start: AwareDatetime = Field(
+        examples=["2026-12-03T10:00:00Z"], description="One of the therapist's free bookable starts."
+    )
+
+
+class OffersRequest(Body):
+    alternatives: list[AlternativeRequest] = Field(
+        min_length=1, max_length=5, description="1 to 5 alternative times, held for the client for 24 hours."
+    )
+
+
+class AcceptOfferRequest(Body):
+    alternative_id: Identifier = Field(description="The alternative_id of one of the offer's alternatives.")
+
+
+ADMIN_SETTABLE_STATUSES = (
+    SessionStatus.PENDING,
+    SessionStatus.CONFIRMED,
+    SessionStatus.CANCELLED,
+    SessionStatus.COMPLETED,
+)
+
+
+def _admin_settable_status(value: object) -> SessionStatus:
+    if isinstance(value, str) and value in ADMIN_SETTABLE_STATUSES:
+        return SessionStatus(value)
+    raise ValueError("Input should be 'pending', 'confirmed', 'cancelled' or 'completed'")
+
+
+AdminSettableStatus = Annotated[
+    SessionStatus,
+    PlainValidator(_admin_settable_status),
+    WithJsonSchema({"type": "string", "enum": [status.value for status in ADMIN_SETTABLE_STATUSES]}),
+]
+
+
+class AdminRearrangeRequest(Body):
+    start: AwareDatetime | None = Field(
+        default=None, examples=["2026-12-02T15:00:00Z"], description="Move the session (past ones too)."
+    )
+    location_id: Identifier | None = Field(default=None, description="One of the therapist's locations.")
+    status: AdminSettableStatus | None = Field(
+        default=None, description="Set the status, e.g. confirmed to reinstate a cancelled session."
+    )
+    reason: RearrangeReason
+    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)] = Field(
+        description="Why the team made the change; kept in the session's history."
+    )
+
+
+class AlternativeBody(Body):
+    alternative_id: str
+    start: UtcInstant
+    end: UtcInstant
+
+
+class OfferBody(Body):
+    offer_id: str
+    expires_at: UtcInstant = Field(description="The client's answer must arrive before this instant (410 after).")
+    alternatives: list[AlternativeBody]
+
+    @classmethod
+    def of(cls, offer: Offer) -> OfferBody:
+        return cls(
+            offer_id=offer.offer_id,
+            expires_at=offer.expires_at,
+            alternatives=[
+                AlternativeBody(alternative_id=a.alternative_id, start=a.start, end=a.end) for a in offer.alternatives
+            ],
+        )
+
+
+class HistoryEntryBody(Body):
+    at: UtcInstant
+    action: str = Field(examples=["rescheduled", "alternatives_offered", "offer_accepted", "admin_rearranged"])
+    actor_role: Role
+    actor_id: str | None
+    reason: str | None = None
+    note: str | None = None
+
+    @classmethod
+    def of(cls, entry: HistoryEntry) -> HistoryEntryBody:
+        return cls(
+            at=entry.at,
+            action=entry.action,
+            actor_role=Role(entry.actor_role),
+            actor_id=entry.actor_id,
+            reason=entry.reason,
+            note=entry.note,
+        )
+
+
 class SessionResponse(Body):
     session_id: str
     therapist_id: str
@@ -295,11 +423,23 @@ class SessionResponse(Body):
     refund: MoneyBody | None = None
     therapist_payout: MoneyBody | None = None
     platform_commission: MoneyBody | None = None
+    offer: OfferBody | None = Field(default=None, description="The open offer of alternative times, if any.")
+    pending_location: LocationBody | None = Field(
+        default=None, description="The location the therapist asks to move to (status awaiting_client)."
+    )
+    change_expires_at: UtcInstant | None = Field(
+        default=None, description="The client's answer to the location change must arrive before this instant."
+    )
+    history: list[HistoryEntryBody] = Field(
+        default_factory=list, description="Rearrangements, oldest first: who asked, why, and when."
+    )
 
     @classmethod
     def of(cls, session: Session) -> SessionResponse:
         def money(value: Money | None) -> MoneyBody | None:
             return None if value is None else MoneyBody.of(value)
+
+        change = session.location_change
 
         return cls(
             session_id=session.session_id,
@@ -323,6 +463,10 @@ class SessionResponse(Body):
             refund=money(session.refund),
             therapist_payout=money(session.therapist_payout),
             platform_commission=money(session.platform_commission),
+            offer=None if session.offer is None else OfferBody.of(session.offer),
+            pending_location=None if change is None else LocationBody.of(change.location),
+            change_expires_at=None if change is None else change.expires_at,
+            history=[HistoryEntryBody.of(entry) for entry in session.history],
         )
 
 

@@ -82,3 +82,17 @@ class ClientRepository(Protocol):
     def get(self, client_id: str) -> ClientProfile | None: ...
 
     def save_profile(self, profile: ClientProfile) -> ClientProfile: ...
+
+
+class ExpirySchedules(Protocol):
+    """One-time timers that expire an unanswered offer or location change at its deadline.
+
+    Both operations are idempotent: scheduling a change already scheduled, or
+    cancelling one that is not (or no longer) scheduled, succeeds and does nothing.
+    """
+
+    def schedule(self, change_id: str, session_id: str, at: datetime) -> None:
+        """Have `SessionService.expire(session_id, change_id)` run at `at` (whole seconds, UTC)."""
+
+    def cancel(self, change_id: str) -> None:
+        """Drop the timer of `change_id`, if there still is one."""

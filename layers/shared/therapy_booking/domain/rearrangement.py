@@ -43,6 +43,7 @@ from therapy_booking.domain.model import (
 from therapy_booking.domain.policies import full_refund, paid_out
 
 CHANGEABLE = (SessionStatus.PENDING, SessionStatus.CONFIRMED)
+_GIVEN_UP = (SessionStatus.DECLINED, SessionStatus.CANCELLED)
 
 
 def _claims(session: Session, start: datetime, end: datetime, kind: ClaimKind, unit: int) -> set[Claim]:
@@ -280,6 +281,7 @@ def accept_offer(session: Session, ctx: Transition, alternative_id: str) -> Sess
     chosen = offer.alternative(alternative_id)
     if chosen is None:
         raise ValidationFailed("alternative_id is not one of this offer's alternatives.")
+    require(chosen.start > ctx.now, ValidationFailed("That alternative's start time has passed; choose another one."))
     unit = ctx.policy.calendar_unit_minutes
     kept = _claims(session, chosen.start, chosen.end, ClaimKind.SESSION, unit)
     kept_units = {c.unit_start for c in kept}
@@ -399,7 +401,10 @@ def admin_rearrange(
         offer=None,
         location_change=None,
         history=_entry(ctx, session, "admin_rearranged", reason, note),
+        **_admin_settlement(session, new_status, ctx, reason),
     )
+    gave_up = session.status in _GIVEN_UP  # a free consultation's mark is released once it is given up
+    gives_up = new_status in _GIVEN_UP
     held_units = {c.unit_start: c for c in old}
     new_units = {c.unit_start for c in new}
     converted = {c for c in new if c.unit_start in held_units and held_units[c.unit_start].kind is not c.kind}
@@ -410,5 +415,27 @@ def admin_rearrange(
         claims_added=tuple(sorted((c for c in new if c.unit_start not in held_units), key=_order)),
         claims_released=tuple(sorted((c for c in old if c.unit_start not in new_units), key=_order)),
         claims_converted=tuple(sorted(converted, key=_order)),
+        free_consultation_taken=free_consultation(session) if gave_up and not gives_up else None,
+        free_consultation_released=free_consultation(session) if gives_up and not gave_up else None,
         counts_as_therapists_own_rearrangement=reason.is_therapists_own,
     )
+
+
+def _admin_settlement(
+    session: Session, status: SessionStatus, ctx: Transition, reason: RearrangeReason
+) -> dict[str, object]:
+    """Money and cancellation fields when the team ends a session, or brings an ended one back.
+
+    Cancelled by the team: full refund. Completed: the therapist is paid less commission.
+    Reinstated: nothing is settled any more (the session goes ahead).
+    """
+    if status is session.status:
+        return {}
+    if status is SessionStatus.CANCELLED:
+        return {"cancelled_by": Role.ADMIN, "cancellation_reason": reason, **settled(session, full_refund(session.price))}
+    cleared = {"cancelled_by": None, "cancellation_reason": None, "decline_reason": None}
+    if status is SessionStatus.COMPLETED:
+        return {**cleared, **settled(session, paid_out(session.price, ctx.policy))}
+    if session.status in ACTIVE_STATUSES:
+        return {}
+    return {**cleared, "refund": None, "therapist_payout": None, "platform_commission": None}

@@ -1,0 +1,35 @@
+"""The team's fixes: move, relocate or reinstate any session, past ones included."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from therapy_booking.api.resolver import caller, create_app
+from therapy_booking.api.schemas import AdminRearrangeRequest, SessionResponse
+from therapy_booking.wiring import container
+
+logger = Logger()
+app = create_app()
+
+
+@app.post("/admin/sessions/<session_id>/rearrange", summary="Rearrange or reinstate any session", tags=["admin"])
+def admin_rearrange(session_id: str, body: AdminRearrangeRequest) -> SessionResponse:
+    session = container.sessions.admin_rearrange(
+        caller(app),
+        session_id,
+        start=body.start,
+        location_id=body.location_id,
+        status=body.status,
+        reason=body.reason,
+        note=body.note,
+    )
+    return SessionResponse.of(session)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,639 @@
+"""Expiry at exactly 24 hours, on moto: the stream consumer that keeps one EventBridge Scheduler schedule per
+open offer or location change, the schedules' target that expires it, and the sweeper behind both.
+
+Stream records are read from moto's stream of the template's table (written by the real repository) and
+handed over as Lambda does, after the template's filter; schedules are created in moto's Scheduler.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime, timedelta
+from fnmatch import fnmatchcase
+from typing import Any
+from unittest import mock
+
+import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
+from pynamodb.exceptions import TransactWriteError
+
+from functions.expiry_schedules import app as expiry_schedules
+from functions.offer_expiry import app as offer_expiry
+from functions.sweeper import app as sweeper
+from tests.support.clock import FakeClock
+from tests.support.domain_data import ADMIN, AVAILABILITY, CLIENT, NOW, PROFILE, THERAPIST, WEDNESDAY_10, request
+from tests.support.http import LambdaContext
+from tests.support.streams import TableStream
+from tests.test_events import allowed, needed, recording_aws_calls
+from therapy_booking.adapters import aws_clients
+from therapy_booking.domain.model import (
+    Location,
+    LocationKind,
+    Money,
+    RearrangeReason,
+    Role,
+    Session,
+    SessionStatus,
+)
+from therapy_booking.wiring import container
+
+TABLE = os.environ["TABLE_NAME"]
+GROUP = "therapy-booking-test-expiry"
+EXPIRY_FUNCTION_ARN = "arn:aws:lambda:eu-west-2:123456789012:function:OfferExpiryFunction"
+SCHEDULER_ROLE_ARN = "arn:aws:iam::123456789012:role/therapy-booking-SchedulerRole"
+SCHEDULES_DLQ_ARN = "arn:aws:sqs:eu-west-2:123456789012:SchedulesDeadLetterQueue"
+CONSUMER = "ExpirySchedulesFunction"
+CONTEXT: Any = LambdaContext()
+
+# 2026-11-30 is a Monday; the therapist works Mon-Wed 09:00-17:00 London time (UTC in winter).
+TUESDAY = datetime.fromisoformat("2026-12-01T00:00:00+00:00")
+WEDNESDAY = datetime.fromisoformat("2026-12-02T00:00:00+00:00")
+DEADLINE = NOW + timedelta(hours=24)  # of an offer made at NOW
+
+TWO_LOCATIONS = replace(
+    PROFILE,
+    locations=(
+        Location("room", LocationKind.IN_PERSON, address="1 Street"),
+        Location("video", LocationKind.ONLINE, link="https://meet.example.com/t1"),
+    ),
+)
+
+
+@pytest.fixture
+def scheduler(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """moto's Scheduler with the expiry schedule group; the consumer's environment as the template sets it."""
+    monkeypatch.setenv("SCHEDULE_GROUP", GROUP)
+    monkeypatch.setenv("EXPIRY_FUNCTION_ARN", EXPIRY_FUNCTION_ARN)
+    monkeypatch.setenv("SCHEDULER_ROLE_ARN", SCHEDULER_ROLE_ARN)
+    monkeypatch.setenv("SCHEDULES_DLQ_ARN", SCHEDULES_DLQ_ARN)
+    client = aws_clients.scheduler_client()
+    client.create_schedule_group(Name=GROUP)
+    return client
+
+
+@pytest.fixture
+def stream(aws: Any) -> TableStream:
+    return TableStream(aws, TABLE)
+
+
+@pytest.fixture
+def therapist(aws: Any) -> None:
+    container.therapists.put_profile(THERAPIST, TWO_LOCATIONS)
+    container.therapists.put_availability(THERAPIST, AVAILABILITY)
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def book(start: datetime = WEDNESDAY_10) -> Session:
+    return container.sessions.book(CLIENT, request(start))
+
+
+def offer(session: Session, *starts: datetime) -> Session:
+    chosen = list(starts) or [WEDNESDAY.replace(hour=14), TUESDAY.replace(hour=15)]
+    return container.sessions.offer_alternatives(THERAPIST, session.session_id, chosen)
+
+
+def request_location_change(session: Session) -> Session:
+    return container.sessions.change_location(
+        THERAPIST, session.session_id, "video", RearrangeReason.THERAPIST_UNAVAILABLE
+    )
+
+
+def accept_offer(session: Session) -> Session:
+    assert session.offer is not None
+    return container.sessions.answer_offer(CLIENT, session.session_id, session.offer.alternatives[0].alternative_id)
+
+
+def reject_offer(session: Session) -> Session:
+    return container.sessions.answer_offer(CLIENT, session.session_id, None)
+
+
+def accept_location_change(session: Session) -> Session:
+    return container.sessions.answer_location_change(CLIENT, session.session_id, accept=True)
+
+
+def reject_location_change(session: Session) -> Session:
+    return container.sessions.answer_location_change(CLIENT, session.session_id, accept=False)
+
+
+def admin_confirms(session: Session) -> Session:
+    return container.sessions.admin_rearrange(
+        ADMIN,
+        session.session_id,
+        start=None,
+        location_id=None,
+        status=SessionStatus.CONFIRMED,
+        reason=RearrangeReason.ERROR_CORRECTION,
+        note="the client phoned to keep the original time",
+    )
+
+
+def record_of(records: list[dict[str, Any]], session: Session, event_type: str) -> dict[str, Any]:
+    (found,) = [
+        r
+        for r in records
+        if r["dynamodb"]["Keys"]["pk"]["S"] == f"SESSION#{session.session_id}"
+        and r["dynamodb"]["NewImage"]["event_type"]["S"] == event_type
+    ]
+    return found
+
+
+def change_id(session: Session) -> str:
+    assert session.open_change_id is not None
+    return session.open_change_id
+
+
+@contextmanager
+def within_policy(function: str) -> Iterator[None]:
+    """Fails if the code inside makes an AWS call that the function's own policy in template.yaml does not allow."""
+    permitted = allowed(function)
+    with recording_aws_calls() as calls:
+        yield
+    for service, operation, params in calls:
+        for action, resource, table in needed(service, operation, params):
+            assert table in (None, TABLE), f"{operation} on another table: {table}"
+            assert any(action == granted and fnmatchcase(resource, pattern) for granted, pattern in permitted), (
+                f"{function} calls {action} on {resource}, which its policy in template.yaml does not allow"
+            )
+
+
+def consume(records: list[dict[str, Any]]) -> dict[str, Any]:
+    with within_policy(CONSUMER):
+        response: dict[str, Any] = dict(expiry_schedules.lambda_handler({"Records": records}, CONTEXT))
+    return response
+
+
+def sweep() -> dict[str, int]:
+    with within_policy("SweeperFunction"):
+        counts: dict[str, int] = sweeper.lambda_handler({}, CONTEXT)
+    return counts
+
+
+def schedules(client: Any) -> list[dict[str, Any]]:
+    listed = client.list_schedules(GroupName=GROUP)["Schedules"]
+    found = [client.get_schedule(Name=s["Name"], GroupName=GROUP) for s in listed]
+    return [{k: v for k, v in schedule.items() if k != "ResponseMetadata"} for schedule in found]
+
+
+def outbox(aws: Any, session_id: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = aws.query(
+        TableName=TABLE,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :events)",
+        ExpressionAttributeValues={":pk": {"S": f"SESSION#{session_id}"}, ":events": {"S": "EVENT#"}},
+    )["Items"]
+    return items
+
+
+def event_types(aws: Any, session_id: str) -> list[str]:
+    return [item["event_type"]["S"] for item in outbox(aws, session_id)]
+
+
+def throttled(client: Any, operation: str, when: Callable[[dict[str, Any]], bool]) -> Any:
+    """Patch the Scheduler client so that `operation` is throttled for the calls `when` picks."""
+    real = getattr(client, operation)
+
+    def call(**kwargs: Any) -> Any:
+        if when(kwargs):
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, operation)
+        return real(**kwargs)
+
+    return mock.patch.object(client, operation, side_effect=call)
+
+
+def expire(session_id: str, change: str) -> dict[str, Any]:
+    with within_policy("OfferExpiryFunction"):
+        result: dict[str, Any] = offer_expiry.lambda_handler({"session_id": session_id, "change_id": change}, CONTEXT)
+    return result
+
+
+# --- the stream consumer -----------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("therapist")
+class TestExpirySchedulesConsumer:
+    def test_an_offer_gets_exactly_one_schedule_at_its_deadline(self, scheduler: Any, stream: TableStream) -> None:
+        # Given a booked session for which the therapist offers alternative times at NOW
+        offered = offer(book())
+        records = stream.new_records_for(CONSUMER)
+
+        # When the consumer receives the stream's records (the booking's and the offer's events)
+        response = consume(records)
+
+        # Then nothing failed, and there is one schedule, named after the offer, firing once at its deadline
+        assert response == {"batchItemFailures": []}
+        (schedule,) = schedules(scheduler)
+        assert offered.offer is not None and offered.offer.expires_at == DEADLINE
+        assert schedule["Name"] == f"expire-{offered.offer.offer_id}"
+        assert schedule["ScheduleExpression"] == "at(2026-12-01T09:00:00)"
+        assert schedule["ScheduleExpressionTimezone"] == "UTC"
+        assert schedule["FlexibleTimeWindow"] == {"Mode": "OFF"}
+        assert schedule["ActionAfterCompletion"] == "DELETE"
+        assert schedule["State"] == "ENABLED"
+        # And it invokes the expiry function, as the scheduler role, with the session and change ids
+        target = schedule["Target"]
+        assert target["Arn"] == EXPIRY_FUNCTION_ARN
+        assert target["RoleArn"] == SCHEDULER_ROLE_ARN
+        assert json.loads(target["Input"]) == {"session_id": offered.session_id, "change_id": offered.offer.offer_id}
+        # And what cannot be delivered is retried for a bounded time, then dead-lettered
+        assert target["DeadLetterConfig"] == {"Arn": SCHEDULES_DLQ_ARN}
+        assert 0 < target["RetryPolicy"]["MaximumRetryAttempts"] <= 185
+        assert 60 <= target["RetryPolicy"]["MaximumEventAgeInSeconds"] <= 86400
+
+    def test_a_location_change_waiting_for_the_client_gets_its_schedule(
+        self, scheduler: Any, stream: TableStream, clock: FakeClock
+    ) -> None:
+        # Given a session whose therapist asks, at 09:00:00.250, to move it online for their own reasons
+        session = container.sessions.confirm(THERAPIST, book().session_id)
+        clock.advance(timedelta(milliseconds=250))
+        requested = request_location_change(session)
+
+        # When the consumer receives the stream's records
+        assert consume(stream.new_records_for(CONSUMER)) == {"batchItemFailures": []}
+
+        # Then the change has its schedule at its deadline, rounded up to the whole second
+        (schedule,) = schedules(scheduler)
+        assert schedule["Name"] == f"expire-{change_id(requested)}"
+        assert schedule["ScheduleExpression"] == "at(2026-12-01T09:00:01)"
+        assert json.loads(schedule["Target"]["Input"]) == {
+            "session_id": requested.session_id,
+            "change_id": change_id(requested),
+        }
+
+    def test_a_duplicate_delivery_creates_nothing_new_and_reports_no_failure(
+        self, scheduler: Any, stream: TableStream
+    ) -> None:
+        # Given the offer's records were consumed once
+        offer(book())
+        records = stream.new_records_for(CONSUMER)
+        consume(records)
+        (first,) = schedules(scheduler)
+
+        # When the same records are delivered again
+        with mock.patch.object(scheduler, "create_schedule", wraps=scheduler.create_schedule) as create:
+            response = consume(records)
+
+        # Then the create was attempted, its conflict counted as done, and the one schedule is unchanged
+        assert create.call_count == 1
+        assert response == {"batchItemFailures": []}
+        assert schedules(scheduler) == [first]
+
+    @pytest.mark.parametrize(
+        ("opening", "answer", "answer_event"),
+        [
+            (offer, accept_offer, "session.offer_accepted"),
+            (offer, reject_offer, "session.offer_rejected"),
+            (request_location_change, accept_location_change, "session.location_change_accepted"),
+            (request_location_change, reject_location_change, "session.location_change_rejected"),
+            (offer, admin_confirms, "session.admin_rearranged"),
+        ],
+        ids=["offer accepted", "offer rejected", "change accepted", "change rejected", "admin rearranged"],
+    )
+    def test_an_answer_deletes_the_schedule(
+        self,
+        scheduler: Any,
+        stream: TableStream,
+        aws: Any,
+        opening: Callable[[Session], Session],
+        answer: Callable[[Session], Session],
+        answer_event: str,
+    ) -> None:
+        # Given an open offer or location change with its schedule
+        opened = opening(container.sessions.confirm(THERAPIST, book().session_id))
+        consume(stream.new_records_for(CONSUMER))
+        assert [s["Name"] for s in schedules(scheduler)] == [f"expire-{change_id(opened)}"]
+
+        # When it is answered (or settled by the team) and the consumer receives the answer's event
+        answer(opened)
+        records = stream.new_records_for(CONSUMER)
+        assert [r["dynamodb"]["NewImage"]["event_type"]["S"] for r in records] == [answer_event]
+        response = consume(records)
+
+        # Then the schedule is gone, and nothing failed
+        assert response == {"batchItemFailures": []}
+        assert schedules(scheduler) == []
+
+    def test_deleting_a_schedule_that_is_already_gone_is_fine(self, scheduler: Any, stream: TableStream) -> None:
+        # Given an offer answered, whose schedule was already deleted (it never existed: its records were lost)
+        offered = offer(book())
+        stream.new_records_for(CONSUMER)
+        container.sessions.answer_offer(CLIENT, offered.session_id, None)
+        answer = stream.new_records_for(CONSUMER)
+
+        # When the answer's record is delivered, twice
+        with mock.patch.object(scheduler, "delete_schedule", wraps=scheduler.delete_schedule) as delete:
+            first, second = consume(answer), consume(answer)
+
+        # Then the delete was tried each time, found nothing, and no record failed
+        assert delete.call_count == 2
+        assert first == second == {"batchItemFailures": []}
+        assert schedules(scheduler) == []
+
+    def test_other_items_and_other_events_are_ignored(self, scheduler: Any, stream: TableStream) -> None:
+        # Given a booking that is confirmed, fixed by the team, then cancelled (events, session, claims: no offer)
+        session = container.sessions.confirm(THERAPIST, book().session_id)
+        admin_confirms(session)
+        container.sessions.cancel(CLIENT, session.session_id, None)
+        records = stream.new_records()  # unfiltered: the consumer must not rely on the template's filter
+        entities = {r["dynamodb"].get("NewImage", {}).get("entity", {}).get("S") for r in records}
+        assert "session.admin_rearranged" in {
+            r["dynamodb"].get("NewImage", {}).get("event_type", {}).get("S") for r in records
+        }
+        assert entities >= {
+            "session",
+            "claim",
+            "event",
+        }
+
+        # When the consumer receives every record of the stream
+        with (
+            mock.patch.object(scheduler, "create_schedule") as create,
+            mock.patch.object(scheduler, "delete_schedule") as delete,
+        ):
+            response = consume(records)
+
+        # Then it made no Scheduler call (the team's fix closed no offer), and nothing failed
+        assert response == {"batchItemFailures": []}
+        assert create.call_count == delete.call_count == 0
+
+    def test_a_throttled_record_alone_is_reported_failed_and_succeeds_when_retried(
+        self, scheduler: Any, stream: TableStream
+    ) -> None:
+        # Given two sessions with offers, their records in one batch
+        first = offer(book(WEDNESDAY.replace(hour=10)), WEDNESDAY.replace(hour=14))
+        second = offer(book(WEDNESDAY.replace(hour=12)), WEDNESDAY.replace(hour=16))
+        records = stream.new_records_for(CONSUMER)
+        first_offer = record_of(records, first, "session.alternatives_offered")
+
+        # When the Scheduler throttles the first offer's CreateSchedule (after the client's own retries)
+        with throttled(scheduler, "create_schedule", lambda call: call["Name"] == f"expire-{change_id(first)}"):
+            response = consume(records)
+
+        # Then only that record is reported failed, by its sequence number; the second offer is scheduled
+        assert response == {"batchItemFailures": [{"itemIdentifier": first_offer["dynamodb"]["SequenceNumber"]}]}
+        assert [s["Name"] for s in schedules(scheduler)] == [f"expire-{change_id(second)}"]
+
+        # When Lambda retries from the failed record on (the records after it come again)
+        retried = records[records.index(first_offer) :]
+        response = consume(retried)
+
+        # Then both offers have their one schedule, and nothing failed
+        assert response == {"batchItemFailures": []}
+        assert sorted(s["Name"] for s in schedules(scheduler)) == sorted(
+            [f"expire-{change_id(first)}", f"expire-{change_id(second)}"]
+        )
+
+    def test_a_throttled_delete_fails_its_record(self, scheduler: Any, stream: TableStream) -> None:
+        # Given an offer with its schedule, then rejected; and another session booked meanwhile
+        offered = offer(book())
+        consume(stream.new_records_for(CONSUMER))
+        container.sessions.answer_offer(CLIENT, offered.session_id, None)
+        book(WEDNESDAY.replace(hour=15))
+        records = stream.new_records_for(CONSUMER)
+        rejected = record_of(records, offered, "session.offer_rejected")
+
+        # When the Scheduler throttles the delete
+        with throttled(scheduler, "delete_schedule", lambda call: True):
+            response = consume(records)
+            # And when the rejection's record comes alone, the whole invocation fails (Powertools: all failed)
+            with pytest.raises(BatchProcessingError):
+                consume([rejected])
+
+        # Then the record is reported failed (to be retried), and the schedule is still there
+        assert response == {"batchItemFailures": [{"itemIdentifier": rejected["dynamodb"]["SequenceNumber"]}]}
+        assert len(schedules(scheduler)) == 1
+
+    def test_an_opening_event_without_its_deadline_fails_only_that_record(
+        self, scheduler: Any, stream: TableStream
+    ) -> None:
+        # Given two offers' records, one of them stripped of its expires_at
+        bad = offer(book(WEDNESDAY.replace(hour=10)), WEDNESDAY.replace(hour=14))
+        good = offer(book(WEDNESDAY.replace(hour=12)), WEDNESDAY.replace(hour=16))
+        records = stream.new_records_for(CONSUMER)
+        broken = record_of(records, bad, "session.alternatives_offered")
+        del broken["dynamodb"]["NewImage"]["data"]["M"]["expires_at"]
+
+        # When the consumer receives them
+        response = consume(records)
+
+        # Then only the broken record failed, and the good offer is scheduled
+        assert response == {"batchItemFailures": [{"itemIdentifier": broken["dynamodb"]["SequenceNumber"]}]}
+        assert [s["Name"] for s in schedules(scheduler)] == [f"expire-{change_id(good)}"]
+
+    def test_a_record_arriving_after_its_deadline_is_scheduled_a_minute_ahead(
+        self, scheduler: Any, stream: TableStream, clock: FakeClock
+    ) -> None:
+        # Given an offer whose record only arrives 25 hours later (an outage)
+        offer(book())
+        records = stream.new_records_for(CONSUMER)
+        clock.set(NOW + timedelta(hours=25, seconds=30))
+
+        # When the consumer receives it
+        consume(records)
+
+        # Then its schedule fires a minute from now, not in the past
+        (schedule,) = schedules(scheduler)
+        assert schedule["ScheduleExpression"] == "at(2026-12-01T10:01:30)"
+
+
+# --- the expiry function (the schedules' target) -----------------------------------------------
+
+
+@pytest.mark.usefixtures("therapist")
+class TestOfferExpiryFunction:
+    def test_an_unanswered_offer_expires_once_at_its_deadline(self, aws: Any, clock: FakeClock) -> None:
+        # Given a pending session with alternatives offered at NOW
+        offered = offer(book())
+        events_before = event_types(aws, offered.session_id)
+
+        # When the schedule fires one second early
+        clock.set(DEADLINE - timedelta(seconds=1))
+        early = expire(offered.session_id, change_id(offered))
+
+        # Then nothing happens: the session is still waiting, nothing is written
+        assert early["outcome"] == "nothing_to_expire"
+        unchanged = container.sessions.get(ADMIN, offered.session_id)
+        assert unchanged == offered
+        assert event_types(aws, offered.session_id) == events_before
+
+        # When it fires at the deadline (default policy: cancel and refund)
+        clock.set(DEADLINE)
+        result = expire(offered.session_id, change_id(offered))
+
+        # Then the session is cancelled by the system and refunded in full, with one offer_expired event
+        assert result == {
+            "outcome": "expired",
+            "session_id": offered.session_id,
+            "change_id": change_id(offered),
+            "status": "cancelled",
+        }
+        expired = container.sessions.get(ADMIN, offered.session_id)
+        assert (expired.status, expired.cancelled_by, expired.cancellation_reason) == (
+            SessionStatus.CANCELLED,
+            Role.SYSTEM,
+            "offer_expired",
+        )
+        assert expired.refund == offered.price
+        assert event_types(aws, offered.session_id) == [*events_before, "session.offer_expired"]
+
+        # When the schedule delivers again
+        again = expire(offered.session_id, change_id(offered))
+
+        # Then nothing changes and no second event is written
+        assert again["outcome"] == "nothing_to_expire"
+        assert container.sessions.get(ADMIN, offered.session_id) == expired
+        assert event_types(aws, offered.session_id) == [*events_before, "session.offer_expired"]
+
+    def test_an_answered_offer_is_left_alone(self, aws: Any, clock: FakeClock) -> None:
+        # Given an offer the client accepted before the deadline
+        offered = offer(book())
+        assert offered.offer is not None
+        accepted = container.sessions.answer_offer(
+            CLIENT, offered.session_id, offered.offer.alternatives[0].alternative_id
+        )
+        events_before = event_types(aws, offered.session_id)
+
+        # When its schedule fires anyway (its delete was lost)
+        clock.set(DEADLINE + timedelta(seconds=30))
+        result = expire(offered.session_id, change_id(offered))
+
+        # Then nothing changes
+        assert result["outcome"] == "nothing_to_expire"
+        assert container.sessions.get(ADMIN, offered.session_id) == accepted
+        assert event_types(aws, offered.session_id) == events_before
+
+    def test_under_revert_to_original_the_session_goes_back(
+        self, aws: Any, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # Given the platform runs with OFFER_EXPIRY_POLICY=revert_to_original
+        monkeypatch.setenv("OFFER_EXPIRY_POLICY", "revert_to_original")
+        container.reset(clock=clock)
+        # And a confirmed session with alternatives offered
+        confirmed = container.sessions.confirm(THERAPIST, book().session_id)
+        offered = offer(confirmed)
+
+        # When the offer expires
+        clock.set(DEADLINE)
+        result = expire(offered.session_id, change_id(offered))
+
+        # Then the session is confirmed again at its original time, not cancelled, and the holds are free
+        assert result["status"] == "confirmed"
+        reverted = container.sessions.get(ADMIN, offered.session_id)
+        assert (reverted.status, reverted.start, reverted.offer) == (SessionStatus.CONFIRMED, confirmed.start, None)
+        assert reverted.refund is None
+        assert event_types(aws, offered.session_id)[-1] == "session.offer_expired"
+        slots = container.therapists.slots(CLIENT, THERAPIST.user_id, WEDNESDAY, WEDNESDAY + timedelta(days=1), None)
+        assert WEDNESDAY.replace(hour=14) in [slot.start for slot in slots]
+        assert confirmed.start not in [slot.start for slot in slots]
+
+    def test_a_location_change_expires_too(self, aws: Any, clock: FakeClock) -> None:
+        # Given a location change waiting for the client
+        requested = request_location_change(container.sessions.confirm(THERAPIST, book().session_id))
+
+        # When its schedule fires at the deadline
+        clock.set(DEADLINE)
+        result = expire(requested.session_id, change_id(requested))
+
+        # Then it expired (cancelled and refunded by default) with one location_change_expired event
+        assert result["outcome"] == "expired"
+        assert event_types(aws, requested.session_id)[-1] == "session.location_change_expired"
+        assert container.sessions.get(ADMIN, requested.session_id).status is SessionStatus.CANCELLED
+
+    @pytest.mark.parametrize(
+        "event",
+        [{}, {"session_id": "s1"}, {"change_id": "c1"}, {"session_id": 7, "change_id": "c1"}, {"session_id": ""}],
+    )
+    def test_an_input_without_both_ids_is_dropped_without_a_retry(self, aws: Any, event: dict[str, Any]) -> None:
+        # Given a malformed schedule Input / When the function receives it, with AWS calls forbidden
+        forbidden = AssertionError("a malformed input reached AWS")
+        with mock.patch.object(BaseClient, "_make_api_call", side_effect=forbidden):
+            result = offer_expiry.lambda_handler(event, CONTEXT)
+        # Then it returns (no error, so no pointless retries) without touching any data
+        assert result == {"outcome": "invalid_input"}
+
+    def test_a_transient_error_raises_so_the_invocation_is_retried(self, aws: Any, clock: FakeClock) -> None:
+        # Given a due offer
+        offered = offer(book())
+        clock.set(DEADLINE)
+        throttling = ClientError(
+            {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "TransactWriteItems"
+        )
+        real = BaseClient._make_api_call  # type: ignore[attr-defined]
+
+        def throttle_writes(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+            if operation == "TransactWriteItems":
+                raise throttling
+            return real(client, operation, params)
+
+        # When DynamoDB throttles the expiry's transaction
+        with (
+            mock.patch.object(BaseClient, "_make_api_call", autospec=True, side_effect=throttle_writes),
+            pytest.raises(TransactWriteError) as raised,
+        ):
+            expire(offered.session_id, change_id(offered))
+        assert raised.value.cause_response_code == "ThrottlingException"
+
+        # Then it raised (Lambda retries it), and nothing was written; the retry then expires the offer
+        assert container.sessions.get(ADMIN, offered.session_id) == offered
+        assert expire(offered.session_id, change_id(offered))["outcome"] == "expired"
+
+
+# --- the sweeper -------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("therapist")
+class TestSweeper:
+    def test_it_expires_lost_offers_completes_ended_sessions_and_leaves_the_rest(
+        self, aws: Any, clock: FakeClock
+    ) -> None:
+        # Given, made on Monday 09:00:
+        #   a confirmed session on Tuesday 10:00-10:50 (ends before the sweep)
+        ended = container.sessions.confirm(THERAPIST, book(TUESDAY.replace(hour=10)).session_id)
+        #   a pending session on Wednesday 10:00 with alternatives offered, whose schedule was lost
+        lost = offer(book(WEDNESDAY.replace(hour=10)), WEDNESDAY.replace(hour=14))
+        #   a pending session on Wednesday 12:00, a confirmed one on Wednesday 15:00 (neither due)
+        pending = book(WEDNESDAY.replace(hour=12))
+        upcoming = container.sessions.confirm(THERAPIST, book(WEDNESDAY.replace(hour=15)).session_id)
+        # And, made on Monday 12:00, an offer on a Wednesday 16:00 session, due on Tuesday 12:00
+        clock.set(NOW + timedelta(hours=3))
+        not_due = offer(book(WEDNESDAY.replace(hour=16)), TUESDAY.replace(hour=15))
+        untouched = [pending, upcoming, not_due]
+
+        # When the sweeper runs on Tuesday at 11:00
+        clock.set(TUESDAY.replace(hour=11))
+        counts = sweep()
+
+        # Then it expired the lost offer and completed the ended session, and skipped nothing
+        assert counts == {"expired": 1, "completed": 1, "skipped": 0}
+        expired = container.sessions.get(ADMIN, lost.session_id)
+        assert (expired.status, expired.cancellation_reason, expired.refund) == (
+            SessionStatus.CANCELLED,
+            "offer_expired",
+            lost.price,
+        )
+        # And the ended session is completed: the therapist is paid the fee less the 10 % commission
+        completed = container.sessions.get(ADMIN, ended.session_id)
+        assert completed.status is SessionStatus.COMPLETED
+        assert (completed.therapist_payout, completed.platform_commission, completed.refund) == (
+            Money(5400, "GBP"),
+            Money(600, "GBP"),
+            Money(0, "GBP"),
+        )
+        assert event_types(aws, ended.session_id)[-1] == "session.completed"
+        assert event_types(aws, lost.session_id)[-1] == "session.offer_expired"
+        # And the others are exactly as they were
+        assert [container.sessions.get(ADMIN, s.session_id) for s in untouched] == untouched
+
+        # When it runs again
+        again = sweep()
+
+        # Then there is nothing left to do, and no event was written twice
+        assert again == {"expired": 0, "completed": 0, "skipped": 0}
+        assert event_types(aws, ended.session_id).count("session.completed") == 1
+        assert event_types(aws, lost.session_id).count("session.offer_expired") == 1

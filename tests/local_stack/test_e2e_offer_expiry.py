@@ -1,0 +1,99 @@
+"""Seeds 000 and 001 over real HTTP: alternatives offered, left unanswered, expire at 24 hours.
+
+A stack subprocess per expiry policy (OFFER_EXPIRY_POLICY, as `make run` honours it);
+the clock is moved to one minute before and one minute after the deadline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import pytest
+
+from local_stack import demo
+from tests.local_stack.running_stack import Http, StackProcess, free_port
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(params=["cancel_and_refund", "revert_to_original"])
+def stack(request: pytest.FixtureRequest) -> Iterator[tuple[str, Http]]:
+    process = StackProcess(free_port(), {"OFFER_EXPIRY_POLICY": request.param})
+    process.start()
+    try:
+        yield request.param, Http(process.base_url)
+    finally:
+        process.close()
+
+
+def instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def test_an_unanswered_offer_expires_after_exactly_24_hours(stack: tuple[str, Http]) -> None:
+    policy, http = stack
+    client = http.token(demo.CLIENT.sub, demo.CLIENT.role)
+    therapist = http.token(demo.THERAPIST.sub, demo.THERAPIST.role)
+    now = instant(http.get("/dev/clock").json()["now"])
+    slots = http.get(f"/therapists/{demo.THERAPIST.sub}/slots?session_type=individual", token=client).json()["items"]
+    later = [s["start"] for s in slots if instant(s["start"]) > now + timedelta(days=3)]
+    original, first_alternative, second_alternative = later[0], later[8], later[16]
+
+    # Given a confirmed booking three days ahead
+    booked = http.post(
+        "/sessions",
+        {
+            "therapist_id": demo.THERAPIST.sub,
+            "start": original,
+            "session_type": "individual",
+            "location_id": "video",
+            "attendees": ["Demo Client"],
+        },
+        token=client,
+    )
+    assert booked.status == 201, booked.body
+    session_id = booked.json()["session_id"]
+    assert http.post(f"/sessions/{session_id}/confirm", token=therapist).status == 200
+
+    # When the therapist offers two alternative times
+    offered = http.post(
+        f"/sessions/{session_id}/offers",
+        {"alternatives": [{"start": first_alternative}, {"start": second_alternative}]},
+        token=therapist,
+    )
+    assert offered.status == 201, offered.body
+    offer = offered.json()["offer"]
+    assert instant(offer["expires_at"]) - now >= timedelta(hours=24)
+    held = {first_alternative, second_alternative, original}
+    open_slots = {s["start"] for s in http.get(f"/therapists/{demo.THERAPIST.sub}/slots", token=client).json()["items"]}
+    assert not held & open_slots  # all three times are held
+
+    # And nobody answers for 23 hours 59 minutes: nothing has expired yet
+    http.post("/dev/clock", {"advance_seconds": 24 * 3600 - 60})
+    assert http.get(f"/sessions/{session_id}", token=client).json()["status"] == "alternatives_offered"
+
+    # When the clock passes the deadline by a minute
+    http.post("/dev/clock", {"advance_seconds": 120})
+
+    # Then the offer has expired by the policy, and the alternatives are free again
+    session = http.get(f"/sessions/{session_id}", token=client).json()
+    assert session["offer"] is None
+    if policy == "cancel_and_refund":
+        assert session["status"] == "cancelled"
+        assert session["cancelled_by"] == "system"
+        assert session["refund"] == session["price"]
+    else:
+        assert session["status"] == "confirmed"
+        assert session["start"] == original
+    open_slots = {s["start"] for s in http.get(f"/therapists/{demo.THERAPIST.sub}/slots", token=client).json()["items"]}
+    assert {first_alternative, second_alternative} <= open_slots
+    assert (original in open_slots) == (policy == "cancel_and_refund")
+    # an answer now is too late
+    late = http.post(
+        f"/sessions/{session_id}/offers/accept",
+        {"alternative_id": offer["alternatives"][0]["alternative_id"]},
+        token=client,
+    )
+    assert late.status in (409, 410)
+    assert http.get("/dev/dlq").json() == {"items": []}

@@ -1,0 +1,52 @@
+"""The table's DynamoDB stream read from moto, as Lambda hands records to a stream consumer."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+
+from local_stack.streams import lambda_record, matches
+from tests.support.template import load_template, resources_of_type
+
+
+def template_filters(function: str) -> list[Any]:
+    """The FilterCriteria patterns of the function's DynamoDB event source in template.yaml."""
+    events = resources_of_type("AWS::Serverless::Function", load_template())[function]["Properties"]["Events"]
+    (stream,) = [event for event in events.values() if event["Type"] == "DynamoDB"]
+    return [json.loads(f["Pattern"]) for f in stream["Properties"].get("FilterCriteria", {}).get("Filters", [])]
+
+
+class TableStream:
+    """Every record written since it was opened (TRIM_HORIZON), in Lambda's record shape."""
+
+    def __init__(self, dynamodb: Any, table_name: str) -> None:
+        self.arn = dynamodb.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
+        self.region = dynamodb.meta.region_name
+        self._client = boto3.client("dynamodbstreams", region_name=self.region)
+        shards = self._client.describe_stream(StreamArn=self.arn)["StreamDescription"]["Shards"]
+        self._iterators: dict[str, str | None] = {
+            shard["ShardId"]: self._client.get_shard_iterator(
+                StreamArn=self.arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
+            for shard in shards
+        }
+
+    def new_records(self) -> list[dict[str, Any]]:
+        """The records written since the last call."""
+        records: list[dict[str, Any]] = []
+        for shard, iterator in self._iterators.items():
+            while iterator:
+                page = self._client.get_records(ShardIterator=iterator)
+                records += [lambda_record(raw, self.region, self.arn) for raw in page["Records"]]
+                iterator = page.get("NextShardIterator")
+                self._iterators[shard] = iterator
+                if not page["Records"]:
+                    break
+        return records
+
+    def new_records_for(self, function: str) -> list[dict[str, Any]]:
+        """The new records that the function's template filter lets through, as Lambda would deliver them."""
+        patterns = template_filters(function)
+        return [r for r in self.new_records() if not patterns or any(matches(p, r) for p in patterns)]
