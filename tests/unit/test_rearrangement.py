@@ -136,6 +136,13 @@ def alternative_at(session: Session, start: datetime) -> str:
 
 
 class TestReschedule:
+    def test_moving_to_the_time_it_already_has_is_invalid(self, service: SessionService, store: InMemoryStore) -> None:
+        session = book(service)
+        before = snapshot(store)
+        with pytest.raises(ValidationFailed, match="already starts at that time"):
+            service.reschedule(THERAPIST, session.session_id, WEDNESDAY_10, RearrangeReason.CLIENT_REQUESTED)
+        assert snapshot(store) == before
+
     @pytest.mark.parametrize("reason", [RearrangeReason.CLIENT_REQUESTED, RearrangeReason.ERROR_CORRECTION])
     def test_moves_at_once_confirmed_releasing_the_old_units_and_claiming_the_new_in_one_change(
         self, service: SessionService, sessions: RecordingSessions, store: InMemoryStore, reason: RearrangeReason
@@ -616,6 +623,25 @@ class TestExpiry:
         assert event_types(store)[-1] is EventType.OFFER_EXPIRED
         assert store.events[f"{session.session_id}/{reverted.version}"].data["outcome"] == "reverted"
         assert book(service, WED_14, OTHER_CLIENT).status is SessionStatus.PENDING
+
+    @pytest.mark.parametrize(
+        "policy", [OfferExpiryPolicy.CANCEL_AND_REFUND, OfferExpiryPolicy.REVERT_TO_ORIGINAL], indirect=True
+    )
+    def test_an_answer_after_the_expiry_has_run_is_still_told_it_expired(
+        self, service: SessionService, store: InMemoryStore, clock: FakeClock
+    ) -> None:
+        # Given an offer that expired (by its schedule) under either policy
+        session = offered(service)
+        assert session.offer is not None
+        clock.set(DEADLINE)
+        assert service.expire(session.session_id, session.offer.offer_id) is not None
+        before = snapshot(store)
+        # When the client answers late, Then both answers are 410 offer_expired, and nothing changes
+        with pytest.raises(OfferExpired):
+            service.answer_offer(CLIENT, session.session_id, session.offer.alternatives[0].alternative_id)
+        with pytest.raises(OfferExpired):
+            service.answer_offer(CLIENT, session.session_id, None)
+        assert snapshot(store) == before
 
     @pytest.mark.parametrize("policy", [OfferExpiryPolicy.REVERT_TO_ORIGINAL], indirect=True)
     def test_revert_to_original_cancels_when_the_original_time_has_passed(

@@ -73,7 +73,8 @@ def _deadline(ctx: Transition) -> datetime:
     return instant.replace(microsecond=0) + (timedelta(seconds=1) if instant.microsecond else timedelta())
 
 
-def _therapist_change(session: Session, ctx: Transition, what: str) -> None:
+def ensure_therapist_can_change(session: Session, ctx: Transition, what: str) -> None:
+    """The checks every therapist change shares: role, no open offer, status, not started."""
     require(session.is_therapist(ctx.actor), Forbidden(f"Only the session's therapist can {what}."))
     if session.status is SessionStatus.ALTERNATIVES_OFFERED:
         raise OfferAlreadyOpen("Alternative times are on offer; they cannot be changed until answered or expired.")
@@ -90,13 +91,14 @@ def _on_grid(start: datetime, unit: int) -> bool:
 
 def reschedule(session: Session, ctx: Transition, start: datetime, reason: RearrangeReason) -> SessionChange:
     """Move at once (agreed with the client, or fixing a mistake); the session is then confirmed."""
-    _therapist_change(session, ctx, "reschedule it")
+    ensure_therapist_can_change(session, ctx, "reschedule it")
     if reason is RearrangeReason.THERAPIST_UNAVAILABLE:
         raise ValidationFailed(
             "A move for the therapist's own reasons needs the client's agreement: offer alternative times instead."
         )
     unit = ctx.policy.calendar_unit_minutes
     require(start > ctx.now, ValidationFailed("The new start must be in the future."))
+    require(start != session.start, ValidationFailed("The session already starts at that time."))
     require(_on_grid(start, unit), ValidationFailed(f"The new start must be on a {unit}-minute boundary."))
     end = start + (session.end - session.start)
     old = _claims(session, session.start, session.end, ClaimKind.SESSION, unit)
@@ -121,7 +123,7 @@ def reschedule(session: Session, ctx: Transition, start: datetime, reason: Rearr
 def change_location(
     session: Session, ctx: Transition, location: Location, reason: RearrangeReason, change_id: str
 ) -> SessionChange:
-    _therapist_change(session, ctx, "change its location")
+    ensure_therapist_can_change(session, ctx, "change its location")
     require(location != session.location, ValidationFailed("The session is already at that location."))
     if not reason.is_therapists_own:
         changed = advance(
@@ -157,8 +159,13 @@ def change_location(
     )
 
 
+EXPIRED_ACTIONS = ("offer_expired", "location_change_expired")
+
+
 def _client_answer(session: Session, ctx: Transition, status: SessionStatus, what: str) -> datetime:
     require(session.is_client(ctx.actor), Forbidden(f"Only the session's client can {what}."))
+    if session.status is not status and session.history and session.history[-1].action in EXPIRED_ACTIONS:
+        raise OfferExpired("The time to answer has passed (24 hours); the change has expired.")
     require(session.status is status, InvalidTransition(f"There is nothing to {what} on a {session.status} session."))
     deadline = session.offer.expires_at if session.offer else session.location_change.expires_at  # type: ignore[union-attr]
     if ctx.now >= deadline:
@@ -235,7 +242,7 @@ def offer_alternatives(
     new_id: Callable[[], str],
 ) -> SessionChange:
     """Hold 1 to 5 alternative times (and the original) for the client to choose from within 24 hours."""
-    _therapist_change(session, ctx, "offer alternative times")
+    ensure_therapist_can_change(session, ctx, "offer alternative times")
     limit = ctx.policy.max_alternatives
     require(1 <= len(starts) <= limit, ValidationFailed(f"Offer between 1 and {limit} alternative times."))
     duration = session.end - session.start
@@ -432,7 +439,11 @@ def _admin_settlement(
     if status is session.status:
         return {}
     if status is SessionStatus.CANCELLED:
-        return {"cancelled_by": Role.ADMIN, "cancellation_reason": reason, **settled(session, full_refund(session.price))}
+        return {
+            "cancelled_by": Role.ADMIN,
+            "cancellation_reason": reason,
+            **settled(session, full_refund(session.price)),
+        }
     cleared = {"cancelled_by": None, "cancellation_reason": None, "decline_reason": None}
     if status is SessionStatus.COMPLETED:
         return {**cleared, **settled(session, paid_out(session.price, ctx.policy))}

@@ -222,8 +222,7 @@ class SessionService:
     def change_location(self, actor: Actor, session_id: str, location_id: str, reason: RearrangeReason) -> Session:
         session = self.get(actor, session_id)
         ctx = self._transition(actor)
-        if not session.is_therapist(actor):  # before reading the therapist: the right error first
-            return self._commit(rearrangement.change_location(session, ctx, session.location, reason, ""))
+        rearrangement.ensure_therapist_can_change(session, ctx, "change its location")  # before reading more
         profile = self._therapist_of(session).profile
         assert profile is not None
         location = profile.location(location_id)
