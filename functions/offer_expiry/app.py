@@ -8,8 +8,10 @@ the sweeper writes nothing.
 Errors:
 - An Input without both ids (a hand-made or corrupted schedule) is logged and dropped, not raised:
   no retry can make it valid, and the sweeper still expires the real change when it is due.
-- Anything else (throttling, a concurrent write) raises, so Lambda retries the asynchronous
-  invocation and then sends it to the schedules' dead-letter queue; a retry is harmless.
+- Losing a race to the client's answer or to the sweeper is not an error (nothing to expire).
+  Anything else (throttling, a concurrent write that left the change open) raises, so Lambda
+  retries the asynchronous invocation and then sends it to the schedules' dead-letter queue;
+  a retry is harmless.
 """
 
 from __future__ import annotations

@@ -15,6 +15,12 @@ every step the invariants of ARCHITECTURE.md and the money rules must hold:
 - free initial consultations: one mark per client and therapist, held by the
   consultation that has not been given up.
 
+Actions are mostly tried on a session in a state where they make sense and by the
+person entitled to them, sometimes on any session or by someone else (a refusal must
+change nothing). The expiry policy is a platform setting: each expiry and sweep draws
+it, so both outcomes (and a setting changed while a question is open) occur in a run.
+An expiry schedule fires early, at its deadline or late.
+
 A single thread never meets a `Conflict`: one would mean a transition released a
 claim it does not own, or wrote a stale version, so it fails the test.
 
@@ -127,8 +133,6 @@ class SessionMachine(RuleBasedStateMachine):
         self.therapist_service = TherapistService(
             InMemoryTherapists(self.store), self.clock, PlatformPolicy(), ids=self.ids
         )
-        # The expiry policy is a platform setting; expiry and sweeps draw it, so that both outcomes
-        # (and a setting changed while offers are open) occur within one run.
         self.services = {
             policy: self._session_service(PlatformPolicy(offer_expiry_policy=policy)) for policy in OfferExpiryPolicy
         }
@@ -310,10 +314,11 @@ class SessionMachine(RuleBasedStateMachine):
         session = self._pick(pick, SessionStatus.ALTERNATIVES_OFFERED)
         actor = self._actor(session, Role.CLIENT, who)
         alternatives = session.offer.alternatives if session.offer else ()
-        alternative_id = alternatives[choice % len(alternatives)].alternative_id if alternatives else "none"
+        chosen = alternatives[choice % len(alternatives)] if alternatives else None
+        alternative_id = chosen.alternative_id if chosen else "none"
         accepted = self._attempt(lambda: self.service.answer_offer(actor, session.session_id, alternative_id))
         if accepted is not None:
-            assert accepted.status is SessionStatus.CONFIRMED
+            assert chosen is not None and (accepted.status, accepted.start) == (SessionStatus.CONFIRMED, chosen.start)
             assert accepted.start > self.clock.now(), "a client accepted a time that has already passed"
 
     @precondition(having(SessionStatus.ALTERNATIVES_OFFERED))
@@ -382,7 +387,13 @@ class SessionMachine(RuleBasedStateMachine):
         self.transitions += 1
         event(f"done: expiry to {expired.status}")
         assert session.due_at is not None and self.clock.now() >= session.due_at
-        assert expired.open_change_id is None
+        assert expired.open_change_id is None and expired.location == session.location
+        question = session.offer or session.location_change
+        assert question is not None
+        if policy is OfferExpiryPolicy.REVERT_TO_ORIGINAL and not session.has_started(self.clock.now()):
+            assert (expired.status, expired.start) == (question.previous_status, session.start)
+        else:
+            assert expired.status is SessionStatus.CANCELLED and expired.cancelled_by is Role.SYSTEM
 
     @rule(policy=POLICIES)
     def sweep(self, policy: OfferExpiryPolicy) -> None:

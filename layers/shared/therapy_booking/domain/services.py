@@ -272,7 +272,15 @@ class SessionService:
         if session is None:
             return None
         change = rearrangement.expire(session, self._transition(SYSTEM), change_id)
-        return None if change is None else self._commit(change)
+        if change is None:
+            return None
+        try:
+            return self._commit(change)
+        except Conflict:
+            current = self._sessions.get(session_id)
+            if current is not None and current.open_change_id == change_id:
+                raise  # still open: something else changed it; let the retry look again
+            return None  # answered or expired meanwhile (a racing answer, a second delivery): nothing to do
 
     def sweep(self, limit: int = 100) -> SweepReport:
         """Expire what is overdue (a lost schedule) and complete sessions that have ended."""
