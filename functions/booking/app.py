@@ -101,7 +101,7 @@ def _idempotent_book() -> Any:
     return book, config
 
 
-@app.post("/sessions", summary="Book a session", tags=["sessions"])
+@app.post("/sessions", summary="Book a session", tags=["sessions"], status_code=201)
 def book_session(body: BookSessionRequest, idempotency_key: IdempotencyKey = None) -> Response[SessionResponse]:
     actor = caller(app)
     if idempotency_key:

@@ -40,13 +40,13 @@ def put_availability(body: AvailabilityRequest) -> AvailabilityResponse:
     )
 
 
-@app.post("/therapists/me/blocks", summary="Block time off", tags=["therapists"])
+@app.post("/therapists/me/blocks", summary="Block time off", tags=["therapists"], status_code=201)
 def add_block(body: BlockRequest) -> Response[BlockResponse]:
     block = container.therapists.add_block(caller(app), body.start, body.end, body.note)
     return Response(201, "application/json", BlockResponse.of(block))
 
 
-@app.delete("/therapists/me/blocks/<block_id>", summary="Remove a block", tags=["therapists"])
+@app.delete("/therapists/me/blocks/<block_id>", summary="Remove a block", tags=["therapists"], status_code=204)
 def delete_block(block_id: str) -> Response[None]:
     container.therapists.delete_block(caller(app), block_id)
     return Response(204)
