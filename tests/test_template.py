@@ -19,6 +19,7 @@ from unittest import mock
 import pytest
 from botocore.client import BaseClient
 
+from local_stack.template import functions as template_functions
 from tests.support.http import call, http_event
 from tests.support.template import TEMPLATE_PATH, load_template, resources_of_type
 from therapy_booking.adapters import dynamodb_items
@@ -91,11 +92,9 @@ def effective_list(function: dict[str, Any], key: str) -> list[Any]:
     return [*GLOBALS.get(key, []), *function["Properties"].get(key, [])]
 
 
-def effective_environment(function: dict[str, Any]) -> dict[str, Any]:
-    """Environment variables as SAM merges them: the function's own win over Globals."""
-    merged = dict(GLOBALS.get("Environment", {}).get("Variables", {}))
-    merged.update(function["Properties"].get("Environment", {}).get("Variables", {}))
-    return merged
+def effective_environment(name: str) -> dict[str, Any]:
+    """Environment variables as SAM merges them (the function's own win over Globals)."""
+    return template_functions()[name].environment
 
 
 def as_list(value: Any) -> list[Any]:
@@ -414,7 +413,7 @@ def test_commission_parameter_is_a_percentage() -> None:
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
 def test_platform_parameters_reach_the_function_as_the_settings_it_reads(name: str) -> None:
     # Given a function's environment as SAM merges it
-    environment = effective_environment(FUNCTIONS[name])
+    environment = effective_environment(name)
     # Then the parameters and the table arrive under the names the code reads
     assert environment["CANCELLATION_WINDOW_HOURS"] == {"Ref": "CancellationWindowHours"}
     assert environment["COMMISSION_PERCENT"] == {"Ref": "CommissionPercent"}
@@ -577,7 +576,7 @@ def test_asynchronously_invoked_function_dead_letters_its_own_failures(name: str
 
 
 def expiry_schedules_environment() -> dict[str, Any]:
-    return effective_environment(FUNCTIONS["ExpirySchedulesFunction"])
+    return effective_environment("ExpirySchedulesFunction")
 
 
 def test_the_scheduler_role_can_invoke_only_the_expiry_function_and_write_only_its_dead_letter_queue() -> None:
