@@ -1,8 +1,8 @@
 """template.yaml as a reviewer of the infrastructure reads it.
 
-Runtime and layer, least-privilege policies, the one authorised HTTP API, Cognito groups, the table
-(checked against the PynamoDB models), platform parameters, and the routes: declared once each and
-served by the function that declares them.
+Runtime and layer, least-privilege policies (who may send email and SMS), the one authorised HTTP API,
+Cognito groups, the table (checked against the PynamoDB models), platform parameters, stream consumers,
+schedules and dead letters, and the routes: declared once each and served by the function that declares them.
 """
 
 from __future__ import annotations
@@ -233,7 +233,12 @@ def test_function_has_its_own_inline_policy_and_no_broad_grants(name: str) -> No
         assert "NotAction" not in statement and "NotResource" not in statement
         for action in as_list(statement["Action"]):
             assert "*" not in action, f"{name}: wildcard action {action}"
-        assert "*" not in as_list(statement["Resource"]), f"{name}: Resource '*'"
+        if "*" in as_list(statement["Resource"]):
+            # Except SMS to a phone number: sns:Publish has no ARN to name then, so the grant is on "*" and
+            # the same policy denies publishing to any topic (see test_sms_publishing_cannot_reach_a_topic)
+            assert statement["Effect"] == "Allow" and as_list(statement["Action"]) == ["sns:Publish"], (
+                f"{name}: Resource '*'"
+            )
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
@@ -251,6 +256,62 @@ def test_function_dynamodb_actions_reach_only_the_table_and_its_indexes(name: st
         # And index ARNs are only ever read
         if any(resource != "table" for resource in resources):
             assert set(actions) <= DYNAMODB_READ_ACTIONS, f"{name}: writes granted on an index ARN"
+
+
+MESSAGING_ACTIONS = {"ses:SendEmail", "ses:SendRawEmail", "sns:Publish"}
+MESSAGING_FUNCTIONS = {"NotificationsFunction", "SessionRemindersFunction"}
+EVERY_SNS_TOPIC = {"Fn::Sub": "arn:${AWS::Partition}:sns:*:*:*"}
+
+
+def allowed_actions(function: dict[str, Any]) -> set[str]:
+    return {
+        action
+        for statement in statements(function)
+        if statement["Effect"] == "Allow"
+        for action in as_list(statement["Action"])
+    }
+
+
+def test_only_the_notification_functions_may_send_email_or_sms() -> None:
+    # Given every function's allowed actions
+    senders = {name for name, function in FUNCTIONS.items() if allowed_actions(function) & MESSAGING_ACTIONS}
+    # Then exactly the two functions that notify people may send email or SMS, and each may do both
+    assert senders == MESSAGING_FUNCTIONS
+    for name in sorted(MESSAGING_FUNCTIONS):
+        assert allowed_actions(FUNCTIONS[name]) >= MESSAGING_ACTIONS, name
+
+
+@pytest.mark.parametrize("name", sorted(MESSAGING_FUNCTIONS))
+def test_email_goes_only_from_the_platform_sender(name: str) -> None:
+    # Given a function's statements that allow sending email
+    granted = [
+        s
+        for s in statements(FUNCTIONS[name])
+        if s["Effect"] == "Allow" and {"ses:SendEmail", "ses:SendRawEmail"} & set(as_list(s["Action"]))
+    ]
+    assert granted
+    for statement in granted:
+        # Then they name the sender's SES identities (the address or its domain) of this account and region
+        for resource in as_list(statement["Resource"]):
+            text = resource["Fn::Sub"] if isinstance(resource["Fn::Sub"], str) else resource["Fn::Sub"][0]
+            assert text.startswith("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/"), text
+        # And only with the platform's sender as the From address
+        assert statement["Condition"]["StringEquals"]["ses:FromAddress"] == {"Ref": "EmailSender"}
+
+
+@pytest.mark.parametrize("name", sorted(MESSAGING_FUNCTIONS))
+def test_sms_publishing_cannot_reach_a_topic(name: str) -> None:
+    # Given a function allowed to publish (to phone numbers: the grant can only be on "*")
+    function = FUNCTIONS[name]
+    assert allowed(statements(function), "sns:Publish") == ["*"]
+    # Then the same policy denies publishing to every SNS topic, so "*" means phone numbers only
+    denied = [
+        resource
+        for statement in statements(function)
+        if statement["Effect"] == "Deny" and "sns:Publish" in as_list(statement["Action"])
+        for resource in as_list(statement["Resource"])
+    ]
+    assert denied == [EVERY_SNS_TOPIC]
 
 
 def test_reads_function_cannot_write() -> None:
@@ -517,10 +578,28 @@ def asynchronously_invoked() -> set[str]:
     return invoked
 
 
-def test_the_expiry_functions_are_among_the_consumers_checked() -> None:
-    # Given the stream consumers and the asynchronously invoked functions / Then the checks below cover them
-    assert "ExpirySchedulesFunction" in {name for name, _, _ in STREAM_EVENTS}
-    assert {"OfferExpiryFunction", "SweeperFunction"} <= asynchronously_invoked()
+def test_the_schedule_notification_and_reminder_functions_exist_and_are_among_those_checked() -> None:
+    # Given the template's functions / Then the notification and reminder functions are there
+    assert {"SessionSchedulesFunction", "NotificationsFunction", "SessionRemindersFunction"} <= set(FUNCTIONS)
+    # And the stream consumers and the asynchronously invoked functions are covered by the checks below
+    assert {"SessionSchedulesFunction", "NotificationsFunction"} <= {name for name, _, _ in STREAM_EVENTS}
+    assert {"OfferExpiryFunction", "SessionRemindersFunction", "SweeperFunction"} <= asynchronously_invoked()
+
+
+OUTBOX_EVENT_INSERTS = {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"entity": {"S": ["event"]}}}}
+
+
+@pytest.mark.parametrize("name", ["SessionSchedulesFunction", "NotificationsFunction"])
+def test_outbox_consumer_reads_the_tables_stream_filtered_to_event_inserts(name: str) -> None:
+    # Given an outbox consumer's event sources
+    table, _ = the_one("AWS::DynamoDB::Table")
+    (properties,) = [p for f, _, p in STREAM_EVENTS if f == name]
+    # Then it reads the table's stream, batch-wise, with the checks of every stream consumer (the test below)
+    assert properties["Stream"] == {"Fn::GetAtt": f"{table}.StreamArn"}
+    assert properties["BatchSize"] >= 1
+    # And Lambda hands it only the INSERTs of outbox event items (not sessions, claims, or updates)
+    patterns = [json.loads(f["Pattern"]) for f in properties["FilterCriteria"]["Filters"]]
+    assert patterns == [OUTBOX_EVENT_INSERTS]
 
 
 @pytest.mark.parametrize(
@@ -575,13 +654,42 @@ def test_asynchronously_invoked_function_dead_letters_its_own_failures(name: str
         dead_letter_queue(dead_letter.get("TargetArn"))
 
 
-def expiry_schedules_environment() -> dict[str, Any]:
-    return effective_environment("ExpirySchedulesFunction")
+def test_the_reminder_function_dead_letters_what_fails_after_bounded_retries() -> None:
+    # Given the target of the reminder schedules (invoked asynchronously by EventBridge Scheduler)
+    config = FUNCTIONS["SessionRemindersFunction"]["Properties"]["EventInvokeConfig"]
+    # Then its own errors are retried at most twice, then sent to a queue of the template it may send to
+    assert 0 <= config["MaximumRetryAttempts"] <= 2
+    on_failure = config["DestinationConfig"]["OnFailure"]
+    assert on_failure["Type"] == "SQS"
+    queue = dead_letter_queue(on_failure["Destination"])
+    assert {"Fn::GetAtt": f"{queue}.Arn"} in allowed(
+        statements(FUNCTIONS["SessionRemindersFunction"]), "sqs:SendMessage"
+    )
 
 
-def test_the_scheduler_role_can_invoke_only_the_expiry_function_and_write_only_its_dead_letter_queue() -> None:
-    # Given the role the expiry schedules run with (the consumer hands it to each schedule)
-    environment = expiry_schedules_environment()
+def session_schedules_environment() -> dict[str, Any]:
+    return effective_environment("SessionSchedulesFunction")
+
+
+def test_the_session_schedules_consumer_hands_each_schedule_its_target_role_group_and_queue() -> None:
+    # Given the consumer's environment / Then it names the expiry and reminder functions as the targets
+    environment = session_schedules_environment()
+    assert get_att(environment["EXPIRY_FUNCTION_ARN"]) == "OfferExpiryFunction"
+    assert get_att(environment["REMINDER_FUNCTION_ARN"]) == "SessionRemindersFunction"
+    # And the role the schedules run with, the schedules' dead-letter queue, and the sessions' schedule group
+    assert get_att(environment["SCHEDULER_ROLE_ARN"]) in ROLES
+    dead_letter_queue(environment["SCHEDULES_DLQ_ARN"])
+    group = ref(environment["SCHEDULE_GROUP"])
+    assert group is not None
+    assert load_template()["Resources"][group] == {
+        "Type": "AWS::Scheduler::ScheduleGroup",
+        "Properties": {"Name": {"Fn::Sub": "${AWS::StackName}-sessions"}},
+    }
+
+
+def test_the_scheduler_role_can_invoke_only_the_schedule_targets_and_write_only_their_dead_letter_queue() -> None:
+    # Given the role the expiry and reminder schedules run with (the consumer hands it to each schedule)
+    environment = session_schedules_environment()
     role_name = get_att(environment["SCHEDULER_ROLE_ARN"])
     assert role_name in ROLES
     role = ROLES[role_name]["Properties"]
@@ -591,27 +699,29 @@ def test_the_scheduler_role_can_invoke_only_the_expiry_function_and_write_only_i
     assert trust["Action"] == "sts:AssumeRole"
     assert trust["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
     assert "ManagedPolicyArns" not in role
-    # And it may invoke the expiry function and nothing else, and send to the schedules' DLQ and nothing else
+    # And it may invoke the expiry and reminder functions and nothing else, and send to the schedules' DLQ only
     granted = role_statements(ROLES[role_name])
     assert all(statement["Effect"] == "Allow" for statement in granted)
     actions = {action for statement in granted for action in as_list(statement["Action"])}
     assert actions == {"lambda:InvokeFunction", "sqs:SendMessage"}
-    assert allowed(granted, "lambda:InvokeFunction") == [environment["EXPIRY_FUNCTION_ARN"]]
-    assert get_att(environment["EXPIRY_FUNCTION_ARN"]) == "OfferExpiryFunction"
+    invoked = allowed(granted, "lambda:InvokeFunction")
+    targets = [environment["EXPIRY_FUNCTION_ARN"], environment["REMINDER_FUNCTION_ARN"]]
+    assert len(invoked) == len(targets) and all(target in invoked for target in targets)
+    assert {get_att(arn) for arn in invoked} == {"OfferExpiryFunction", "SessionRemindersFunction"}
     assert allowed(granted, "sqs:SendMessage") == [environment["SCHEDULES_DLQ_ARN"]]
     dead_letter_queue(environment["SCHEDULES_DLQ_ARN"])
 
 
 def test_the_schedules_consumer_may_only_manage_schedules_of_its_group_and_pass_only_the_scheduler_role() -> None:
-    # Given the stream consumer that creates and deletes expiry schedules, and its group
-    consumer = FUNCTIONS["ExpirySchedulesFunction"]
-    environment = expiry_schedules_environment()
+    # Given the stream consumer that creates, replaces and deletes the sessions' schedules, and its group
+    consumer = FUNCTIONS["SessionSchedulesFunction"]
+    environment = session_schedules_environment()
     group = ref(environment["SCHEDULE_GROUP"])
     assert group is not None and load_template()["Resources"][group]["Type"] == "AWS::Scheduler::ScheduleGroup"
     granted = statements(consumer)
-    # Then its Scheduler actions are exactly create and delete, on the schedules of that group only
+    # Then its Scheduler actions are exactly create, update and delete, on the schedules of that group only
     scheduler_actions = {a for s in granted for a in as_list(s["Action"]) if a.startswith("scheduler:")}
-    assert scheduler_actions == {"scheduler:CreateSchedule", "scheduler:DeleteSchedule"}
+    assert scheduler_actions == {"scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule"}
     in_group = {
         "Fn::Sub": "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${" + group + "}/*"
     }

@@ -1,8 +1,10 @@
 """Expiry at exactly 24 hours, through the whole product on the local stack with the real template.yaml.
 
-The offer is made and answered over the HTTP routes; its outbox event reaches ExpirySchedulesFunction through
+The offer is made and answered over the HTTP routes; its outbox event reaches SessionSchedulesFunction through
 the emulated stream (with the template's filter and batch settings); the one-time schedule it creates fires
 OfferExpiryFunction when the local clock passes the deadline; SweeperFunction runs every 5 minutes meanwhile.
+The same consumer keeps the session's reminder schedule in step: none while the offer waits for the client,
+back for the session's start once it is confirmed again.
 """
 
 from __future__ import annotations
@@ -83,10 +85,34 @@ def outbox_events(stack: LocalStack, session_id: str) -> list[tuple[str, str]]:
     return [(item["sk"]["S"], item["event_type"]["S"]) for item in items]
 
 
-def expiry_schedules(stack: LocalStack) -> list[dict[str, Any]]:
+def schedules(stack: LocalStack, prefix: str) -> list[dict[str, Any]]:
+    """The sessions' schedules whose names start with `prefix`, as GetSchedule describes them."""
     group = os.environ["SCHEDULE_GROUP"]
     listed = stack.scheduler_client.list_schedules(GroupName=group)["Schedules"]
-    return [stack.scheduler_client.get_schedule(Name=s["Name"], GroupName=group) for s in listed]
+    return [
+        stack.scheduler_client.get_schedule(Name=s["Name"], GroupName=group)
+        for s in listed
+        if s["Name"].startswith(prefix)
+    ]
+
+
+def expiry_schedules(stack: LocalStack) -> list[dict[str, Any]]:
+    return schedules(stack, "expire-")
+
+
+def reminder_schedules(stack: LocalStack) -> list[dict[str, Any]]:
+    return schedules(stack, "remind-")
+
+
+def assert_reminder_for(stack: LocalStack, session_id: str, start: str) -> None:
+    """The session has its one reminder: 24 h before `start`, invoking the reminder function with that start."""
+    (reminder,) = reminder_schedules(stack)
+    due = instant(start) - timedelta(hours=24)
+    assert reminder["Name"] == f"remind-{session_id}"
+    assert reminder["ScheduleExpression"] == f"at({due:%Y-%m-%dT%H:%M:%S})"
+    assert reminder["Target"]["Arn"] == stack.arn("SessionRemindersFunction", "Arn")
+    planned = json.loads(reminder["Target"]["Input"])
+    assert planned["session_id"] == session_id and instant(planned["start"]) == instant(start)
 
 
 def book_confirm_and_offer(stack: LocalStack) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -165,6 +191,8 @@ def test_an_unanswered_offer_expires_at_exactly_24_hours_under_the_platform_poli
     assert schedule["Target"]["Arn"] == stack.arn("OfferExpiryFunction", "Arn")
     assert schedule["Target"]["RoleArn"] == stack.arn("SchedulerRole", "Arn")
     assert json.loads(schedule["Target"]["Input"]) == {"session_id": session_id, "change_id": offer["offer_id"]}
+    # And the confirmed session's reminder is gone while the client has not answered
+    assert reminder_schedules(stack) == []
     before = outbox_events(stack, session_id)
     assert [kind for _, kind in before] == ["session.booked", "session.confirmed", "session.alternatives_offered"]
 
@@ -195,11 +223,14 @@ def test_an_unanswered_offer_expires_at_exactly_24_hours_under_the_platform_poli
             confirmed["price"],
         )
         assert set(held) | {instant(confirmed["start"])} <= set(free_starts(stack))
+        assert reminder_schedules(stack) == []
     else:
         # And the session is back at its original time and status; the holds are free, its own time is not
         assert (expired["status"], expired["start"], expired["refund"]) == ("confirmed", confirmed["start"], None)
         assert set(held) <= set(free_starts(stack))
         assert instant(confirmed["start"]) not in free_starts(stack)
+        # And its reminder is back, for its original start
+        assert_reminder_for(stack, session_id, confirmed["start"])
 
     # And the schedule is gone, and the expiry wrote exactly one outbox event
     assert expiry_schedules(stack) == []
@@ -232,8 +263,9 @@ def test_an_answered_offer_loses_its_schedule_and_never_expires(stack: LocalStac
     )
     assert status == 200, accepted
 
-    # Then the schedule is deleted at once
+    # Then the expiry schedule is deleted at once, and the session's reminder is planned for the chosen start
     assert expiry_schedules(stack) == []
+    assert_reminder_for(stack, session_id, chosen["start"])
     events = outbox_events(stack, session_id)
     assert events[-1] == ("EVENT#00000004", "session.offer_accepted")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -51,6 +52,36 @@ class Settings:
                 offer_expiry_policy=OfferExpiryPolicy(expiry),
             ),
         )
+
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+BASE_URL = re.compile(r"^https?://\S+[^/\s]$")
+
+
+@dataclass(frozen=True)
+class NotificationSettings:
+    """Who emails come from and where their links point (template parameters EmailSender, DashboardBaseUrl)."""
+
+    sender: str
+    dashboard_base_url: str
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> NotificationSettings:
+        sender = environ.get("EMAIL_SENDER", "")
+        base_url = environ.get("DASHBOARD_BASE_URL", "")
+        if not EMAIL.match(sender):
+            raise SettingsError("EMAIL_SENDER must be an email address (an SES-verified identity)")
+        if not BASE_URL.match(base_url):
+            raise SettingsError("DASHBOARD_BASE_URL must be an http(s) URL without a trailing slash")
+        return cls(sender=sender, dashboard_base_url=base_url)
+
+    def session_link(self, session_id: str) -> str:
+        return f"{self.dashboard_base_url}/sessions/{session_id}"
+
+
+@cache
+def get_notification_settings() -> NotificationSettings:
+    return NotificationSettings.from_environment()
 
 
 @cache

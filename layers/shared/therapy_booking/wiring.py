@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from therapy_booking.adapters.clock import SystemClock
 from therapy_booking.adapters.dynamodb_items import bind_table
@@ -15,10 +16,14 @@ from therapy_booking.adapters.dynamodb_repositories import (
     DynamoSessionRepository,
     DynamoTherapistRepository,
 )
-from therapy_booking.adapters.expiry_schedules import EventBridgeExpirySchedules
-from therapy_booking.domain.ports import Clock, ExpirySchedules
+from therapy_booking.adapters.session_schedules import EventBridgeSessionSchedules
+from therapy_booking.domain.notifications import NotificationService, ProfileContacts
+from therapy_booking.domain.ports import Clock
 from therapy_booking.domain.services import ClientService, SessionService, TherapistService
-from therapy_booking.settings import Settings, get_settings
+from therapy_booking.settings import Settings, get_notification_settings, get_settings
+
+if TYPE_CHECKING:
+    from therapy_booking.adapters.delivery_ledger import PowertoolsDeliveryLedger
 
 
 @dataclass
@@ -45,12 +50,38 @@ class Container:
         return ClientService(DynamoClientRepository())
 
     @cached_property
-    def expiry_schedules(self) -> ExpirySchedules:
-        return EventBridgeExpirySchedules.from_environment()
+    def session_schedules(self) -> EventBridgeSessionSchedules:
+        """Both `ExpirySchedules` and `ReminderSchedules`, on EventBridge Scheduler."""
+        return EventBridgeSessionSchedules.from_environment()
+
+    @cached_property
+    def delivery_ledger(self) -> PowertoolsDeliveryLedger:
+        from therapy_booking.adapters.delivery_ledger import PowertoolsDeliveryLedger
+
+        return PowertoolsDeliveryLedger(self.settings.table_name)
+
+    @cached_property
+    def notifications(self) -> NotificationService:
+        # Imported here: only the notification functions pay for Jinja, iCalendar and the idempotency store.
+        from therapy_booking.adapters.ses_email import SesEmailSender
+        from therapy_booking.adapters.sns_sms import SnsSmsSender
+        from therapy_booking.notifications.rendering import TemplateRenderer
+
+        settings = get_notification_settings()
+        return NotificationService(
+            contacts=ProfileContacts(DynamoTherapistRepository(), DynamoClientRepository()),
+            renderer=TemplateRenderer(settings),
+            email=SesEmailSender(settings.sender),
+            sms=SnsSmsSender(),
+            ledger=self.delivery_ledger,
+            sessions=DynamoSessionRepository(),
+            clock=self.clock,
+        )
 
     def reset(self, clock: Clock | None = None) -> None:
         """Forget every built part and re-read settings, optionally with another clock."""
         get_settings.cache_clear()
+        get_notification_settings.cache_clear()
         self.__dict__.clear()
         self.clock = clock or SystemClock()
 

@@ -11,7 +11,10 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from botocore.config import Config
     from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_sesv2.client import SESV2Client
+    from mypy_boto3_sns.client import SNSClient
 
 
 @cache
@@ -21,22 +24,37 @@ def _session() -> Any:
     return boto3.session.Session()
 
 
-@cache
-def dynamodb_client() -> DynamoDBClient:
+def _config() -> Config:
+    """Standard retry mode, 3 attempts in all: throttling beyond that is the caller's to retry."""
     from botocore.config import Config
 
-    client: DynamoDBClient = _session().client(
-        "dynamodb", config=Config(retries={"mode": "standard", "max_attempts": 3})
-    )
+    return Config(retries={"mode": "standard", "max_attempts": 3})
+
+
+@cache
+def dynamodb_client() -> DynamoDBClient:
+    client: DynamoDBClient = _session().client("dynamodb", config=_config())
     return client
 
 
 @cache
 def scheduler_client() -> Any:
     """EventBridge Scheduler. Typed loosely (its stubs are not a dependency); the adapter states what it uses."""
-    from botocore.config import Config
+    return _session().client("scheduler", config=_config())
 
-    return _session().client("scheduler", config=Config(retries={"mode": "standard", "max_attempts": 3}))
+
+@cache
+def ses_client() -> SESV2Client:
+    """SES (API v2): the notification emails."""
+    client: SESV2Client = _session().client("sesv2", config=_config())
+    return client
+
+
+@cache
+def sns_client() -> SNSClient:
+    """SNS: the notification text messages (direct publish to a phone number, never a topic)."""
+    client: SNSClient = _session().client("sns", config=_config())
+    return client
 
 
 def reset() -> None:
@@ -44,3 +62,5 @@ def reset() -> None:
     _session.cache_clear()
     dynamodb_client.cache_clear()
     scheduler_client.cache_clear()
+    ses_client.cache_clear()
+    sns_client.cache_clear()

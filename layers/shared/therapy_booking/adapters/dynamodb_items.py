@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.attributes import (
+    Attribute,
     BooleanAttribute,
     DiscriminatorAttribute,
     ListAttribute,
@@ -20,6 +21,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.connection import TableConnection
+from pynamodb.constants import MAP
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -218,8 +220,24 @@ class SessionItem(TableItem, discriminator="session"):
     history = ListAttribute(of=HistoryMap, null=True)
 
 
+class RawItemAttribute(Attribute[dict[str, Any]]):
+    """A map kept in DynamoDB's own typed form: another item's attributes, stored whole."""
+
+    attr_type = MAP
+
+    def serialize(self, value: dict[str, Any]) -> dict[str, Any]:
+        return value
+
+    def deserialize(self, value: dict[str, Any]) -> dict[str, Any]:
+        return value
+
+
 class EventItem(TableItem, discriminator="event"):
-    """The outbox: pk SESSION#id, sk EVENT#<version>. Kept as the session's audit trail."""
+    """The outbox: pk SESSION#id, sk EVENT#<version>. Kept as the session's audit trail.
+
+    `session` is the session as this event left it (its item's attributes without keys and
+    history), so consumers can tell people what happened without reading the table.
+    """
 
     event_id = UnicodeAttribute()
     event_type = UnicodeAttribute()
@@ -231,6 +249,7 @@ class EventItem(TableItem, discriminator="event"):
     actor_role = UnicodeAttribute()
     actor_id = UnicodeAttribute(null=True)
     data = MapAttribute[str, Any]()
+    session = RawItemAttribute(null=True)
 
 
 class ClaimItem(TableItem, discriminator="claim"):

@@ -53,6 +53,7 @@ from therapy_booking.domain.errors import (
     TherapistUnavailableForBooking,
     ValidationFailed,
 )
+from therapy_booking.domain.events import DomainEvent, EventType
 from therapy_booking.domain.model import (
     Alternative,
     Availability,
@@ -347,7 +348,34 @@ def _event_item(change: SessionChange) -> EventItem:
         actor_role=event.actor_role,
         actor_id=event.actor_id,
         data=json.loads(json.dumps(event.data)),  # plain types only (enums become strings)
+        session=session_snapshot(change.session),
     )
+
+
+SNAPSHOT_LEAVES_OUT = frozenset({"pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk", "history"})
+
+
+def session_snapshot(session: Session) -> dict[str, Any]:
+    """The session item's attributes as DynamoDB stores them, without keys and history."""
+    return {k: v for k, v in _session_item(session).serialize().items() if k not in SNAPSHOT_LEAVES_OUT}
+
+
+def event_from_image(image: dict[str, Any]) -> tuple[DomainEvent, Session | None]:
+    """An outbox item from a stream record's NewImage (DynamoDB JSON): the event and, when the item
+    has one, the session as the event left it. Raises ValueError for an event type this code does
+    not know."""
+    item = EventItem.from_raw_data(image)
+    event = DomainEvent(
+        event_type=EventType(item.event_type),
+        session_id=item.session_id,
+        session_version=int(item.session_version),
+        occurred_at=item.occurred_at,
+        actor_role=item.actor_role,
+        actor_id=item.actor_id,
+        data=dict(item.data.as_dict()) if item.data is not None else {},
+    )
+    snapshot = SessionItem.from_raw_data(item.session) if item.session else None
+    return event, session_from_item(snapshot) if snapshot is not None else None
 
 
 def _free_consultation_item(client_id: str, therapist_id: str, session_id: str) -> FreeConsultationItem:

@@ -84,6 +84,16 @@ class ClientRepository(Protocol):
     def save_profile(self, profile: ClientProfile) -> ClientProfile: ...
 
 
+class ReminderSchedules(Protocol):
+    """One one-time timer per session: its reminder. Idempotent like `ExpirySchedules`."""
+
+    def schedule_reminder(self, session_id: str, start: datetime, at: datetime) -> None:
+        """Have `NotificationService.remind(session_id, start)` run at `at`, replacing any earlier plan."""
+
+    def cancel_reminder(self, session_id: str) -> None:
+        """Drop the session's reminder, if there still is one."""
+
+
 class ExpirySchedules(Protocol):
     """One-time timers that expire an unanswered offer or location change at its deadline.
 

@@ -1,5 +1,6 @@
-"""Expiry at exactly 24 hours, on moto: the stream consumer that keeps one EventBridge Scheduler schedule per
-open offer or location change, the schedules' target that expires it, and the sweeper behind both.
+"""Expiry at exactly 24 hours and reminders 24 hours ahead, on moto: the stream consumer that keeps one
+EventBridge Scheduler schedule per open offer or location change and one reminder schedule per confirmed session,
+the expiry schedules' target that expires the change, and the sweeper behind both.
 
 Stream records are read from moto's stream of the template's table (written by the real repository) and
 handed over as Lambda does, after the template's filter; schedules are created in moto's Scheduler.
@@ -23,8 +24,8 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import TransactWriteError
 
-from functions.expiry_schedules import app as expiry_schedules
 from functions.offer_expiry import app as offer_expiry
+from functions.session_schedules import app as session_schedules
 from functions.sweeper import app as sweeper
 from tests.support.clock import FakeClock
 from tests.support.domain_data import ADMIN, AVAILABILITY, CLIENT, NOW, PROFILE, THERAPIST, WEDNESDAY_10, request
@@ -44,11 +45,12 @@ from therapy_booking.domain.model import (
 from therapy_booking.wiring import container
 
 TABLE = os.environ["TABLE_NAME"]
-GROUP = "therapy-booking-test-expiry"
+GROUP = "therapy-booking-test-sessions"
 EXPIRY_FUNCTION_ARN = "arn:aws:lambda:eu-west-2:123456789012:function:OfferExpiryFunction"
+REMINDER_FUNCTION_ARN = "arn:aws:lambda:eu-west-2:123456789012:function:SessionRemindersFunction"
 SCHEDULER_ROLE_ARN = "arn:aws:iam::123456789012:role/therapy-booking-SchedulerRole"
 SCHEDULES_DLQ_ARN = "arn:aws:sqs:eu-west-2:123456789012:SchedulesDeadLetterQueue"
-CONSUMER = "ExpirySchedulesFunction"
+CONSUMER = "SessionSchedulesFunction"
 CONTEXT: Any = LambdaContext()
 
 # 2026-11-30 is a Monday; the therapist works Mon-Wed 09:00-17:00 London time (UTC in winter).
@@ -67,9 +69,10 @@ TWO_LOCATIONS = replace(
 
 @pytest.fixture
 def scheduler(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """moto's Scheduler with the expiry schedule group; the consumer's environment as the template sets it."""
+    """moto's Scheduler with the sessions' schedule group; the consumer's environment as the template sets it."""
     monkeypatch.setenv("SCHEDULE_GROUP", GROUP)
     monkeypatch.setenv("EXPIRY_FUNCTION_ARN", EXPIRY_FUNCTION_ARN)
+    monkeypatch.setenv("REMINDER_FUNCTION_ARN", REMINDER_FUNCTION_ARN)
     monkeypatch.setenv("SCHEDULER_ROLE_ARN", SCHEDULER_ROLE_ARN)
     monkeypatch.setenv("SCHEDULES_DLQ_ARN", SCHEDULES_DLQ_ARN)
     client = aws_clients.scheduler_client()
@@ -135,6 +138,46 @@ def admin_confirms(session: Session) -> Session:
     )
 
 
+def confirm(session: Session) -> Session:
+    return container.sessions.confirm(THERAPIST, session.session_id)
+
+
+def therapist_reschedules(session: Session, start: datetime) -> Session:
+    return container.sessions.reschedule(THERAPIST, session.session_id, start, RearrangeReason.CLIENT_REQUESTED)
+
+
+def admin_moves(session: Session, start: datetime) -> Session:
+    return container.sessions.admin_rearrange(
+        ADMIN,
+        session.session_id,
+        start=start,
+        location_id=None,
+        status=None,
+        reason=RearrangeReason.ERROR_CORRECTION,
+        note="moved by the team",
+    )
+
+
+def client_cancels(session: Session) -> Session:
+    return container.sessions.cancel(CLIENT, session.session_id, None)
+
+
+def therapist_cancels(session: Session) -> Session:
+    return container.sessions.cancel(THERAPIST, session.session_id, None)
+
+
+def admin_cancels(session: Session) -> Session:
+    return container.sessions.admin_rearrange(
+        ADMIN,
+        session.session_id,
+        start=None,
+        location_id=None,
+        status=SessionStatus.CANCELLED,
+        reason=RearrangeReason.ERROR_CORRECTION,
+        note="cancelled by the team",
+    )
+
+
 def record_of(records: list[dict[str, Any]], session: Session, event_type: str) -> dict[str, Any]:
     (found,) = [
         r
@@ -166,7 +209,7 @@ def within_policy(function: str) -> Iterator[None]:
 
 def consume(records: list[dict[str, Any]]) -> dict[str, Any]:
     with within_policy(CONSUMER):
-        response: dict[str, Any] = dict(expiry_schedules.lambda_handler({"Records": records}, CONTEXT))
+        response: dict[str, Any] = dict(session_schedules.lambda_handler({"Records": records}, CONTEXT))
     return response
 
 
@@ -176,10 +219,19 @@ def sweep() -> dict[str, int]:
     return counts
 
 
-def schedules(client: Any) -> list[dict[str, Any]]:
-    listed = client.list_schedules(GroupName=GROUP)["Schedules"]
+def schedules(client: Any, prefix: str = "") -> list[dict[str, Any]]:
+    """The group's schedules (whose names start with `prefix`), as GetSchedule describes them."""
+    listed = [s for s in client.list_schedules(GroupName=GROUP)["Schedules"] if s["Name"].startswith(prefix)]
     found = [client.get_schedule(Name=s["Name"], GroupName=GROUP) for s in listed]
     return [{k: v for k, v in schedule.items() if k != "ResponseMetadata"} for schedule in found]
+
+
+def expiry_schedules(client: Any) -> list[dict[str, Any]]:
+    return schedules(client, "expire-")
+
+
+def reminder_schedules(client: Any) -> list[dict[str, Any]]:
+    return schedules(client, "remind-")
 
 
 def outbox(aws: Any, session_id: str) -> list[dict[str, Any]]:
@@ -315,9 +367,9 @@ class TestExpirySchedulesConsumer:
         assert [r["dynamodb"]["NewImage"]["event_type"]["S"] for r in records] == [answer_event]
         response = consume(records)
 
-        # Then the schedule is gone, and nothing failed
+        # Then the expiry schedule is gone, and nothing failed
         assert response == {"batchItemFailures": []}
-        assert schedules(scheduler) == []
+        assert expiry_schedules(scheduler) == []
 
     def test_deleting_a_schedule_that_is_already_gone_is_fine(self, scheduler: Any, stream: TableStream) -> None:
         # Given an offer answered, whose schedule was already deleted (it never existed: its records were lost)
@@ -331,11 +383,14 @@ class TestExpirySchedulesConsumer:
             first, second = consume(answer), consume(answer)
 
         # Then the delete was tried each time, found nothing, and no record failed
-        assert delete.call_count == 2
+        deleted = [call.kwargs["Name"] for call in delete.call_args_list]
+        assert [name for name in deleted if name.startswith("expire-")] == [f"expire-{change_id(offered)}"] * 2
         assert first == second == {"batchItemFailures": []}
         assert schedules(scheduler) == []
 
-    def test_other_items_and_other_events_are_ignored(self, scheduler: Any, stream: TableStream) -> None:
+    def test_other_items_are_ignored_and_other_events_touch_only_the_reminder(
+        self, scheduler: Any, stream: TableStream
+    ) -> None:
         # Given a booking that is confirmed, fixed by the team, then cancelled (events, session, claims: no offer)
         session = container.sessions.confirm(THERAPIST, book().session_id)
         admin_confirms(session)
@@ -354,13 +409,19 @@ class TestExpirySchedulesConsumer:
         # When the consumer receives every record of the stream
         with (
             mock.patch.object(scheduler, "create_schedule") as create,
+            mock.patch.object(scheduler, "update_schedule") as update,
             mock.patch.object(scheduler, "delete_schedule") as delete,
         ):
             response = consume(records)
 
-        # Then it made no Scheduler call (the team's fix closed no offer), and nothing failed
+        # Then nothing failed, and no expiry schedule was touched (the team's fix closed no offer)
         assert response == {"batchItemFailures": []}
-        assert create.call_count == delete.call_count == 0
+        # And the only Scheduler calls are the session's reminder following its events, one call per event:
+        # none for the booking, made on confirmation and on the team's fix, deleted on cancellation
+        reminder = f"remind-{session.session_id}"
+        assert [call.kwargs["Name"] for call in create.call_args_list] == [reminder, reminder]
+        assert [call.kwargs["Name"] for call in delete.call_args_list] == [reminder]
+        assert update.call_count == 0
 
     def test_a_throttled_record_alone_is_reported_failed_and_succeeds_when_retried(
         self, scheduler: Any, stream: TableStream
@@ -440,6 +501,293 @@ class TestExpirySchedulesConsumer:
         # Then its schedule fires a minute from now, not in the past
         (schedule,) = schedules(scheduler)
         assert schedule["ScheduleExpression"] == "at(2026-12-01T10:01:30)"
+
+
+# --- reminders ---------------------------------------------------------------------------------
+
+
+def reminder_plan(schedule: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    """(name, when, input) of a reminder schedule."""
+    return schedule["Name"], schedule["ScheduleExpression"], json.loads(schedule["Target"]["Input"])
+
+
+@pytest.mark.usefixtures("therapist")
+class TestReminderSchedules:
+    def test_a_confirmation_gets_one_reminder_24_hours_before_the_start(
+        self, scheduler: Any, stream: TableStream
+    ) -> None:
+        # Given a session on Wednesday 10:00 (UTC), booked and confirmed on Monday 09:00
+        confirmed = confirm(book())
+
+        # When the consumer receives the stream's records (the booking's and the confirmation's events)
+        response = consume(stream.new_records_for(CONSUMER))
+
+        # Then nothing failed, and there is one schedule, named after the session, firing once on Tuesday 10:00 UTC
+        assert response == {"batchItemFailures": []}
+        (schedule,) = schedules(scheduler)
+        assert schedule["Name"] == f"remind-{confirmed.session_id}"
+        assert schedule["ScheduleExpression"] == "at(2026-12-01T10:00:00)"
+        assert schedule["ScheduleExpressionTimezone"] == "UTC"
+        assert schedule["FlexibleTimeWindow"] == {"Mode": "OFF"}
+        assert schedule["ActionAfterCompletion"] == "DELETE"
+        assert schedule["State"] == "ENABLED"
+        # And it invokes the reminder function, as the scheduler role, with the session and the start it plans for
+        target = schedule["Target"]
+        assert target["Arn"] == REMINDER_FUNCTION_ARN
+        assert target["RoleArn"] == SCHEDULER_ROLE_ARN
+        assert json.loads(target["Input"]) == {"session_id": confirmed.session_id, "start": "2026-12-02T10:00:00+00:00"}
+        assert datetime.fromisoformat(json.loads(target["Input"])["start"]) == confirmed.start
+        # And what cannot be delivered is retried for a bounded time, then dead-lettered
+        assert target["DeadLetterConfig"] == {"Arn": SCHEDULES_DLQ_ARN}
+        assert 0 < target["RetryPolicy"]["MaximumRetryAttempts"] <= 185
+        assert 60 <= target["RetryPolicy"]["MaximumEventAgeInSeconds"] <= 86400
+
+    def test_a_booking_not_yet_confirmed_has_no_reminder_and_costs_no_call(
+        self, scheduler: Any, stream: TableStream
+    ) -> None:
+        # Given a booking waiting for the therapist
+        book()
+        # When its record is consumed
+        with (
+            mock.patch.object(scheduler, "create_schedule", wraps=scheduler.create_schedule) as create,
+            mock.patch.object(scheduler, "delete_schedule", wraps=scheduler.delete_schedule) as delete,
+        ):
+            assert consume(stream.new_records_for(CONSUMER)) == {"batchItemFailures": []}
+        # Then there is no schedule, and the Scheduler was not called (there is nothing to delete yet)
+        assert schedules(scheduler) == []
+        assert create.call_count == delete.call_count == 0
+
+    @pytest.mark.parametrize("move", [therapist_reschedules, admin_moves], ids=["therapist", "team"])
+    def test_a_move_replaces_the_reminder(
+        self, scheduler: Any, stream: TableStream, move: Callable[[Session, datetime], Session]
+    ) -> None:
+        # Given a confirmed session on Wednesday 10:00 with its reminder
+        confirmed = confirm(book())
+        consume(stream.new_records_for(CONSUMER))
+        (before,) = schedules(scheduler)
+
+        # When it is moved to Wednesday 14:00 and the consumer receives the move's record
+        move(confirmed, WEDNESDAY.replace(hour=14))
+        with mock.patch.object(scheduler, "update_schedule", wraps=scheduler.update_schedule) as update:
+            assert consume(stream.new_records_for(CONSUMER)) == {"batchItemFailures": []}
+
+        # Then the same schedule (still the only one) now fires on Tuesday 14:00 and names the new start
+        (after,) = schedules(scheduler)
+        assert reminder_plan(after) == (
+            f"remind-{confirmed.session_id}",
+            "at(2026-12-01T14:00:00)",
+            {"session_id": confirmed.session_id, "start": "2026-12-02T14:00:00+00:00"},
+        )
+        # And the update restated the whole definition (UpdateSchedule resets what it is not given)
+        assert update.call_count == 1
+        restated = update.call_args.kwargs
+        assert restated["ActionAfterCompletion"] == "DELETE"
+        assert restated["FlexibleTimeWindow"] == {"Mode": "OFF"}
+        assert restated["ScheduleExpressionTimezone"] == "UTC"
+        assert restated["State"] == "ENABLED"
+        assert restated["Target"]["DeadLetterConfig"] == before["Target"]["DeadLetterConfig"]
+        assert restated["Target"]["RetryPolicy"] == before["Target"]["RetryPolicy"]
+        assert (restated["Target"]["Arn"], restated["Target"]["RoleArn"]) == (REMINDER_FUNCTION_ARN, SCHEDULER_ROLE_ARN)
+
+    @pytest.mark.parametrize(
+        "cancel", [client_cancels, therapist_cancels, admin_cancels], ids=["client", "therapist", "team"]
+    )
+    def test_a_cancellation_deletes_the_reminder(
+        self, scheduler: Any, stream: TableStream, cancel: Callable[[Session], Session]
+    ) -> None:
+        # Given a confirmed session with its reminder
+        confirmed = confirm(book())
+        consume(stream.new_records_for(CONSUMER))
+        assert len(reminder_schedules(scheduler)) == 1
+
+        # When it is cancelled and the consumer receives the cancellation's record, twice
+        cancel(confirmed)
+        records = stream.new_records_for(CONSUMER)
+        first, second = consume(records), consume(records)
+
+        # Then the reminder is gone, and deleting it again was fine
+        assert first == second == {"batchItemFailures": []}
+        assert schedules(scheduler) == []
+
+    @pytest.mark.parametrize(
+        ("confirmed_at", "consumed_at"),
+        [
+            (NOW + timedelta(hours=2), NOW + timedelta(hours=2)),  # confirmed 23 h before the start
+            (NOW, NOW + timedelta(hours=1, seconds=1)),  # in time, but its record arrives after the reminder's time
+        ],
+        ids=["confirmed late", "record late"],
+    )
+    def test_less_than_24_hours_ahead_gets_no_reminder(
+        self, scheduler: Any, stream: TableStream, clock: FakeClock, confirmed_at: datetime, consumed_at: datetime
+    ) -> None:
+        # Given a session on Tuesday 10:00, booked on Monday 09:00 and confirmed when the test says
+        session = book(TUESDAY.replace(hour=10))
+        clock.set(confirmed_at)
+        confirm(session)
+
+        # When the consumer receives the records when the test says
+        clock.set(consumed_at)
+        with mock.patch.object(scheduler, "create_schedule", wraps=scheduler.create_schedule) as create:
+            assert consume(stream.new_records_for(CONSUMER)) == {"batchItemFailures": []}
+
+        # Then no reminder was planned (the confirmation email has just told them)
+        assert create.call_count == 0
+        assert schedules(scheduler) == []
+
+    def test_a_move_to_less_than_24_hours_ahead_drops_the_reminder(
+        self, scheduler: Any, stream: TableStream, clock: FakeClock
+    ) -> None:
+        # Given a confirmed session on Wednesday 10:00 with its reminder
+        confirmed = confirm(book())
+        consume(stream.new_records_for(CONSUMER))
+        assert len(reminder_schedules(scheduler)) == 1
+
+        # When on Monday 11:00 the team moves it to Tuesday 10:00 (23 hours ahead)
+        clock.set(NOW + timedelta(hours=2))
+        admin_moves(confirmed, TUESDAY.replace(hour=10))
+        assert consume(stream.new_records_for(CONSUMER)) == {"batchItemFailures": []}
+
+        # Then there is no reminder any more (the move's email has just told them)
+        assert schedules(scheduler) == []
+
+    @pytest.mark.parametrize(
+        ("opening", "answer", "start"),
+        [
+            (
+                lambda session: offer(session, WEDNESDAY.replace(hour=14)),
+                accept_offer,
+                "2026-12-02T14:00:00+00:00",
+            ),
+            (request_location_change, accept_location_change, "2026-12-02T10:00:00+00:00"),
+        ],
+        ids=["offer accepted", "location change accepted"],
+    )
+    def test_a_change_waiting_for_the_client_suspends_the_reminder_until_accepted(
+        self,
+        scheduler: Any,
+        stream: TableStream,
+        opening: Callable[[Session], Session],
+        answer: Callable[[Session], Session],
+        start: str,
+    ) -> None:
+        # Given a confirmed session with its reminder
+        confirmed = confirm(book())
+        consume(stream.new_records_for(CONSUMER))
+        assert len(reminder_schedules(scheduler)) == 1
+
+        # When the therapist offers another time (or asks to move it online) and the consumer receives it
+        opened = opening(confirmed)
+        assert consume(stream.new_records_for(CONSUMER)) == {"batchItemFailures": []}
+
+        # Then the reminder is gone while the client has not answered; the change's expiry is there instead
+        assert [s["Name"] for s in schedules(scheduler)] == [f"expire-{change_id(opened)}"]
+
+        # When the client accepts
+        answer(opened)
+        assert consume(stream.new_records_for(CONSUMER)) == {"batchItemFailures": []}
+
+        # Then the reminder is back, 24 hours before the start they agreed on, and the expiry is gone
+        (schedule,) = schedules(scheduler)
+        when = datetime.fromisoformat(start) - timedelta(hours=24)
+        assert reminder_plan(schedule) == (
+            f"remind-{confirmed.session_id}",
+            f"at({when:%Y-%m-%dT%H:%M:%S})",
+            {"session_id": confirmed.session_id, "start": start},
+        )
+
+    def test_an_expiry_back_to_the_confirmed_session_restores_the_reminder(
+        self, scheduler: Any, stream: TableStream, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # Given the platform runs with OFFER_EXPIRY_POLICY=revert_to_original
+        monkeypatch.setenv("OFFER_EXPIRY_POLICY", "revert_to_original")
+        container.reset(clock=clock)
+        # And a confirmed session on Wednesday 10:00 with alternatives offered on Monday 09:00 (no reminder now)
+        offered = offer(confirm(book()), WEDNESDAY.replace(hour=14))
+        consume(stream.new_records_for(CONSUMER))
+        assert reminder_schedules(scheduler) == []
+
+        # When the offer expires on Tuesday 09:00 and the consumer receives the expiry's record
+        clock.set(DEADLINE)
+        assert expire(offered.session_id, change_id(offered))["status"] == "confirmed"
+        assert consume(stream.new_records_for(CONSUMER)) == {"batchItemFailures": []}
+
+        # Then the session's reminder is back, for Tuesday 10:00, and the offer's expiry schedule is gone
+        (schedule,) = schedules(scheduler)
+        assert reminder_plan(schedule) == (
+            f"remind-{offered.session_id}",
+            "at(2026-12-01T10:00:00)",
+            {"session_id": offered.session_id, "start": "2026-12-02T10:00:00+00:00"},
+        )
+
+    def test_redelivered_records_leave_one_reminder_at_the_latest_plan(
+        self, scheduler: Any, stream: TableStream
+    ) -> None:
+        # Given a session booked, confirmed, then moved twice
+        confirmed = confirm(book())
+        moved = therapist_reschedules(confirmed, WEDNESDAY.replace(hour=14))
+        therapist_reschedules(moved, TUESDAY.replace(hour=15))
+        records = stream.new_records_for(CONSUMER)
+        assert len(records) == 4
+
+        # When the records are delivered, then delivered again, then again from the first move on (a retry)
+        results = [consume(records), consume(records), consume(records[2:])]
+
+        # Then nothing failed, and there is one reminder, for the last start
+        assert results == [{"batchItemFailures": []}] * 3
+        (schedule,) = schedules(scheduler)
+        assert reminder_plan(schedule) == (
+            f"remind-{confirmed.session_id}",
+            "at(2026-11-30T15:00:00)",
+            {"session_id": confirmed.session_id, "start": "2026-12-01T15:00:00+00:00"},
+        )
+
+    def test_a_throttled_reminder_fails_only_its_record_and_the_retry_catches_up(
+        self, scheduler: Any, stream: TableStream
+    ) -> None:
+        # Given two sessions confirmed, their records in one batch
+        first = confirm(book(WEDNESDAY.replace(hour=10)))
+        second = confirm(book(WEDNESDAY.replace(hour=12)))
+        records = stream.new_records_for(CONSUMER)
+        first_confirmation = record_of(records, first, "session.confirmed")
+
+        # When the Scheduler throttles the first session's reminder
+        with throttled(scheduler, "create_schedule", lambda call: call["Name"] == f"remind-{first.session_id}"):
+            response = consume(records)
+
+        # Then only that record is reported failed; the second session has its reminder
+        assert response == {"batchItemFailures": [{"itemIdentifier": first_confirmation["dynamodb"]["SequenceNumber"]}]}
+        assert [s["Name"] for s in schedules(scheduler)] == [f"remind-{second.session_id}"]
+
+        # When Lambda retries from the failed record on
+        assert consume(records[records.index(first_confirmation) :]) == {"batchItemFailures": []}
+
+        # Then both sessions have their one reminder
+        assert sorted(s["Name"] for s in schedules(scheduler)) == sorted(
+            [f"remind-{first.session_id}", f"remind-{second.session_id}"]
+        )
+
+    def test_an_event_item_without_the_session_is_handled_for_expiry_only(
+        self, scheduler: Any, stream: TableStream
+    ) -> None:
+        # Given a confirmed session with alternatives offered, its event items as written before they carried
+        # the session
+        offered = offer(confirm(book()))
+        records = stream.new_records_for(CONSUMER)
+        for record in records:
+            del record["dynamodb"]["NewImage"]["session"]
+
+        # When the consumer receives them
+        with (
+            mock.patch.object(scheduler, "create_schedule", wraps=scheduler.create_schedule) as create,
+            mock.patch.object(scheduler, "delete_schedule", wraps=scheduler.delete_schedule) as delete,
+        ):
+            response = consume(records)
+
+        # Then the offer has its expiry schedule, and no reminder was created or deleted
+        assert response == {"batchItemFailures": []}
+        assert [s["Name"] for s in schedules(scheduler)] == [f"expire-{change_id(offered)}"]
+        assert [call.kwargs["Name"] for call in create.call_args_list] == [f"expire-{change_id(offered)}"]
+        assert delete.call_count == 0
 
 
 # --- the expiry function (the schedules' target) -----------------------------------------------

@@ -1,0 +1,79 @@
+"""Outbox stream consumer: tells therapists and clients about each session event, by email and by
+SMS to those who opted in (see `domain.notifications.NOTIFICATIONS` for who is told what).
+
+The template's filter lets only event items' INSERTs through; the check here keeps that true if
+the filter changes. Each record's outbox item carries the session as the event left it, so a
+message never shows a later state than the one it announces.
+
+Exactly once: every message is sent under an idempotency record keyed by (event, recipient,
+channel) (`adapters.delivery_ledger`), so a record delivered again sends only what is still
+missing. Powertools' BatchProcessor handles each record on its own: if any message of a record
+could not be sent (SES throttled, a concurrent duplicate still in progress), the record's
+other messages still go out and it raises `DeliveryFailed`, so it is reported in
+`batchItemFailures` and Lambda retries from it (bounded, bisecting, then the dead-letter queue).
+A number SNS cannot text is not a failure: that party gets the email alone.
+
+Records no retry can fix (an event type this code does not know, an item without its session
+snapshot) are logged and skipped. Logs carry event types, ids and delivery keys (ids, roles and
+channels) only: never an address, a number, a name or a note.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+    DynamoDBRecord,
+    DynamoDBRecordEventName,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from therapy_booking.adapters.dynamodb_repositories import event_from_image
+from therapy_booking.domain.notifications import DeliveryFailed, Occasion
+from therapy_booking.wiring import container
+
+logger = Logger()
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def _string(image: dict[str, Any], name: str) -> str | None:
+    value = image.get(name)
+    found = value.get("S") if isinstance(value, dict) else None
+    return found if isinstance(found, str) else None
+
+
+def record_handler(record: DynamoDBRecord) -> None:
+    image: dict[str, Any] = (record.dynamodb.raw_event.get("NewImage") if record.dynamodb else None) or {}
+    if record.event_name is not DynamoDBRecordEventName.INSERT or _string(image, "entity") != "event":
+        return
+    ids = {"event_type": _string(image, "event_type"), "session_id": _string(image, "session_id")}
+    try:
+        event, session = event_from_image(image)
+    except ValueError:
+        logger.warning("event of a type this code does not know: skipped", extra=ids)
+        return
+    ids["event_id"] = event.event_id
+    if session is None:
+        logger.warning("event without its session snapshot: skipped", extra=ids)
+        return
+    try:
+        report = container.notifications.notify(Occasion.of_event(event, session))
+    except DeliveryFailed as failed:
+        logger.warning(
+            "some messages not sent: the record will be retried",
+            extra={**ids, "failed": failed.keys, "causes": sorted({type(c).__name__ for c in failed.causes})},
+        )
+        raise
+    logger.info(
+        "notified",
+        extra={**ids, "sent_count": len(report.sent), "sent": report.sent, "skipped": report.skipped},
+    )
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    container.delivery_ledger.for_invocation(context)
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -1,0 +1,370 @@
+"""Who is told what, over which channel: the one mapping from domain events to notifications.
+
+`NOTIFICATIONS` is the table (docs/notifications.md shows the same one). Each domain event,
+and the reminder 24 h before a confirmed session, is an *occasion*; each rule of its row is
+one message to one party, by email always and by SMS too where the rule says so and the
+party has opted in with a valid E.164 number. `NotificationService` plans the messages of an
+occasion, renders and sends each through the ports, and records every send in a ledger keyed
+by (occasion, recipient, channel), so an occasion delivered twice sends nothing twice.
+Pure apart from the ports: no boto3, no templates here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from functools import partial
+from typing import TYPE_CHECKING, Protocol
+
+from therapy_booking.domain.events import DomainEvent, EventType
+from therapy_booking.domain.model import Role, Session, SessionStatus
+
+if TYPE_CHECKING:
+    from therapy_booking.domain.ports import ClientRepository, Clock, SessionRepository, TherapistRepository
+
+REMINDER = "session.reminder"
+REMINDER_LEAD = timedelta(hours=24)
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+
+
+class CalendarMethod(StrEnum):
+    """The iCalendar METHOD of the invitation attached to an email (RFC 5546)."""
+
+    REQUEST = "REQUEST"
+    CANCEL = "CANCEL"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One row's message: to `recipient`, from the template named `template`.
+
+    `sms`: also by SMS to a party who opted in. `invite`: the email carries the client's
+    calendar entry as the session now stands (an invitation while it is confirmed, a
+    cancellation once it is cancelled, nothing otherwise). `cancelled_by`: the rule applies
+    only to a cancellation by that party.
+    """
+
+    recipient: Role
+    template: str
+    sms: bool = False
+    invite: bool = False
+    cancelled_by: Role | None = None
+
+
+THERAPIST, CLIENT = Role.THERAPIST, Role.CLIENT
+
+NOTIFICATIONS: dict[str, tuple[Rule, ...]] = {
+    EventType.SESSION_BOOKED: (Rule(THERAPIST, "new_booking", sms=True),),
+    EventType.SESSION_CONFIRMED: (Rule(CLIENT, "session_confirmed", invite=True),),
+    EventType.SESSION_DECLINED: (Rule(CLIENT, "session_declined"),),
+    EventType.SESSION_CANCELLED: (
+        Rule(THERAPIST, "cancelled_by_client", sms=True, cancelled_by=CLIENT),
+        Rule(CLIENT, "cancellation_receipt", invite=True, cancelled_by=CLIENT),
+        Rule(CLIENT, "cancelled_by_therapist", sms=True, invite=True, cancelled_by=THERAPIST),
+    ),
+    EventType.SESSION_COMPLETED: (),
+    EventType.SESSION_RESCHEDULED: (Rule(CLIENT, "session_updated", invite=True),),
+    EventType.LOCATION_CHANGED: (Rule(CLIENT, "session_updated", invite=True),),
+    EventType.LOCATION_CHANGE_REQUESTED: (Rule(CLIENT, "location_change_requested", sms=True),),
+    EventType.LOCATION_CHANGE_ACCEPTED: (
+        Rule(THERAPIST, "location_change_accepted"),
+        Rule(CLIENT, "session_confirmed", invite=True),
+    ),
+    EventType.LOCATION_CHANGE_REJECTED: (
+        Rule(THERAPIST, "location_change_rejected"),
+        Rule(CLIENT, "location_change_rejected_receipt", invite=True),
+    ),
+    EventType.LOCATION_CHANGE_EXPIRED: (
+        Rule(THERAPIST, "location_change_expired"),
+        Rule(CLIENT, "location_change_expired", invite=True),
+    ),
+    EventType.ALTERNATIVES_OFFERED: (Rule(CLIENT, "alternatives_offered", sms=True),),
+    EventType.OFFER_ACCEPTED: (
+        Rule(THERAPIST, "offer_accepted"),
+        Rule(CLIENT, "session_confirmed", invite=True),
+    ),
+    EventType.OFFER_REJECTED: (
+        Rule(THERAPIST, "offer_rejected"),
+        Rule(CLIENT, "offer_rejected_receipt", invite=True),
+    ),
+    EventType.OFFER_EXPIRED: (
+        Rule(THERAPIST, "offer_expired"),
+        Rule(CLIENT, "offer_expired", invite=True),
+    ),
+    EventType.ADMIN_REARRANGED: (
+        Rule(THERAPIST, "admin_changed"),
+        Rule(CLIENT, "admin_changed", invite=True),
+    ),
+    REMINDER: (
+        Rule(THERAPIST, "session_reminder", sms=True),
+        Rule(CLIENT, "session_reminder", sms=True),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Contact:
+    """How to reach one party, from their profile."""
+
+    role: Role
+    name: str
+    email: str
+    phone: str | None
+    sms_opt_in: bool
+    timezone: str
+
+    @property
+    def sms_number(self) -> str | None:
+        """The number to text: only with the party's opt-in, only if it is E.164."""
+        if self.sms_opt_in and self.phone and E164.match(self.phone):
+            return self.phone
+        return None
+
+
+@dataclass(frozen=True)
+class Occasion:
+    """Something to tell people about: a domain event, or a session's reminder.
+
+    `session` is the session as the event left it (the outbox item's snapshot), so a
+    message never shows a later state than the one it announces.
+    """
+
+    occasion_id: str
+    kind: str
+    session: Session
+    occurred_at: datetime
+    event: DomainEvent | None = None
+
+    @classmethod
+    def of_event(cls, event: DomainEvent, session: Session) -> Occasion:
+        return cls(event.event_id, event.event_type, session, event.occurred_at, event)
+
+    @classmethod
+    def reminder(cls, session: Session, now: datetime) -> Occasion:
+        return cls(f"{session.session_id}/reminder/{session.start:%Y%m%dT%H%M%SZ}", REMINDER, session, now)
+
+    @property
+    def cancelled_by(self) -> Role | None:
+        named = self.event.data.get("cancelled_by") if self.event else None
+        return Role(str(named)) if named else self.session.cancelled_by
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One message to one party over one channel, ready to render."""
+
+    occasion: Occasion
+    rule: Rule
+    channel: Channel
+    recipient: Contact
+    therapist: Contact
+    client: Contact | None
+
+    @property
+    def delivery_key(self) -> str:
+        """What makes a send unique: (occasion, recipient, channel)."""
+        return f"{self.occasion.occasion_id}/{self.rule.recipient}/{self.channel}"
+
+    @property
+    def calendar(self) -> CalendarMethod | None:
+        if self.channel is not Channel.EMAIL or not self.rule.invite:
+            return None
+        status = self.occasion.session.status
+        if status is SessionStatus.CONFIRMED:
+            return CalendarMethod.REQUEST
+        if status is SessionStatus.CANCELLED:
+            return CalendarMethod.CANCEL
+        return None
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class Email:
+    to: str
+    subject: str
+    text: str
+    html: str
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True)
+class Sms:
+    to: str
+    text: str
+
+
+class InvalidPhoneNumber(Exception):
+    """The SMS provider refused the number: the message goes by email only."""
+
+
+class Renderer(Protocol):
+    def email(self, notice: Notice) -> Email: ...
+
+    def sms(self, notice: Notice) -> Sms: ...
+
+
+class EmailSender(Protocol):
+    def send(self, email: Email) -> None: ...
+
+
+class SmsSender(Protocol):
+    def send(self, sms: Sms) -> None:
+        """Send, or raise InvalidPhoneNumber if the number cannot receive texts."""
+
+
+class DeliveryLedger(Protocol):
+    def once(self, key: str, send: Callable[[], None]) -> None:
+        """Run `send` unless a send under `key` has completed. A send that raises is not recorded."""
+
+
+class ContactBook(Protocol):
+    def therapist(self, therapist_id: str) -> Contact | None: ...
+
+    def client(self, client_id: str) -> Contact | None: ...
+
+
+class DeliveryFailed(Exception):
+    """Some messages of an occasion could not be sent; those that were sent stay sent."""
+
+    def __init__(self, keys: list[str], causes: list[Exception]) -> None:
+        names = sorted({type(cause).__name__ for cause in causes})
+        super().__init__(f"{len(keys)} message(s) not sent: {', '.join(names)}")
+        self.keys = keys
+        self.causes = causes
+
+
+@dataclass
+class DeliveryReport:
+    """What happened to an occasion's messages, by delivery key: nothing personal in it."""
+
+    sent: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+def rules_for(occasion: Occasion) -> tuple[Rule, ...]:
+    rules = NOTIFICATIONS.get(occasion.kind, ())
+    return tuple(r for r in rules if r.cancelled_by is None or r.cancelled_by == occasion.cancelled_by)
+
+
+def plan(occasion: Occasion, therapist: Contact | None, client: Contact | None) -> tuple[list[Notice], dict[str, str]]:
+    """The messages an occasion calls for, and the ones it cannot have (by key, with why)."""
+    notices: list[Notice] = []
+    skipped: dict[str, str] = {}
+    for rule in rules_for(occasion):
+        recipient = therapist if rule.recipient is Role.THERAPIST else client
+        channels = [Channel.EMAIL, *([Channel.SMS] if rule.sms else [])]
+        for channel in channels:
+            key = f"{occasion.occasion_id}/{rule.recipient}/{channel}"
+            if recipient is None or therapist is None:
+                skipped[key] = "no_contact_details"
+            elif channel is Channel.SMS and not recipient.sms_opt_in:
+                continue  # opted out: not a message this party gets
+            elif channel is Channel.SMS and recipient.sms_number is None:
+                skipped[key] = "invalid_phone_number"
+            else:
+                notices.append(Notice(occasion, rule, channel, recipient, therapist, client))
+    return notices, skipped
+
+
+class ProfileContacts:
+    """The `ContactBook` read from the therapists' and clients' profiles."""
+
+    def __init__(self, therapists: TherapistRepository, clients: ClientRepository) -> None:
+        self._therapists = therapists
+        self._clients = clients
+
+    def therapist(self, therapist_id: str) -> Contact | None:
+        found = self._therapists.get(therapist_id)
+        p = found.profile if found else None
+        return Contact(Role.THERAPIST, p.name, p.email, p.phone, p.sms_opt_in, p.timezone) if p else None
+
+    def client(self, client_id: str) -> Contact | None:
+        p = self._clients.get(client_id)
+        return Contact(Role.CLIENT, p.name, p.email, p.phone, p.sms_opt_in, p.timezone) if p else None
+
+
+class NotificationService:
+    def __init__(
+        self,
+        contacts: ContactBook,
+        renderer: Renderer,
+        email: EmailSender,
+        sms: SmsSender,
+        ledger: DeliveryLedger,
+        sessions: SessionRepository,
+        clock: Clock,
+    ) -> None:
+        self._contacts = contacts
+        self._renderer = renderer
+        self._email = email
+        self._sms = sms
+        self._ledger = ledger
+        self._sessions = sessions
+        self._clock = clock
+
+    def remind(self, session_id: str, start: datetime) -> DeliveryReport | None:
+        """The reminder of a session planned to start at `start`; None (nothing sent) if it has
+        since moved, been cancelled or already started: its schedule outlived the plan."""
+        session = self._sessions.get(session_id)
+        now = self._clock.now()
+        if session is None or session.status is not SessionStatus.CONFIRMED or session.start != start:
+            return None
+        if session.has_started(now):
+            return None
+        return self.notify(Occasion.reminder(session, now))
+
+    def notify(self, occasion: Occasion) -> DeliveryReport:
+        """Send every message the occasion calls for, at most once each.
+
+        Every message is attempted; if any failed, DeliveryFailed is raised after the others
+        went out, so a retry of the occasion sends only what is still missing.
+        """
+        report = DeliveryReport()
+        if not rules_for(occasion):
+            return report
+        session = occasion.session
+        notices, report.skipped = plan(
+            occasion, self._contacts.therapist(session.therapist_id), self._contacts.client(session.client_id)
+        )
+        failed: list[str] = []
+        causes: list[Exception] = []
+        for notice in notices:
+            try:
+                self._ledger.once(notice.delivery_key, partial(self._send, notice))
+            except InvalidPhoneNumber:
+                report.skipped[notice.delivery_key] = "invalid_phone_number"
+            except Exception as error:  # one failed send must not stop the others
+                failed.append(notice.delivery_key)
+                causes.append(error)
+            else:
+                report.sent.append(notice.delivery_key)
+        if failed:
+            raise DeliveryFailed(failed, causes)
+        return report
+
+    def _send(self, notice: Notice) -> None:
+        if notice.channel is Channel.EMAIL:
+            self._email.send(self._renderer.email(notice))
+        else:
+            self._sms.send(self._renderer.sms(notice))
+
+
+def reminder_due_at(session: Session) -> datetime | None:
+    """When a session's reminder goes out: 24 h before a confirmed session, else never."""
+    if session.status is not SessionStatus.CONFIRMED:
+        return None
+    return session.start - REMINDER_LEAD

@@ -1,0 +1,1 @@
+"""How the platform tells people: emails, texts and calendar invitations rendered from notices."""
