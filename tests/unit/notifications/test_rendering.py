@@ -329,6 +329,37 @@ def test_the_location_change_request_shows_both_locations_and_the_deadline() -> 
     assert email.subject == "Please confirm a new location for your session on Tuesday 1 December"
 
 
+@pytest.mark.parametrize(
+    ("kind", "template"),
+    [
+        (EventType.ALTERNATIVES_OFFERED, "alternatives_offered"),
+        (EventType.LOCATION_CHANGE_REQUESTED, "location_change_requested"),
+    ],
+)
+@pytest.mark.parametrize(
+    ("policy", "outcome"),
+    [
+        (
+            "cancel_and_refund",
+            "If you have not answered by then, the session is cancelled and you are refunded in full.",
+        ),
+        ("revert_to_original", "If you have not answered by then, the session stays as it was booked."),
+    ],
+)
+def test_the_client_is_told_what_happens_if_they_do_not_answer(
+    kind: EventType, template: str, policy: str, outcome: str
+) -> None:
+    # Given a change made under the platform's expiry policy, which its event records
+    message = notice(kind, template, C, data={"change_id": "o1", "if_unanswered": policy})
+
+    # When the client gets the email
+    email = renderer.email(message)
+
+    # Then it says what the deadline passing will do
+    assert outcome in email.text
+    assert outcome in visible_text(email.html)
+
+
 def test_names_and_addresses_are_escaped_in_html_and_kept_as_written_in_text() -> None:
     # Given a therapist, a client and an address with markup in them
     therapist = replace(THERAPIST, name="Dr <script>alert('x')</script> O'Neil & Co")

@@ -154,6 +154,7 @@ def change_location(
             change_id=change_id,
             location_id=location.id,
             expires_at=requested.location_change.expires_at.isoformat(),  # type: ignore[union-attr]
+            if_unanswered=ctx.policy.offer_expiry_policy,
         ),
         counts_as_therapists_own_rearrangement=True,
     )
@@ -274,7 +275,11 @@ def offer_alternatives(
         session=offered,
         expected_version=session.version,
         event=ctx.event(
-            offered, EventType.ALTERNATIVES_OFFERED, change_id=offer.offer_id, expires_at=offer.expires_at.isoformat()
+            offered,
+            EventType.ALTERNATIVES_OFFERED,
+            change_id=offer.offer_id,
+            expires_at=offer.expires_at.isoformat(),
+            if_unanswered=ctx.policy.offer_expiry_policy,
         ),
         claims_added=tuple(holds),
         counts_as_therapists_own_rearrangement=True,

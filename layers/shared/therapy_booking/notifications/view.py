@@ -78,6 +78,7 @@ class MessageView:
     payout: str | None  # only a payout of more than nothing
     alternatives: tuple[When, ...]
     answer_by: Moment | None  # the deadline of an open offer or location change
+    if_unanswered: str | None  # an OfferExpiryPolicy value: what the deadline passing does, as the event told
     proposed_place: Place | None
     link: str
     invite: str | None  # the METHOD of the attached calendar entry (REQUEST, CANCEL), if any
@@ -112,6 +113,9 @@ def message_view(notice: Notice, settings: NotificationSettings) -> MessageView:
         payout=some(session.therapist_payout),
         alternatives=tuple(when(a.start, a.end, zone) for a in session.offer.alternatives) if session.offer else (),
         answer_by=moment(deadline, zone) if (deadline := answer_by(session)) else None,
+        if_unanswered=str(unanswered)
+        if occasion.event and (unanswered := occasion.event.data.get("if_unanswered"))
+        else None,
         proposed_place=place(session.location_change.location) if session.location_change else None,
         link=settings.session_link(session.session_id),
         invite=notice.calendar,
