@@ -1,4 +1,4 @@
-"""Shared by the benchmarks: the moto stack of the handler tests, a DynamoDB call log, small helpers."""
+"""Shared by the benchmarks: the moto stack of the handler tests, a log of AWS calls, small helpers."""
 
 from __future__ import annotations
 
@@ -52,8 +52,9 @@ def local_aws(clock: Clock) -> Iterator[Any]:
 
 
 @dataclass
-class DynamoCall:
+class AwsCall:
     operation: str
+    service: str = "dynamodb"  # botocore's service name: dynamodb, sesv2, sns, scheduler...
     seconds: float = 0.0
     error: str | None = None
     count: int | None = None
@@ -61,28 +62,30 @@ class DynamoCall:
 
 
 @dataclass
-class DynamoCallLog:
-    """Every DynamoDB API call made by any botocore client while `recording()` is active.
+class AwsCallLog:
+    """Every call to the `services` (all if None) made by any botocore client while `recording()` is active.
 
     It wraps `botocore.client.BaseClient._make_api_call`, the one method through which every
     operation of every botocore client goes: PynamoDB calls it directly
-    (`Connection._make_api_call`), boto3 client methods (the idempotency store's) call it too.
-    A class-level wrapper also sees clients created lazily during a request, which per-client
-    event hooks registered beforehand would miss. One logical call is one entry: retries happen
-    inside it (there are none on moto).
+    (`Connection._make_api_call`), boto3 client methods (the idempotency store's, SES, SNS,
+    Scheduler) call it too. A class-level wrapper also sees clients created lazily during a
+    request, which per-client event hooks registered beforehand would miss. One logical call is
+    one entry: retries happen inside it (there are none on moto).
     """
 
-    calls: list[DynamoCall] = field(default_factory=list)
+    services: frozenset[str] | None = None
+    calls: list[AwsCall] = field(default_factory=list)
 
     @contextmanager
-    def recording(self) -> Iterator[DynamoCallLog]:
+    def recording(self) -> Iterator[AwsCallLog]:
         original: Any = BaseClient.__dict__["_make_api_call"]  # private, so absent from the stubs
         log = self
 
         def recording_call(client: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
-            if client.meta.service_model.service_name != "dynamodb":
+            service = client.meta.service_model.service_name
+            if log.services is not None and service not in log.services:
                 return original(client, operation_name, api_params)
-            call = DynamoCall(operation_name)
+            call = AwsCall(operation_name, service)
             log.calls.append(call)
             started = perf_counter()
             try:
@@ -102,8 +105,15 @@ class DynamoCallLog:
     def mark(self) -> int:
         return len(self.calls)
 
-    def since(self, mark: int) -> list[DynamoCall]:
+    def since(self, mark: int) -> list[AwsCall]:
         return self.calls[mark:]
+
+
+@dataclass
+class DynamoCallLog(AwsCallLog):
+    """Every DynamoDB call (see `AwsCallLog`)."""
+
+    services: frozenset[str] | None = frozenset({"dynamodb"})
 
 
 @contextmanager

@@ -36,7 +36,7 @@ from local_stack import outbox
 from tests.support.clock import FakeClock
 from tests.support.domain_data import AVAILABILITY, CLIENT, OTHER_CLIENT, PROFILE, THERAPIST, WEDNESDAY_10, request
 from tests.support.http import LambdaContext
-from tests.support.streams import TableStream
+from tests.support.streams import TableStream, record_of
 from tests.test_events import allowed, needed, recording_aws_calls
 from therapy_booking.adapters import aws_clients
 from therapy_booking.adapters.delivery_ledger import PowertoolsDeliveryLedger
@@ -165,16 +165,6 @@ def raw_emails() -> list[EmailMessage]:
 
 def sequence_number(record: dict[str, Any]) -> str:
     found: str = record["dynamodb"]["SequenceNumber"]
-    return found
-
-
-def record_of(records: list[dict[str, Any]], session: Session, event_type: str) -> dict[str, Any]:
-    (found,) = [
-        r
-        for r in records
-        if r["dynamodb"]["Keys"]["pk"]["S"] == f"SESSION#{session.session_id}"
-        and r["dynamodb"]["NewImage"]["event_type"]["S"] == event_type
-    ]
     return found
 
 

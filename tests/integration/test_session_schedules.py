@@ -30,7 +30,7 @@ from functions.sweeper import app as sweeper
 from tests.support.clock import FakeClock
 from tests.support.domain_data import ADMIN, AVAILABILITY, CLIENT, NOW, PROFILE, THERAPIST, WEDNESDAY_10, request
 from tests.support.http import LambdaContext
-from tests.support.streams import TableStream
+from tests.support.streams import TableStream, record_of
 from tests.test_events import allowed, needed, recording_aws_calls
 from therapy_booking.adapters import aws_clients
 from therapy_booking.domain.model import (
@@ -176,16 +176,6 @@ def admin_cancels(session: Session) -> Session:
         reason=RearrangeReason.ERROR_CORRECTION,
         note="cancelled by the team",
     )
-
-
-def record_of(records: list[dict[str, Any]], session: Session, event_type: str) -> dict[str, Any]:
-    (found,) = [
-        r
-        for r in records
-        if r["dynamodb"]["Keys"]["pk"]["S"] == f"SESSION#{session.session_id}"
-        and r["dynamodb"]["NewImage"]["event_type"]["S"] == event_type
-    ]
-    return found
 
 
 def change_id(session: Session) -> str:

@@ -4,17 +4,12 @@ queue, while the other records of its batch are delivered, once each."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from typing import Any
 from unittest import mock
-
-import pytest
 
 from local_stack import demo
 from local_stack.runtime import LocalStack
 from tests.local_stack.test_offer_expiry import api, free_starts
-from therapy_booking.adapters import aws_clients
 from therapy_booking.adapters.ses_email import SesEmailSender
 from therapy_booking.domain.model import Actor, Role
 from therapy_booking.domain.notifications import Email
@@ -22,22 +17,6 @@ from therapy_booking.wiring import container
 
 THERAPIST = Actor(demo.THERAPIST.sub, frozenset({Role.THERAPIST}))
 CLIENT_EMAIL = str(demo.CLIENT_PROFILE["email"])
-
-
-@pytest.fixture
-def stack() -> Iterator[LocalStack]:
-    environment = dict(os.environ)
-    local = LocalStack()
-    try:
-        local.start()
-        demo.seed(local)
-        yield local
-    finally:
-        local.stop()
-        os.environ.clear()
-        os.environ.update(environment)
-        aws_clients.reset()
-        container.reset()
 
 
 def book(stack: LocalStack, start: Any) -> str:

@@ -22,28 +22,8 @@ import pytest
 from functions.offer_expiry import app as offer_expiry
 from local_stack import demo
 from local_stack.runtime import LocalStack
-from therapy_booking.adapters import aws_clients
-from therapy_booking.wiring import container
 
 DAY = 24 * 3600
-
-
-@pytest.fixture
-def stack(request: pytest.FixtureRequest) -> Iterator[LocalStack]:
-    """The local stack on template.yaml, started under the OFFER_EXPIRY_POLICY the test names; all restored after."""
-    environment = dict(os.environ)
-    os.environ["OFFER_EXPIRY_POLICY"] = getattr(request, "param", "cancel_and_refund")
-    local = LocalStack()
-    try:
-        local.start()
-        demo.seed(local)
-        yield local
-    finally:
-        local.stop()
-        os.environ.clear()
-        os.environ.update(environment)
-        aws_clients.reset()
-        container.reset()
 
 
 # --- helpers -----------------------------------------------------------------------------------

@@ -124,6 +124,18 @@ class InMemorySessions:
         return Page(page, str(offset + query.limit) if more else None)
 
 
+class RecordingSessions(InMemorySessions):
+    """Keeps every change committed, to see what a transition asked for."""
+
+    def __init__(self, store: InMemoryStore) -> None:
+        super().__init__(store)
+        self.committed: list[SessionChange] = []
+
+    def commit(self, change: SessionChange) -> None:
+        super().commit(change)
+        self.committed.append(change)
+
+
 class InMemoryTherapists:
     def __init__(self, store: InMemoryStore) -> None:
         self.store = store

@@ -9,6 +9,7 @@ import boto3
 
 from local_stack.streams import lambda_record, matches
 from tests.support.template import load_template, resources_of_type
+from therapy_booking.domain.model import Session
 
 
 def template_filters(function: str) -> list[Any]:
@@ -50,3 +51,14 @@ class TableStream:
         """The new records that the function's template filter lets through, as Lambda would deliver them."""
         patterns = template_filters(function)
         return [r for r in self.new_records() if not patterns or any(matches(p, r) for p in patterns)]
+
+
+def record_of(records: list[dict[str, Any]], session: Session, event_type: str) -> dict[str, Any]:
+    """The one stream record of `session`'s outbox item of `event_type`."""
+    (found,) = [
+        r
+        for r in records
+        if r["dynamodb"]["Keys"]["pk"]["S"] == f"SESSION#{session.session_id}"
+        and r["dynamodb"]["NewImage"]["event_type"]["S"] == event_type
+    ]
+    return found

@@ -11,7 +11,7 @@ import pytest
 
 from tests.support.clock import FakeClock
 from tests.support.domain_data import ADMIN, CLIENT, PROFILE, THERAPIST, WEDNESDAY_10, request
-from tests.support.fakes import InMemoryClients, InMemorySessions, InMemoryStore, InMemoryTherapists
+from tests.support.fakes import InMemoryClients, InMemoryStore, InMemoryTherapists, RecordingSessions
 from therapy_booking.domain.changes import SessionChange
 from therapy_booking.domain.events import EventType
 from therapy_booking.domain.model import (
@@ -60,16 +60,6 @@ class Told:
     channel: Channel
     template: str
     calendar: CalendarMethod | None = None
-
-
-class RecordingSessions(InMemorySessions):
-    def __init__(self, store: InMemoryStore) -> None:
-        super().__init__(store)
-        self.committed: list[SessionChange] = []
-
-    def commit(self, change: SessionChange) -> None:
-        super().commit(change)
-        self.committed.append(change)
 
 
 class TemplateNameRenderer:

@@ -14,9 +14,9 @@ import pytest
 
 from tests.support.clock import FakeClock
 from tests.support.domain_data import ADMIN, CLIENT, NOW, OTHER_CLIENT, PROFILE, THERAPIST, WEDNESDAY_10, request
-from tests.support.fakes import InMemorySessions, InMemoryStore, InMemoryTherapists
+from tests.support.fakes import InMemoryStore, InMemoryTherapists, RecordingSessions
 from therapy_booking.domain.calendar import claim_units
-from therapy_booking.domain.changes import Claim, ClaimKind, SessionChange
+from therapy_booking.domain.changes import Claim, ClaimKind
 from therapy_booking.domain.errors import (
     Forbidden,
     FreeConsultationUsed,
@@ -84,18 +84,6 @@ def snapshot(store: InMemoryStore) -> tuple[object, ...]:
 
 def event_types(store: InMemoryStore) -> list[EventType]:
     return [e.event_type for e in store.events.values()]
-
-
-class RecordingSessions(InMemorySessions):
-    """Keeps every change committed, to see what a transition asked for."""
-
-    def __init__(self, store: InMemoryStore) -> None:
-        super().__init__(store)
-        self.committed: list[SessionChange] = []
-
-    def commit(self, change: SessionChange) -> None:
-        super().commit(change)
-        self.committed.append(change)
 
 
 @pytest.fixture
