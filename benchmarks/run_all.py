@@ -41,6 +41,7 @@ def report(
 ) -> str:
     worst = max(cold.functions, key=cold.ratio)
     over = [m for m in trips.operations if not m.met]
+    pipeline_over = [i for i in trips.pipeline if not i.met]
     summary = [
         [
             "Cold start (import + first DynamoDB client)",
@@ -55,7 +56,17 @@ def report(
             f"{len(trips.operations) - len(over)} of {len(trips.operations)} within target"
             + "".join(f"; {m.operation}: {m.count}" for m in over),
             "read <= 1, state change <= 2",
-            verdict(trips.all_met),
+            verdict(trips.operations_met),
+        ],
+        [
+            "AWS calls per notification-pipeline invocation",
+            f"{len(trips.pipeline) - len(pipeline_over)} of {len(trips.pipeline)} within target"
+            + "".join(
+                f"; {i.function} ({i.trigger}): {len(i.dynamodb)} DynamoDB + {len(i.other)} other"
+                for i in pipeline_over
+            ),
+            "m messages: event 2 + 2m DynamoDB, reminder 3 + 2m, m sends; schedules 0 DynamoDB, 1 per schedule",
+            verdict(trips.pipeline_met),
         ],
         [
             "Slots, 5,000 vs 50 past sessions: end to end on moto",
@@ -101,7 +112,11 @@ def report(
             *([] if packaged is None else ["##### As packaged", "", cold_start.to_markdown(packaged), ""]),
             "#### DynamoDB round trips",
             "",
-            round_trips.to_markdown(trips),
+            round_trips.operations_markdown(trips),
+            "",
+            "#### Notification pipeline round trips",
+            "",
+            round_trips.pipeline_markdown(trips),
             "",
             "#### Slots and history",
             "",

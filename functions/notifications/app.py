@@ -13,9 +13,14 @@ other messages still go out and it raises `DeliveryFailed`, so it is reported in
 `batchItemFailures` and Lambda retries from it (bounded, bisecting, then the dead-letter queue).
 A number SNS cannot text is not a failure: that party gets the email alone.
 
-Records no retry can fix (an event type this code does not know, an item without its session
-snapshot) are logged and skipped. Logs carry event types, ids and delivery keys (ids, roles and
-channels) only: never an address, a number, a name or a note.
+A session's messages go out in the order of its events: once an event of a session fails, the
+session's later events in the batch are held back (failed unsent) until it has gone out.
+An item without its session snapshot (written by code older than the snapshot) uses the session
+as stored if it is still at that event's version. Records no retry can fix (an event type this
+code does not know, a snapshot-less event whose session has moved on) are logged and skipped.
+
+Logs carry event types, ids and delivery keys (ids, roles and channels) only: never an address,
+a number, a name or a note.
 """
 
 from __future__ import annotations
@@ -37,6 +42,14 @@ from therapy_booking.wiring import container
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+# Sessions with an event whose messages failed in this invocation: their later events wait, failing
+# too, so that people never get a session's messages out of order (Lambda retries from the first
+# failed record anyway, so holding the later ones back costs nothing).
+sessions_failed_in_this_batch: set[str] = set()
+
+
+class HeldBack(Exception):
+    """Not sent yet because an earlier event of the same session is still unsent."""
 
 
 def _string(image: dict[str, Any], name: str) -> str | None:
@@ -56,12 +69,16 @@ def record_handler(record: DynamoDBRecord) -> None:
         logger.warning("event of a type this code does not know: skipped", extra=ids)
         return
     ids["event_id"] = event.event_id
+    if event.session_id in sessions_failed_in_this_batch:
+        raise HeldBack(f"an earlier event of session {event.session_id} is still unsent")
+    session = session or container.notifications.session_as_left_by(event)
     if session is None:
-        logger.warning("event without its session snapshot: skipped", extra=ids)
+        logger.warning("event without its session snapshot, and the session has moved on: skipped", extra=ids)
         return
     try:
         report = container.notifications.notify(Occasion.of_event(event, session))
     except DeliveryFailed as failed:
+        sessions_failed_in_this_batch.add(event.session_id)
         logger.warning(
             "some messages not sent: the record will be retried",
             extra={**ids, "failed": failed.keys, "causes": sorted({type(c).__name__ for c in failed.causes})},
@@ -75,5 +92,6 @@ def record_handler(record: DynamoDBRecord) -> None:
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    sessions_failed_in_this_batch.clear()
     container.delivery_ledger.for_invocation(context)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

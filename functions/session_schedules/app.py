@@ -9,9 +9,10 @@
   confirmed session creates it again. Otherwise (declined, cancelled, completed, waiting for the
   client's answer to an offer or location change) it is deleted. A session confirmed, or moved,
   less than 24 h before its start gets no reminder: the email about that confirmation or move
-  has just told both parties, and a reminder at once would repeat it. A booking that is not
-  confirmed makes no call: a session that was never confirmed has no reminder to delete. An event item written before
-  items carried the session (no snapshot) is handled for expiry only.
+  has just told both parties, and a reminder at once would repeat it. A new booking makes no
+  call: a session never confirmed has no reminder to delete. The rule is
+  `domain.notifications.reminder_plan`. An event item written before items carried the session
+  (no snapshot), or of a type this code does not know, is handled for expiry only.
 
 The template's filter lets only event items' INSERTs through; the check here keeps that true if
 the filter changes. Powertools' BatchProcessor handles each record on its own: a record that fails
@@ -30,12 +31,15 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+    DynamoDBRecord,
+    DynamoDBRecordEventName,
+)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from therapy_booking.adapters.dynamodb_repositories import event_from_image
 from therapy_booking.domain import events
-from therapy_booking.domain.notifications import reminder_due_at
+from therapy_booking.domain.notifications import reminder_plan
 from therapy_booking.wiring import container
 
 OPENING = frozenset({events.EventType.ALTERNATIVES_OFFERED, events.EventType.LOCATION_CHANGE_REQUESTED})
@@ -82,15 +86,21 @@ def _keep_expiry_in_step(image: dict[str, Any]) -> None:
 
 
 def _keep_reminder_in_step(raw_image: dict[str, Any]) -> None:
-    event, session = event_from_image(raw_image)
+    try:
+        event, session = event_from_image(raw_image)
+    except ValueError:
+        logger.warning("event of a type this code does not know: no reminder change", extra={"keys": sorted(raw_image)})
+        return
     if session is None:
         return  # an item from before event items carried the session
+    plan = reminder_plan(event.event_type, session, container.clock.now())
     ids = {"event_type": str(event.event_type), "session_id": session.session_id}
-    due = reminder_due_at(session)
-    if due is not None and due > container.clock.now():
-        container.session_schedules.schedule_reminder(session.session_id, session.start, due)
-        logger.info("reminder schedule in place", extra={**ids, "at": due.isoformat()})
-    elif event.event_type is not events.EventType.SESSION_BOOKED:
+    if plan is None:
+        return
+    if plan.at is not None:
+        container.session_schedules.schedule_reminder(session.session_id, session.start, plan.at)
+        logger.info("reminder schedule in place", extra={**ids, "at": plan.at.isoformat()})
+    else:
         container.session_schedules.cancel_reminder(session.session_id)
         logger.info("no reminder schedule", extra=ids)
 
@@ -98,7 +108,7 @@ def _keep_reminder_in_step(raw_image: dict[str, Any]) -> None:
 def record_handler(record: DynamoDBRecord) -> None:
     stream = record.dynamodb
     image = stream.new_image if stream else {}
-    if stream is None or image.get("entity") != "event":
+    if stream is None or record.event_name is not DynamoDBRecordEventName.INSERT or image.get("entity") != "event":
         return
     _keep_expiry_in_step(image)
     if image.get("session"):

@@ -14,7 +14,7 @@ import json
 import logging
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import replace
 from datetime import datetime, timedelta
 from email import policy
@@ -268,11 +268,13 @@ class TestWhoIsTold:
     ) -> None:
         # Given three bookings' records: one of an event type this code does not know, one without its session
         book(start=WEDNESDAY_10)
-        book(start=WEDNESDAY_10 + timedelta(hours=2))
+        moved_on = book(start=WEDNESDAY_10 + timedelta(hours=2))
         book(OTHER_CLIENT, WEDNESDAY_10 + timedelta(hours=4))
         unknown, bare, fine = stream.new_records_for(CONSUMER)
         unknown["dynamodb"]["NewImage"]["event_type"] = {"S": "session.teleported"}
+        # (an item written before items carried the session, whose session has changed since)
         del bare["dynamodb"]["NewImage"]["session"]
+        container.sessions.cancel(CLIENT, moved_on.session_id, None)
 
         # When the consumer receives them
         with captured_logs() as logs:
@@ -417,6 +419,33 @@ class TestFailures:
         assert len(texts_to(THERAPIST_PHONE)) == 3
         assert len(emails_to(OTHER_CLIENT_PROFILE.email)) == 1
 
+    def test_a_sessions_later_events_wait_for_its_failed_one_so_messages_arrive_in_order(
+        self, therapist_who_texts: None, stream: TableStream
+    ) -> None:
+        # Given Sam's session confirmed then cancelled by the therapist, all in one batch
+        session = confirmed(CLIENT, WEDNESDAY_10)
+        container.sessions.cancel(THERAPIST, session.session_id, None)
+        records = stream.new_records_for(CONSUMER)
+        confirmation, cancellation = (
+            record_of(records, session, e) for e in ("session.confirmed", "session.cancelled")
+        )
+
+        # When SES throttles Sam's confirmation email
+        ses = aws_clients.ses_client()
+        with failing(ses, "send_email", "Throttling", to_recipient(CLIENT_PROFILE.email)):
+            response = consume(records)
+
+        # Then the cancellation waits too (no text about a cancelled session before its confirmation)
+        assert sorted(f["itemIdentifier"] for f in response["batchItemFailures"]) == sorted(
+            sequence_number(r) for r in (confirmation, cancellation)
+        )
+        assert texts_to(CLIENT_PHONE) == []
+        # And the retry sends the confirmation first, then the cancellation
+        assert consume(records) == {"batchItemFailures": []}
+        subjects = [email["subject"] for email in emails_to(CLIENT_PROFILE.email)]
+        assert len(subjects) == 2 and "confirmed" in subjects[0] and "cancelled" in subjects[1].lower()
+        assert len(texts_to(CLIENT_PHONE)) == 1
+
     def test_a_record_whose_only_message_fails_fails_the_whole_invocation_when_alone(
         self, therapist_who_texts: None, stream: TableStream
     ) -> None:
@@ -466,10 +495,11 @@ class TestFailures:
         book(OTHER_CLIENT, WEDNESDAY_10 + timedelta(hours=2))
         records = stream.new_records_for(CONSUMER)
 
-        # When the consumer runs them, once with SES throttling the therapist's mail, then again
+        # When the consumer runs them, once with SES throttling the therapist's mail (every record fails:
+        # the first session's later events wait for its booking, so Lambda sees a function error), then again
         with captured_logs() as logs:
             ses = aws_clients.ses_client()
-            with failing(ses, "send_email", "Throttling", to_recipient(PROFILE.email)):
+            with failing(ses, "send_email", "Throttling", to_recipient(PROFILE.email)), suppress(BatchProcessingError):
                 consume(records)
             consume(records)
 

@@ -243,6 +243,20 @@ class TestEveryEventTellsTheRightPeople:
             Told(C, EMAIL, "cancellation_receipt", CalendarMethod.CANCEL),
         }
 
+    def test_a_pending_booking_cancelled_or_refused_leaves_no_calendar_cancellation(
+        self, service, sessions, notifications, channels
+    ):
+        # Given bookings the therapist never confirmed: the client has no invitation in their calendar
+        service.cancel(CLIENT, booked(service).session_id, None)
+        cancelled = told(notifications, channels, last(sessions, EventType.SESSION_CANCELLED))
+        pending = booked(service)
+        service.offer_alternatives(THERAPIST, pending.session_id, [WED_14])
+        service.answer_offer(CLIENT, pending.session_id, None)
+        refused = told(notifications, channels, last(sessions, EventType.OFFER_REJECTED))
+        # Then the client's receipts carry no calendar file
+        assert Told(C, EMAIL, "cancellation_receipt") in cancelled
+        assert Told(C, EMAIL, "offer_rejected_receipt") in refused
+
     def test_a_therapist_cancelling_tells_the_client_only(self, service, sessions, notifications, channels):
         service.cancel(THERAPIST, confirmed(service).session_id, None)
         assert told(notifications, channels, last(sessions, EventType.SESSION_CANCELLED)) == {

@@ -25,10 +25,14 @@ def _session() -> Any:
 
 
 def _config() -> Config:
-    """Standard retry mode, 3 attempts in all: throttling beyond that is the caller's to retry."""
+    """Standard retry mode, 3 attempts in all: throttling beyond that is the caller's to retry.
+
+    Short timeouts (botocore's are 60 s): a stalled call fails its own request or record well
+    within the function's timeout, instead of timing out the whole invocation.
+    """
     from botocore.config import Config
 
-    return Config(retries={"mode": "standard", "max_attempts": 3})
+    return Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
 
 
 @cache

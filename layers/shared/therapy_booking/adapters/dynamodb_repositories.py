@@ -352,11 +352,18 @@ def _event_item(change: SessionChange) -> EventItem:
     )
 
 
-SNAPSHOT_LEAVES_OUT = frozenset({"pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk", "history"})
+# Keys, and the free text that may hold health details (the client's note, the reasons given, the history's
+# notes): no consumer needs them, and every event item would otherwise keep another copy.
+SNAPSHOT_LEAVES_OUT = frozenset(
+    {
+        *("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk"),
+        *("history", "note", "cancellation_reason", "decline_reason"),
+    }
+)
 
 
 def session_snapshot(session: Session) -> dict[str, Any]:
-    """The session item's attributes as DynamoDB stores them, without keys and history."""
+    """The session item's attributes as DynamoDB stores them, without keys, history and free text."""
     return {k: v for k, v in _session_item(session).serialize().items() if k not in SNAPSHOT_LEAVES_OUT}
 
 

@@ -12,7 +12,8 @@ in one schedule group, each firing once and deleting itself afterwards.
   same plan delivered twice leaves the same schedule. The reminder function checks the session
   again before sending, so a plan outliving its session's move or cancellation is harmless.
 
-Both fire at their instant to the second (`at(...)` in UTC, rounded up, flexible window off),
+Both fire at their instant (`at(...)` in UTC, rounded up to the second, flexible window off;
+Scheduler invokes within the minute that follows),
 retry a failed invocation for an hour, then dead-letter it; deleting a schedule that is gone
 (it fired, or was never made) succeeds.
 """

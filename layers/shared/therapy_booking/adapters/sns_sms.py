@@ -34,6 +34,8 @@ class SnsSmsSender:
         try:
             self._client().publish(PhoneNumber=sms.to, Message=sms.text, MessageAttributes=TRANSACTIONAL)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in UNUSABLE_NUMBER:
+            details = error.response.get("Error", {})
+            about_the_number = "phonenumber" in str(details.get("Message", "")).lower().replace(" ", "")
+            if details.get("Code") in UNUSABLE_NUMBER and about_the_number:
                 raise InvalidPhoneNumber("SNS cannot text this phone number") from None
             raise

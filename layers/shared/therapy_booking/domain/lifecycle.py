@@ -161,7 +161,12 @@ def cancel(session: Session, ctx: Transition, reason: str | None) -> SessionChan
     return SessionChange(
         session=cancelled,
         expected_version=session.version,
-        event=ctx.event(cancelled, EventType.SESSION_CANCELLED, cancelled_by=by),
+        event=ctx.event(
+            cancelled,
+            EventType.SESSION_CANCELLED,
+            cancelled_by=by,
+            was_confirmed=session.standing_status is SessionStatus.CONFIRMED,
+        ),
         claims_released=session_claims(session, ctx.policy.calendar_unit_minutes),
         free_consultation_released=free_consultation(session),
     )

@@ -261,6 +261,15 @@ class Session:
         return None
 
     @property
+    def standing_status(self) -> SessionStatus:
+        """Its status apart from an offer or location change waiting for the client: what it goes back to."""
+        if self.status is SessionStatus.ALTERNATIVES_OFFERED and self.offer is not None:
+            return self.offer.previous_status
+        if self.status is SessionStatus.AWAITING_CLIENT and self.location_change is not None:
+            return self.location_change.previous_status
+        return self.status
+
+    @property
     def due_at(self) -> datetime | None:
         """When the sweeper must look at this session: an answer's deadline, or a confirmed session's end."""
         if self.status is SessionStatus.ALTERNATIVES_OFFERED and self.offer is not None:

@@ -48,8 +48,8 @@ class Rule:
 
     `sms`: also by SMS to a party who opted in. `invite`: the email carries the client's
     calendar entry as the session now stands (an invitation while it is confirmed, a
-    cancellation once it is cancelled, nothing otherwise). `cancelled_by`: the rule applies
-    only to a cancellation by that party.
+    cancellation once it is cancelled if it had been confirmed, nothing otherwise).
+    `cancelled_by`: the rule applies only to a cancellation by that party.
     """
 
     recipient: Role
@@ -152,6 +152,11 @@ class Occasion:
         return cls(f"{session.session_id}/reminder/{session.start:%Y%m%dT%H%M%SZ}", REMINDER, session, now)
 
     @property
+    def had_invitation(self) -> bool:
+        """Whether the client's calendar holds the session: it was confirmed before this event (if it says)."""
+        return self.event is None or self.event.data.get("was_confirmed") is not False
+
+    @property
     def cancelled_by(self) -> Role | None:
         named = self.event.data.get("cancelled_by") if self.event else None
         return Role(str(named)) if named else self.session.cancelled_by
@@ -180,7 +185,7 @@ class Notice:
         status = self.occasion.session.status
         if status is SessionStatus.CONFIRMED:
             return CalendarMethod.REQUEST
-        if status is SessionStatus.CANCELLED:
+        if status is SessionStatus.CANCELLED and self.occasion.had_invitation:
             return CalendarMethod.CANCEL
         return None
 
@@ -316,6 +321,11 @@ class NotificationService:
         self._sessions = sessions
         self._clock = clock
 
+    def session_as_left_by(self, event: DomainEvent) -> Session | None:
+        """The session as `event` left it, read from the store: only while nothing has changed it since."""
+        session = self._sessions.get(event.session_id)
+        return session if session is not None and session.version == event.session_version else None
+
     def remind(self, session_id: str, start: datetime) -> DeliveryReport | None:
         """The reminder of a session planned to start at `start`; None (nothing sent) if it has
         since moved, been cancelled or already started: its schedule outlived the plan."""
@@ -368,3 +378,20 @@ def reminder_due_at(session: Session) -> datetime | None:
     if session.status is not SessionStatus.CONFIRMED:
         return None
     return session.start - REMINDER_LEAD
+
+
+@dataclass(frozen=True)
+class ReminderPlan:
+    """What a session's reminder schedule must become: a reminder at `at`, or none (`at` is None)."""
+
+    at: datetime | None
+
+
+def reminder_plan(event_type: str, session: Session, now: datetime) -> ReminderPlan | None:
+    """The reminder after this event: at start - 24 h for a confirmed session more than 24 h
+    ahead, none otherwise (a session confirmed later than that has just been told). None when
+    there is nothing to change: a new booking cannot have a reminder yet."""
+    if event_type == EventType.SESSION_BOOKED:
+        return None
+    due = reminder_due_at(session)
+    return ReminderPlan(due if due is not None and due > now else None)

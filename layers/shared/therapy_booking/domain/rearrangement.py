@@ -68,7 +68,7 @@ def _entry(
 
 
 def _deadline(ctx: Transition) -> datetime:
-    """The answer window's end, on a whole second (schedules fire on whole seconds)."""
+    """The answer window's end, on a whole second (as `at()` schedules are written)."""
     instant = ctx.now + timedelta(hours=ctx.policy.answer_window_hours)
     return instant.replace(microsecond=0) + (timedelta(seconds=1) if instant.microsecond else timedelta())
 
@@ -213,7 +213,13 @@ def _cancel_everything(
     return SessionChange(
         session=cancelled,
         expected_version=session.version,
-        event=ctx.event(cancelled, event_type, change_id=change_id, cancelled_by=by),
+        event=ctx.event(
+            cancelled,
+            event_type,
+            change_id=change_id,
+            cancelled_by=by,
+            was_confirmed=session.standing_status is SessionStatus.CONFIRMED,
+        ),
         claims_released=tuple(sorted(set(session_claims(session, unit)) | _holds(session, unit), key=_order)),
         free_consultation_released=free_consultation(session),
     )
@@ -423,7 +429,13 @@ def admin_rearrange(
     return SessionChange(
         session=changed,
         expected_version=session.version,
-        event=ctx.event(changed, EventType.ADMIN_REARRANGED, reason=reason, change_id=session.open_change_id),
+        event=ctx.event(
+            changed,
+            EventType.ADMIN_REARRANGED,
+            reason=reason,
+            change_id=session.open_change_id,
+            was_confirmed=session.standing_status is SessionStatus.CONFIRMED,
+        ),
         claims_added=tuple(sorted((c for c in new if c.unit_start not in held_units), key=_order)),
         claims_released=tuple(sorted((c for c in old if c.unit_start not in new_units), key=_order)),
         claims_converted=tuple(sorted(converted, key=_order)),
