@@ -17,13 +17,13 @@ from therapy_booking.adapters.dynamodb_repositories import (
     DynamoTherapistRepository,
 )
 from therapy_booking.adapters.session_schedules import EventBridgeSessionSchedules
-from therapy_booking.domain.notifications import NotificationService, ProfileContacts
 from therapy_booking.domain.ports import Clock
 from therapy_booking.domain.services import ClientService, SessionService, TherapistService
 from therapy_booking.settings import Settings, get_notification_settings, get_settings
 
 if TYPE_CHECKING:
     from therapy_booking.adapters.delivery_ledger import PowertoolsDeliveryLedger
+    from therapy_booking.domain.notifications import NotificationService
 
 
 @dataclass
@@ -62,9 +62,11 @@ class Container:
 
     @cached_property
     def notifications(self) -> NotificationService:
-        # Imported here: only the notification functions pay for Jinja, iCalendar and the idempotency store.
+        # Imported here: only the notification functions pay for the mapping, Jinja, iCalendar and the
+        # idempotency store.
         from therapy_booking.adapters.ses_email import SesEmailSender
         from therapy_booking.adapters.sns_sms import SnsSmsSender
+        from therapy_booking.domain.notifications import NotificationService, ProfileContacts
         from therapy_booking.notifications.rendering import TemplateRenderer
 
         settings = get_notification_settings()
