@@ -175,8 +175,7 @@ class Notice:
 
     @property
     def delivery_key(self) -> str:
-        """What makes a send unique: (occasion, recipient, channel)."""
-        return f"{self.occasion.occasion_id}/{self.rule.recipient}/{self.channel}"
+        return delivery_key(self.occasion, self.rule, self.channel)
 
     @property
     def calendar(self) -> CalendarMethod | None:
@@ -260,6 +259,11 @@ class DeliveryReport:
     skipped: dict[str, str] = field(default_factory=dict)
 
 
+def delivery_key(occasion: Occasion, rule: Rule, channel: Channel) -> str:
+    """What makes a send unique: (occasion, recipient, channel)."""
+    return f"{occasion.occasion_id}/{rule.recipient}/{channel}"
+
+
 def rules_for(occasion: Occasion) -> tuple[Rule, ...]:
     rules = NOTIFICATIONS.get(occasion.kind, ())
     return tuple(r for r in rules if r.cancelled_by is None or r.cancelled_by == occasion.cancelled_by)
@@ -273,7 +277,7 @@ def plan(occasion: Occasion, therapist: Contact | None, client: Contact | None) 
         recipient = therapist if rule.recipient is Role.THERAPIST else client
         channels = [Channel.EMAIL, *([Channel.SMS] if rule.sms else [])]
         for channel in channels:
-            key = f"{occasion.occasion_id}/{rule.recipient}/{channel}"
+            key = delivery_key(occasion, rule, channel)
             if recipient is None or therapist is None:
                 skipped[key] = "no_contact_details"
             elif channel is Channel.SMS and not recipient.sms_opt_in:
