@@ -10,6 +10,7 @@ from local_stack.template import Function
 SWAGGER_PAGE = """<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>Therapy booking API</title>
+<link rel="icon" type="image/png" href="/docs/favicon-32x32.png">
 <link rel="stylesheet" href="/docs/swagger-ui.css"></head>
 <body><div id="swagger-ui"></div>
 <script src="/docs/swagger-ui-bundle.js"></script>

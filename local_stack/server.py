@@ -7,12 +7,10 @@ import logging
 import time
 from collections.abc import Callable
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, HTTPServer
-from pathlib import Path
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib.resources import files
 from typing import Any
 from urllib.parse import urlsplit
-
-from swagger_ui_bundle import swagger_ui_path
 
 from local_stack.auth import MAX_LIFETIME, ROLE_GROUPS
 from local_stack.openapi import SWAGGER_PAGE, merged_openapi
@@ -21,7 +19,14 @@ from local_stack.runtime import HttpAnswer, LocalStack
 log = logging.getLogger("local_stack.http")
 MAX_CLOCK_ADVANCE = 400 * 24 * 3600
 IDLE_TIMEOUT_SECONDS = 2.0
-DOCS_ASSETS = {"swagger-ui.css": "text/css", "swagger-ui-bundle.js": "application/javascript"}
+LISTEN_BACKLOG = 1024  # connections the kernel holds until they are accepted
+# Swagger UI 5 (OpenAPI 3.1), as swagger-ui-py ships it (requirements-dev.txt pins it), served from here: no CDN.
+SWAGGER_UI = files("swagger_ui") / "static"
+DOCS_ASSETS = {
+    "swagger-ui.css": "text/css",
+    "swagger-ui-bundle.js": "application/javascript",
+    "favicon-32x32.png": "image/png",
+}
 
 
 def _json(status: int, body: Any) -> HttpAnswer:
@@ -58,7 +63,7 @@ class DevRoutes:
             return routes[(method, path)]()
         asset = path.removeprefix("/docs/")
         if method == "GET" and asset in DOCS_ASSETS:
-            content = (Path(swagger_ui_path) / asset).read_bytes()
+            content = (SWAGGER_UI / asset).read_bytes()
             return HttpAnswer(200, {"content-type": DOCS_ASSETS[asset]}, content)
         return None
 
@@ -101,8 +106,9 @@ class DevRoutes:
 
 def make_handler(stack: LocalStack, dev: DevRoutes) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        # One connection is served at a time, so each is closed after its request (a browser would keep it
-        # open) and dropped if it sends nothing for a while: no client can hold up the others.
+        # Each connection has its own thread, which reads the request, waits its turn for the stack (one
+        # request at a time, see runtime), then writes the answer and closes the connection (a browser would
+        # keep it open). A connection that sends nothing for a while is dropped, so threads do not pile up.
         protocol_version = "HTTP/1.1"
         server_version = "therapy-booking-local"
         timeout = IDLE_TIMEOUT_SECONDS
@@ -113,9 +119,10 @@ def make_handler(stack: LocalStack, dev: DevRoutes) -> type[BaseHTTPRequestHandl
             length = int(self.headers.get("content-length") or 0)
             body = self.rfile.read(length) if length else b""
             try:
-                answer = dev.handle(self.command, url.path, body) or stack.handle_api(
-                    self.command, url.path, url.query, dict(self.headers.items()), body
-                )
+                with stack.lock:
+                    answer = dev.handle(self.command, url.path, body) or stack.handle_api(
+                        self.command, url.path, url.query, dict(self.headers.items()), body
+                    )
             except Exception:
                 log.exception("local stack error")
                 answer = _json(500, {"message": "Internal Server Error"})
@@ -147,9 +154,17 @@ def make_handler(stack: LocalStack, dev: DevRoutes) -> type[BaseHTTPRequestHandl
     return Handler
 
 
-def make_server(stack: LocalStack, host: str, port: int) -> HTTPServer:
-    """A server that answers one request at a time (see runtime: moto and Powertools want that)."""
+class LocalServer(ThreadingHTTPServer):
+    """Accepts many connections at once, a thread each; the handlers take turns on the stack's lock."""
+
+    request_queue_size = LISTEN_BACKLOG
+    daemon_threads = True
+
+
+def make_server(stack: LocalStack, host: str, port: int) -> LocalServer:
+    """A server that takes every connection at once and answers one request at a time (see runtime:
+    moto and Powertools want that)."""
     dev = DevRoutes(stack, base_url="")
-    server = HTTPServer((host, port), make_handler(stack, dev))
+    server = LocalServer((host, port), make_handler(stack, dev))
     dev.base_url = f"http://{host}:{server.server_port}"
     return server

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 Invoke = Callable[[str, dict[str, Any]], Any]
+PAGE_SIZE = 1000  # GetRecords' maximum
 
 
 def _plain(value: Any) -> Any:
@@ -161,3 +162,61 @@ class StreamDelivery:
                 consumer.pending[:0] = kept
                 break
         return exhausted
+
+
+class StreamReader:
+    """Reads a table's stream from a checkpoint per shard (the last sequence number read), as Lambda does.
+
+    It keeps no shard iterator between reads: moto rolls a cancelled TransactWriteItems back by putting back
+    a deep copy of the table taken before it, stream shard included (the same shard id, the committed records
+    at the same sequence numbers, the cancelled writes gone), and an iterator handed out before would go on
+    reading the discarded shard, never seeing another record. Each read takes a fresh iterator after the
+    checkpoint, so it reads whichever shard the table has now. The stack reads between invocations, under its
+    lock, so no cancelled write has been read and the checkpoint is a committed record in the copy too:
+    nothing written after a rollback is lost, and nothing is read twice.
+
+    moto keeps every iterator it hands out; `forget` is told each one once it is used up.
+    """
+
+    def __init__(self, client: Any, stream_arn: str, forget: Callable[[str], None] = lambda iterator: None) -> None:
+        self._client = client
+        self._arn = stream_arn
+        self._forget = forget
+        self._checkpoints: dict[str, str | None] = {}
+
+    def start_at_latest(self) -> None:
+        """From now on only records written after this call are read (StartingPosition: LATEST)."""
+        self._checkpoints = {}
+        self.read(lambda records: None)
+
+    def read(self, handle: Callable[[list[dict[str, Any]]], None]) -> int:
+        """Hand each page of new records to `handle`, moving the checkpoint past a page once it is handled."""
+        shards = self._client.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"]
+        self._checkpoints = {shard["ShardId"]: self._checkpoints.get(shard["ShardId"]) for shard in shards}
+        count = 0
+        for shard_id in self._checkpoints:
+            while True:
+                records = self._page(shard_id)
+                if not records:
+                    break
+                handle(records)
+                self._checkpoints[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
+                count += len(records)
+                if len(records) < PAGE_SIZE:
+                    break
+        return count
+
+    def _page(self, shard_id: str) -> list[dict[str, Any]]:
+        after = self._checkpoints[shard_id]
+        position = (
+            {"ShardIteratorType": "TRIM_HORIZON"}
+            if after is None
+            else {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
+        )
+        iterator = self._client.get_shard_iterator(StreamArn=self._arn, ShardId=shard_id, **position)["ShardIterator"]
+        page = self._client.get_records(ShardIterator=iterator, Limit=PAGE_SIZE)
+        for used in (iterator, page.get("NextShardIterator")):
+            if used:
+                self._forget(used)
+        records: list[dict[str, Any]] = page["Records"]
+        return records

@@ -374,17 +374,42 @@ def test_the_docs_page_and_its_assets_load_without_internet(http: Http) -> None:
     # When the API docs page is opened
     page = http.get("/docs")
 
-    # Then it is HTML that loads Swagger UI from the stack itself, and those assets are served
+    # Then it is HTML that loads Swagger UI from the stack itself, and every asset it names is served
     assert page.status == 200
     assert page.headers["content-type"].startswith("text/html")
-    html = page.body.decode()
-    assert 'src="/docs/swagger-ui-bundle.js"' in html
-    assert 'href="/docs/swagger-ui.css"' in html
+    assets = page_assets(page.body.decode())
+    assert {"/docs/swagger-ui-bundle.js", "/docs/swagger-ui.css"} <= set(assets)
+    for asset in assets:
+        assert asset.startswith("/"), f"{asset} is not served by the stack"
+        assert http.get(asset).status == 200, asset
     script = http.get("/docs/swagger-ui-bundle.js")
-    assert script.status == 200
     assert script.headers["content-type"] == "application/javascript"
     assert b"SwaggerUIBundle" in script.body
-    assert http.get("/docs/swagger-ui.css").status == 200
+
+
+# The first Swagger UI release that renders each OpenAPI version (3.1 came with Swagger UI 5.0.0).
+FIRST_RENDERER = {"3.0": (3, 0, 0), "3.1": (5, 0, 0)}
+
+
+def test_the_docs_page_renders_the_openapi_version_the_stack_serves(http: Http) -> None:
+    # Given the OpenAPI document the stack serves
+    declared = http.get("/openapi.json").json()["openapi"]
+    document_version = ".".join(declared.split(".")[:2])
+    assert document_version in FIRST_RENDERER, f"no known Swagger UI renders OpenAPI {declared}"
+
+    # When the Swagger UI the docs page loads is fetched
+    script = http.get("/docs/swagger-ui-bundle.js").body.decode()
+
+    # Then it is a release that renders that version (older ones show "Unable to render this definition")
+    found = re.search(r'PACKAGE_VERSION:"(\d+)\.(\d+)\.(\d+)"', script)
+    assert found is not None, "the bundle does not name its Swagger UI version"
+    renderer = tuple(int(part) for part in found.groups())
+    assert renderer >= FIRST_RENDERER[document_version], f"Swagger UI {renderer} cannot render OpenAPI {declared}"
+
+
+def page_assets(html: str) -> list[str]:
+    """What an HTML page makes the browser load: every src= and href= (links and scripts)."""
+    return re.findall(r'(?:src|href)="([^"]+)"', html)
 
 
 def test_a_kept_open_or_silent_connection_does_not_hold_up_other_clients(
