@@ -1,9 +1,12 @@
-"""Safety net every 5 minutes: expires overdue offers and location changes whose schedule was lost,
-and completes confirmed sessions that have ended (the therapist is paid, the time released).
+"""Safety net every 5 minutes: gives back time a transition left pending, expires overdue offers and
+location changes whose schedule was lost, and completes confirmed sessions that have ended (the
+therapist is paid, the time released).
 
 Each session is changed under its version condition: one answered or expired meanwhile is skipped
-and looked at again by the next run. An error raises, so the Scheduler retries the run and then
-dead-letters it; the next run picks up whatever is still due anyway.
+and looked at again by the next run. Each session is handled on its own: one that fails (any error)
+is logged with its id and error class and reported to the dead-letter queue, and the others go on;
+it stays due, so the next run tries it again. An error outside any one session (the index cannot be
+read, the report cannot be sent) raises, so the Scheduler retries the run and then dead-letters it.
 """
 
 from __future__ import annotations
@@ -21,6 +24,17 @@ logger = Logger()
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     report = container.sessions.sweep()
-    counts = {"expired": report.expired, "completed": report.completed, "skipped": report.skipped}
+    for failure in report.failures:
+        logger.error(
+            "session could not be swept", extra={"session_id": failure.session_id, "error_type": failure.error_type}
+        )
+        container.failure_reports.report("sweeper", failure.session_id, failure.error_type)
+    counts = {
+        "expired": report.expired,
+        "completed": report.completed,
+        "released": report.released,
+        "skipped": report.skipped,
+        "failed": len(report.failures),
+    }
     logger.info("swept", extra=counts)
     return counts

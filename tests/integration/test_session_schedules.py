@@ -33,6 +33,8 @@ from tests.support.http import LambdaContext
 from tests.support.streams import TableStream, record_of
 from tests.test_events import allowed, needed, recording_aws_calls
 from therapy_booking.adapters import aws_clients
+from therapy_booking.adapters.dynamodb_repositories import DynamoSessionRepository
+from therapy_booking.domain.changes import SessionChange
 from therapy_booking.domain.model import (
     Location,
     LocationKind,
@@ -948,7 +950,7 @@ class TestSweeper:
         counts = sweep()
 
         # Then it expired the lost offer and completed the ended session, and skipped nothing
-        assert counts == {"expired": 1, "completed": 1, "skipped": 0}
+        assert counts == {"expired": 1, "completed": 1, "released": 0, "skipped": 0, "failed": 0}
         expired = container.sessions.get(ADMIN, lost.session_id)
         assert (expired.status, expired.cancellation_reason, expired.refund) == (
             SessionStatus.CANCELLED,
@@ -972,6 +974,58 @@ class TestSweeper:
         again = sweep()
 
         # Then there is nothing left to do, and no event was written twice
-        assert again == {"expired": 0, "completed": 0, "skipped": 0}
+        assert again == {"expired": 0, "completed": 0, "released": 0, "skipped": 0, "failed": 0}
         assert event_types(aws, ended.session_id).count("session.completed") == 1
         assert event_types(aws, lost.session_id).count("session.offer_expired") == 1
+
+    def test_a_session_that_always_fails_is_dead_lettered_on_its_own_and_the_others_are_completed(
+        self, aws: Any, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        # Given the sweeper's dead-letter queue, as the template wires it
+        sqs = aws_clients.sqs_client()
+        queue_url = sqs.create_queue(QueueName="SchedulesDeadLetterQueue")["QueueUrl"]
+        monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", queue_url)
+        # And three confirmed sessions that have ended on Tuesday, the first of which can never be written
+        ended = [
+            container.sessions.confirm(THERAPIST, book(TUESDAY.replace(hour=hour)).session_id) for hour in (10, 11, 12)
+        ]
+        poisoned = ended[0].session_id
+        real_commit = DynamoSessionRepository.commit
+
+        def commit(repository: DynamoSessionRepository, change: SessionChange) -> None:
+            if change.session.session_id == poisoned:
+                raise TransactWriteError("Item size has exceeded the maximum allowed size")
+            real_commit(repository, change)
+
+        monkeypatch.setattr(DynamoSessionRepository, "commit", commit)
+        # And, first in the sweeper's index, an item that is not a session this code can read
+        aws.put_item(
+            TableName=TABLE,
+            Item={
+                "pk": {"S": "SESSION#corrupt"},
+                "sk": {"S": "SESSION"},
+                "entity": {"S": "session"},
+                "status": {"S": "archived"},
+                "gsi3pk": {"S": "DUE"},
+                "gsi3sk": {"S": "2026-11-30T00:00:00Z#corrupt"},
+            },
+        )
+
+        # When the sweeper runs on Tuesday at 14:00
+        clock.set(TUESDAY.replace(hour=14))
+        counts = sweep()
+
+        # Then the two healthy sessions are completed and the two bad items are counted as failed
+        assert counts == {"expired": 0, "completed": 2, "released": 0, "skipped": 0, "failed": 2}
+        assert [container.sessions.get(ADMIN, s.session_id).status for s in ended[1:]] == [SessionStatus.COMPLETED] * 2
+        assert container.sessions.get(ADMIN, poisoned).status is SessionStatus.CONFIRMED
+        # And each has its own dead-letter message, with its id and error class only
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+        reported = [json.loads(m["Body"]) for m in messages]
+        assert sorted(reported, key=lambda body: body["item_id"] == poisoned) == [
+            {"source": "sweeper", "item_id": "corrupt", "error_type": "ValueError"},
+            {"source": "sweeper", "item_id": poisoned, "error_type": "TransactWriteError"},
+        ]
+        # And the log names them by id and error class
+        failures = [r for r in caplog.records if r.getMessage() == "session could not be swept"]
+        assert len(failures) == 2

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from therapy_booking.domain.changes import Claim, SessionChange
+from therapy_booking.domain.changes import TRANSACTION_ITEM_LIMIT, Claim, SessionChange
 from therapy_booking.domain.errors import (
     Conflict,
     FreeConsultationUsed,
@@ -22,7 +23,7 @@ from therapy_booking.domain.model import (
     Therapist,
     TherapistProfile,
 )
-from therapy_booking.domain.ports import Calendar, Page, SessionQuery
+from therapy_booking.domain.ports import Calendar, Page, SessionQuery, UnreadableItem
 
 
 @dataclass
@@ -59,6 +60,10 @@ class InMemoryStore:
             self.claims[(claim.therapist_id, claim.unit_start)] = claim
 
 
+class TransactionTooLarge(Exception):
+    """What DynamoDB answers a TransactWriteItems of more than 100 items: not a domain refusal."""
+
+
 class InMemorySessions:
     def __init__(self, store: InMemoryStore) -> None:
         self.store = store
@@ -68,6 +73,8 @@ class InMemorySessions:
 
     def commit(self, change: SessionChange) -> None:
         store, session = self.store, change.session
+        if change.item_count > TRANSACTION_ITEM_LIMIT:  # DynamoDB refuses the whole request (a ValidationException)
+            raise TransactionTooLarge(f"{change.item_count} items in one transaction")
         stored = store.sessions.get(session.session_id)
         if (change.expected_version is None) != (stored is None) or (
             stored is not None and stored.version != change.expected_version
@@ -101,9 +108,20 @@ class InMemorySessions:
         if released is not None:
             store.free_consultations.pop((released.client_id, released.therapist_id), None)
 
-    def list_due(self, now: datetime, limit: int) -> list[Session]:
+    def give_back(self, session: Session, units: Iterable[datetime]) -> None:
+        store = self.store
+        stored = store.sessions.get(session.session_id)
+        if stored is None or stored.version != session.version:
+            raise Conflict("The session was changed by someone else.")
+        for unit in units:
+            held = store.claims.get((session.therapist_id, unit))
+            if held is not None and held.owner_id == session.session_id:
+                del store.claims[(session.therapist_id, unit)]
+        store.sessions[session.session_id] = replace(stored, releases_pending=())
+
+    def list_due(self, now: datetime, limit: int) -> list[Session | UnreadableItem]:
         due = [s for s in self.store.sessions.values() if s.due_at is not None and s.due_at <= now]
-        return sorted(due, key=lambda s: (s.due_at or now, s.session_id))[:limit]
+        return list(sorted(due, key=lambda s: (s.due_at or now, s.session_id))[:limit])
 
     def list_for(self, role: Role, user_id: str, query: SessionQuery) -> Page[Session]:
         owner = "therapist_id" if role is Role.THERAPIST else "client_id"

@@ -7,7 +7,7 @@ from typing import Any
 
 import boto3
 
-from local_stack.streams import lambda_record, matches
+from local_stack.streams import StreamReader, lambda_record, matches
 from tests.support.template import load_template, resources_of_type
 from therapy_booking.domain.model import Session
 
@@ -20,31 +20,18 @@ def template_filters(function: str) -> list[Any]:
 
 
 class TableStream:
-    """Every record written since it was opened (TRIM_HORIZON), in Lambda's record shape."""
+    """Every record written since it was opened (TRIM_HORIZON), in Lambda's record shape; read as the local
+    stack reads it, so a rolled-back transaction on moto does not stop it (see `local_stack.streams`)."""
 
     def __init__(self, dynamodb: Any, table_name: str) -> None:
         self.arn = dynamodb.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
         self.region = dynamodb.meta.region_name
-        self._client = boto3.client("dynamodbstreams", region_name=self.region)
-        shards = self._client.describe_stream(StreamArn=self.arn)["StreamDescription"]["Shards"]
-        self._iterators: dict[str, str | None] = {
-            shard["ShardId"]: self._client.get_shard_iterator(
-                StreamArn=self.arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-            )["ShardIterator"]
-            for shard in shards
-        }
+        self._reader = StreamReader(boto3.client("dynamodbstreams", region_name=self.region), self.arn)
 
     def new_records(self) -> list[dict[str, Any]]:
         """The records written since the last call."""
         records: list[dict[str, Any]] = []
-        for shard, iterator in self._iterators.items():
-            while iterator:
-                page = self._client.get_records(ShardIterator=iterator)
-                records += [lambda_record(raw, self.region, self.arn) for raw in page["Records"]]
-                iterator = page.get("NextShardIterator")
-                self._iterators[shard] = iterator
-                if not page["Records"]:
-                    break
+        self._reader.read(lambda page: records.extend(lambda_record(raw, self.region, self.arn) for raw in page))
         return records
 
     def new_records_for(self, function: str) -> list[dict[str, Any]]:

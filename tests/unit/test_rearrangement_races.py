@@ -22,7 +22,7 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -56,6 +56,7 @@ from therapy_booking.domain.model import (
     Therapist,
 )
 from therapy_booking.domain.policies import PlatformPolicy
+from therapy_booking.domain.ports import UnreadableItem
 from therapy_booking.domain.services import SessionService, SweepReport
 
 TRIALS = 100
@@ -95,9 +96,13 @@ class SerialSessions(InMemorySessions):
         with self._lock:
             return super().get(session_id)
 
-    def list_due(self, now: datetime, limit: int) -> list[Session]:
+    def list_due(self, now: datetime, limit: int) -> list[Session | UnreadableItem]:
         with self._lock:
             return super().list_due(now, limit)
+
+    def give_back(self, session: Session, units: Iterable[datetime]) -> None:
+        with self._lock:
+            super().give_back(session, units)
 
     def commit(self, change: SessionChange) -> None:
         self._rendezvous.before_commit()

@@ -64,6 +64,20 @@ class TestProfile:
         with pytest.raises(ValidationFailed, match="overlap"):
             therapists.put_availability(THERAPIST, Availability(windows, 0, 30))
 
+    @pytest.mark.parametrize(
+        ("start", "end"), [(time(9, 5), time(17)), (time(9), time(16, 50)), (time(0, 7), time(4, 7))]
+    )
+    def test_a_window_off_the_15_minute_grid_is_refused_and_not_saved(
+        self, therapists: TherapistService, store: InMemoryStore, start: time, end: time
+    ) -> None:
+        # Given a therapist with published availability
+        before = store.therapists["t1"]
+        # When they publish a window starting or ending off the 15-minute grid
+        # Then it is refused (slots off the grid would share a unit with their neighbours), and nothing changes
+        with pytest.raises(ValidationFailed, match="15-minute grid"):
+            therapists.put_availability(THERAPIST, Availability((WeeklyWindow(Weekday.MON, start, end),), 0, 30))
+        assert store.therapists["t1"] == before
+
     def test_a_window_must_end_after_it_starts(self, therapists: TherapistService) -> None:
         with pytest.raises(ValidationFailed, match="end after"):
             therapists.put_availability(THERAPIST, Availability((WeeklyWindow(Weekday.MON, time(12), time(9)),), 0, 30))

@@ -17,7 +17,7 @@ from therapy_booking.adapters.dynamodb_repositories import (
     DynamoTherapistRepository,
 )
 from therapy_booking.adapters.session_schedules import EventBridgeSessionSchedules
-from therapy_booking.domain.ports import Clock
+from therapy_booking.domain.ports import Clock, FailureReports
 from therapy_booking.domain.services import ClientService, SessionService, TherapistService
 from therapy_booking.settings import Settings, get_notification_settings, get_settings
 
@@ -53,6 +53,12 @@ class Container:
     def session_schedules(self) -> EventBridgeSessionSchedules:
         """Both `ExpirySchedules` and `ReminderSchedules`, on EventBridge Scheduler."""
         return EventBridgeSessionSchedules.from_environment()
+
+    @cached_property
+    def failure_reports(self) -> FailureReports:
+        from therapy_booking.adapters.sqs_failure_reports import SqsFailureReports
+
+        return SqsFailureReports.from_environment()
 
     @cached_property
     def delivery_ledger(self) -> PowertoolsDeliveryLedger:

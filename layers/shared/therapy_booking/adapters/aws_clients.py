@@ -61,6 +61,12 @@ def sns_client() -> SNSClient:
     return client
 
 
+@cache
+def sqs_client() -> Any:
+    """SQS: reports of items that failed on their own (dead-letter queues). Typed loosely, like the Scheduler."""
+    return _session().client("sqs", config=_config())
+
+
 def reset() -> None:
     """Forget every client (tests and the local stack rebind endpoints)."""
     _session.cache_clear()
@@ -68,3 +74,4 @@ def reset() -> None:
     scheduler_client.cache_clear()
     ses_client.cache_clear()
     sns_client.cache_clear()
+    sqs_client.cache_clear()

@@ -218,6 +218,7 @@ class SessionItem(TableItem, discriminator="session"):
     offer = OfferMap(null=True)
     location_change = LocationChangeMap(null=True)
     history = ListAttribute(of=HistoryMap, null=True)
+    releases_pending = ListAttribute(of=UnicodeAttribute, null=True)  # unit starts (`iso`) still to give back
 
 
 class RawItemAttribute(Attribute[dict[str, Any]]):
@@ -250,6 +251,7 @@ class EventItem(TableItem, discriminator="event"):
     actor_id = UnicodeAttribute(null=True)
     data = MapAttribute[str, Any]()
     session = RawItemAttribute(null=True)
+    note = UnicodeAttribute(null=True)  # the team's note on its change: audit trail only
 
 
 class ClaimItem(TableItem, discriminator="claim"):

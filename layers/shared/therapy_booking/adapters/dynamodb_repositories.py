@@ -11,7 +11,9 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import UTC, datetime, time
+from functools import partial
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
@@ -44,7 +46,7 @@ from therapy_booking.adapters.dynamodb_items import (
     session_key,
     therapist_key,
 )
-from therapy_booking.domain.changes import Claim, SessionChange
+from therapy_booking.domain.changes import TRANSACTION_ITEM_LIMIT, Claim, ClaimKind, SessionChange
 from therapy_booking.domain.errors import (
     Conflict,
     DomainError,
@@ -75,7 +77,7 @@ from therapy_booking.domain.model import (
     Weekday,
     WeeklyWindow,
 )
-from therapy_booking.domain.ports import Calendar, Page, SessionQuery
+from therapy_booking.domain.ports import Calendar, Page, SessionQuery, UnreadableItem
 
 PROFILE = "PROFILE"
 SESSION = "SESSION"
@@ -99,6 +101,14 @@ def _claim_item(claim: Claim) -> ClaimItem:
     )
 
 
+class _NotOwned(Conflict):
+    """A unit to give back that belongs to someone else by now."""
+
+    def __init__(self, unit: datetime) -> None:
+        super().__init__("That time belongs to someone else by now.")
+        self.unit = unit
+
+
 class _Transaction:
     """TransactWrite that remembers which domain error each item stands for.
 
@@ -112,6 +122,7 @@ class _Transaction:
         self._deletes: list[Callable[[], DomainError]] = []
         self._puts: list[Callable[[], DomainError]] = []
         self._updates: list[Callable[[], DomainError]] = []
+        self.failures: list[DomainError] = []  # every item's error, once a commit was cancelled
 
     def check(
         self, model: type[TableItem], pk: str, sk: str, condition: Condition, error: Callable[[], DomainError]
@@ -171,6 +182,7 @@ class _Transaction:
             for factory, reason in zip(factories, error.cancellation_reasons, strict=False)
             if reason is not None and reason.code in ("ConditionalCheckFailed", "TransactionConflict")
         ]
+        self.failures = failed
         for kind in _ERROR_PRIORITY:
             for candidate in failed:
                 if isinstance(candidate, kind):
@@ -200,17 +212,42 @@ def _encode_cursor(key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
 
 
-def _decode_cursor(cursor: str | None, partition: tuple[str, str], key_names: set[str]) -> dict[str, Any] | None:
-    """The LastEvaluatedKey behind a cursor, refusing one minted for another listing."""
+MAX_CURSOR_KEY_BYTES = 1024  # DynamoDB's limit on a sort key value (a partition key's is 2048)
+
+
+def _is_key_string(value: Any) -> bool:
+    """Exactly {"S": <a non-empty string DynamoDB can take as a key value>}."""
+    if not isinstance(value, dict) or set(value) != {"S"} or not isinstance(value["S"], str):
+        return False
+    try:
+        return 0 < len(value["S"].encode("utf-8")) <= MAX_CURSOR_KEY_BYTES
+    except UnicodeEncodeError:  # an unpaired surrogate
+        return False
+
+
+def _decode_cursor(
+    cursor: str | None,
+    partition: tuple[str, str],
+    key_names: set[str],
+    sort_window: tuple[str, str, str] | None = None,
+) -> dict[str, Any] | None:
+    """The LastEvaluatedKey behind a cursor, refusing one minted for another listing, or one whose sort key
+    (`sort_window`: name, low, high) lies outside the query's window (DynamoDB would refuse it as a start key)."""
     if cursor is None:
         return None
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, binascii.Error):
+    except (ValueError, binascii.Error, RecursionError):
         key = None
     name, value = partition
-    if not isinstance(key, dict) or set(key) != key_names or key.get(name) != {"S": value}:
-        raise ValidationFailed("'cursor' is not a cursor this listing gave out.")
+    if (
+        not isinstance(key, dict)
+        or set(key) != key_names
+        or key.get(name) != {"S": value}
+        or not all(_is_key_string(part) for part in key.values())
+        or (sort_window is not None and not sort_window[1] <= key[sort_window[0]]["S"] <= sort_window[2])
+    ):
+        raise ValidationFailed("'cursor' is not a cursor this listing gave out (for these filters).")
     return key
 
 
@@ -242,6 +279,7 @@ def session_from_item(item: SessionItem) -> Session:
         history=tuple(
             HistoryEntry(h.at, h.action, h.actor_role, h.actor_id, h.reason, h.note) for h in item.history or []
         ),
+        releases_pending=tuple(datetime.fromisoformat(str(unit)) for unit in item.releases_pending or []),
     )
 
 
@@ -296,6 +334,7 @@ def _session_extras(session: Session) -> dict[str, Any]:
             for h in session.history
         ]
         or None,
+        "releases_pending": [iso(unit) for unit in session.releases_pending] or None,
     }
 
 
@@ -349,6 +388,7 @@ def _event_item(change: SessionChange) -> EventItem:
         actor_id=event.actor_id,
         data=json.loads(json.dumps(event.data)),  # plain types only (enums become strings)
         session=session_snapshot(change.session),
+        note=event.note,
     )
 
 
@@ -358,6 +398,7 @@ SNAPSHOT_LEAVES_OUT = frozenset(
     {
         *("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk"),
         *("history", "note", "cancellation_reason", "decline_reason"),
+        "releases_pending",  # bookkeeping of the store, not part of what happened
     }
 )
 
@@ -389,6 +430,20 @@ def _free_consultation_item(client_id: str, therapist_id: str, session_id: str) 
     return FreeConsultationItem(client_key(client_id), f"FREE_CONSULTATION#{therapist_id}", session_id=session_id)
 
 
+def _due_entry(item: TableItem) -> Session | UnreadableItem:
+    """A due session, or what stands for one that cannot be read: one bad item must not hide the others."""
+    try:
+        if not isinstance(item, SessionItem):
+            raise TypeError("not a session item")
+        return session_from_item(item)
+    except Exception as error:
+        return UnreadableItem(str(item.pk).removeprefix("SESSION#"), type(error).__name__)
+
+
+def _session_changed() -> DomainError:
+    return Conflict("The session was changed by someone else; reload it and try again.")
+
+
 class DynamoSessionRepository:
     def get(self, session_id: str) -> Session | None:
         try:
@@ -413,16 +468,8 @@ class DynamoSessionRepository:
             if change.expected_version is None
             else SessionItem.version == change.expected_version
         )
-        tx.put(
-            _session_item(session),
-            version_guard,
-            lambda: Conflict("The session was changed by someone else; reload it and try again."),
-        )
-        tx.put(
-            _event_item(change),
-            EventItem.pk.does_not_exist(),
-            lambda: Conflict("The session was changed by someone else; reload it and try again."),
-        )
+        tx.put(_session_item(session), version_guard, _session_changed)
+        tx.put(_event_item(change), EventItem.pk.does_not_exist(), _session_changed)
         tx.release_claims(change.claims_released)
         tx.take_claims(change.claims_added)
         tx.convert_claims(change.claims_converted)
@@ -444,13 +491,56 @@ class DynamoSessionRepository:
             tx.delete(
                 _free_consultation_item(mark.client_id, mark.therapist_id, mark.session_id),
                 FreeConsultationItem.pk.does_not_exist() | (FreeConsultationItem.session_id == mark.session_id),
-                lambda: Conflict("The session was changed by someone else; reload it and try again."),
+                _session_changed,
             )
         tx.commit()
 
-    def list_due(self, now: datetime, limit: int) -> list[Session]:
+    def give_back(self, session: Session, units: Iterable[datetime]) -> None:
+        """Delete the session's claims on `units` and clear its `releases_pending`, conditional on its version.
+
+        A unit that is no longer the session's (given back already, then taken by someone else) is
+        skipped; one already gone is fine. Raises Conflict if the session changed meanwhile: the change
+        that did carried the pending releases and gives them back itself.
+        """
+        remaining = sorted(set(units))
+        while True:
+            chunk, rest = remaining[: TRANSACTION_ITEM_LIMIT - 1], remaining[TRANSACTION_ITEM_LIMIT - 1 :]
+            tx = _Transaction()
+            if rest:  # more than one write: only the last one clears the list
+                tx.check(
+                    SessionItem,
+                    session_key(session.session_id),
+                    SESSION,
+                    SessionItem.version == session.version,
+                    _session_changed,
+                )
+            else:
+                tx.put(
+                    _session_item(replace(session, releases_pending=())),
+                    SessionItem.version == session.version,
+                    _session_changed,
+                )
+            for unit in chunk:
+                tx.delete(
+                    _claim_item(Claim(session.therapist_id, unit, ClaimKind.SESSION, session.session_id)),
+                    ClaimItem.pk.does_not_exist() | (ClaimItem.owner_id == session.session_id),
+                    partial(_NotOwned, unit),
+                )
+            try:
+                tx.commit()
+            except Conflict:
+                not_owned = {failure.unit for failure in tx.failures if isinstance(failure, _NotOwned)}
+                if not not_owned or len(not_owned) < len(tx.failures):
+                    raise
+                remaining = [unit for unit in remaining if unit not in not_owned]
+                continue
+            if not rest:
+                return
+            remaining = rest
+
+    def list_due(self, now: datetime, limit: int) -> list[Session | UnreadableItem]:
         results = SessionItem.gsi3.query(DUE, SessionItem.gsi3sk <= f"{iso(now)}~", limit=limit)
-        return [session_from_item(item) for item in results if isinstance(item, SessionItem)]
+        return [_due_entry(item) for item in results]
 
     def list_for(self, role: Role, user_id: str, query: SessionQuery) -> Page[Session]:
         index: GlobalSecondaryIndex[TableItem]
@@ -470,8 +560,9 @@ class DynamoSessionRepository:
             )
         low = iso(query.start_from) if query.start_from else "0"
         high = iso(query.start_to) if query.start_to else "9"
+        sort_attr = hash_attr.replace("pk", "sk")
         start_key = _decode_cursor(
-            query.cursor, (hash_attr, partition), {"pk", "sk", hash_attr, hash_attr.replace("pk", "sk")}
+            query.cursor, (hash_attr, partition), {"pk", "sk", hash_attr, sort_attr}, (sort_attr, low, high)
         )
         condition = None if query.status is None else SessionItem.status == query.status
         results = index.query(

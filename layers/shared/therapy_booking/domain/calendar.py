@@ -62,7 +62,7 @@ def _resolve_wall_time(wall: datetime, zone: ZoneInfo) -> datetime | None:
 
 
 def _window_starts(
-    day: date, window: WeeklyWindow, zone: ZoneInfo, duration: timedelta, step: timedelta
+    day: date, window: WeeklyWindow, zone: ZoneInfo, duration: timedelta, step: timedelta, unit: timedelta
 ) -> Iterator[datetime]:
     wall = datetime.combine(day, window.start)
     wall_end = datetime.combine(day, window.end)
@@ -71,8 +71,8 @@ def _window_starts(
         window_end = wall_end.replace(tzinfo=zone, fold=1).astimezone(UTC)
     while wall + duration <= wall_end:
         instant = _resolve_wall_time(wall, zone)
-        if instant is not None and instant + duration <= window_end:
-            yield instant
+        if instant is not None and instant + duration <= window_end and _floor(instant, unit) == instant:
+            yield instant  # on the unit grid: a slot claims exactly its own units, never a neighbour's
         wall += step
 
 
@@ -104,7 +104,7 @@ def bookable_starts(
     last_day = latest.astimezone(zone).date()
     while day <= last_day:
         for weekly in by_weekday.get(day.weekday(), []):
-            for start in _window_starts(day, weekly, zone, duration, step):
+            for start in _window_starts(day, weekly, zone, duration, step, timedelta(minutes=unit_minutes)):
                 if earliest <= start < latest:
                     slots.append(TimeRange(start, start + duration))
         day += timedelta(days=1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -54,3 +54,38 @@ class SessionChange:
     free_consultation_released: FreeConsultationMark | None = None
     therapist_must_accept_bookings: bool = False
     counts_as_therapists_own_rearrangement: bool = False
+
+    @property
+    def item_count(self) -> int:
+        """Items of the one atomic write: the session, its event, every claim and every guard or mark."""
+        guards = (
+            self.therapist_must_accept_bookings,
+            self.counts_as_therapists_own_rearrangement,
+            self.free_consultation_taken is not None,
+            self.free_consultation_released is not None,
+        )
+        claims = len(self.claims_added) + len(self.claims_released) + len(self.claims_converted)
+        return 2 + claims + sum(guards)
+
+
+# DynamoDB's TransactWriteItems holds at most 100 items.
+TRANSACTION_ITEM_LIMIT = 100
+
+
+def within_budget(change: SessionChange, limit: int = TRANSACTION_ITEM_LIMIT) -> SessionChange:
+    """The change as one atomic write of at most `limit` items.
+
+    Taking time (added and converted claims), the session, its event and every guard always stay
+    in the atomic write. Releases that do not fit are left to a second, idempotent step: the
+    session records them (`releases_pending`), so the step can be finished by anyone, the sweeper
+    included, after a crash. A late release keeps time unavailable a little longer; it can never
+    double-book.
+    """
+    room = limit - (change.item_count - len(change.claims_released))
+    if room < 0:
+        raise ValueError(f"a transition needs {change.item_count - len(change.claims_released)} items to take time")
+    if len(change.claims_released) <= room and not change.session.releases_pending:
+        return change
+    kept, deferred = change.claims_released[:room], change.claims_released[room:]
+    pending = sorted({*change.session.releases_pending, *(c.unit_start for c in deferred)})
+    return replace(change, session=replace(change.session, releases_pending=tuple(pending)), claims_released=kept)

@@ -35,6 +35,8 @@ class DomainEvent:
     actor_role: str
     actor_id: str | None
     data: dict[str, str | int | bool | None] = field(default_factory=dict)
+    # Free text of the change (the team's note) for the audit trail only: no consumer reads it.
+    note: str | None = None
 
     @property
     def event_id(self) -> str:

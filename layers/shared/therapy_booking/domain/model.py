@@ -250,6 +250,9 @@ class Session:
     offer: Offer | None = None
     location_change: LocationChange | None = None
     history: tuple[HistoryEntry, ...] = ()
+    # Units of time this session gave up whose claims are still to be deleted (a transition that would
+    # have exceeded a transaction's size leaves them to a second step; see `changes.within_budget`).
+    releases_pending: tuple[datetime, ...] = ()
 
     @property
     def open_change_id(self) -> str | None:
@@ -271,7 +274,10 @@ class Session:
 
     @property
     def due_at(self) -> datetime | None:
-        """When the sweeper must look at this session: an answer's deadline, or a confirmed session's end."""
+        """When the sweeper must look at this session: at once while time is still to be given back,
+        else an answer's deadline, or a confirmed session's end."""
+        if self.releases_pending:
+            return self.updated_at
         if self.status is SessionStatus.ALTERNATIVES_OFFERED and self.offer is not None:
             return self.offer.expires_at
         if self.status is SessionStatus.AWAITING_CLIENT and self.location_change is not None:

@@ -20,6 +20,7 @@ class PlatformPolicy:
     offer_expiry_policy: OfferExpiryPolicy = OfferExpiryPolicy.CANCEL_AND_REFUND
     answer_window_hours: int = 24
     max_alternatives: int = 5
+    history_limit: int = 20  # entries kept on a session (the outbox events keep them all)
 
 
 @dataclass(frozen=True)

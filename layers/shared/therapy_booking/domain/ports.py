@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -35,6 +36,14 @@ class SessionQuery:
 
 
 @dataclass(frozen=True)
+class UnreadableItem:
+    """A stored item that could not be read (corrupt, or written by a newer version): its id and the error class."""
+
+    item_id: str
+    error_type: str
+
+
+@dataclass(frozen=True)
 class Calendar:
     """A therapist with the units of time already claimed from `since` on."""
 
@@ -53,10 +62,15 @@ class SessionRepository(Protocol):
         """Write the change atomically or raise SlotUnavailable, Conflict,
         FreeConsultationUsed or TherapistUnavailableForBooking."""
 
+    def give_back(self, session: Session, units: Iterable[datetime]) -> None:
+        """Delete the session's claims on `units` (skipping any that are someone else's by now) and clear
+        `releases_pending`, conditional on the session's version (Conflict if it changed meanwhile)."""
+
     def list_for(self, role: Role, user_id: str, query: SessionQuery) -> Page[Session]: ...
 
-    def list_due(self, now: datetime, limit: int) -> list[Session]:
-        """Sessions whose answer deadline or end is at or before `now`, earliest first."""
+    def list_due(self, now: datetime, limit: int) -> list[Session | UnreadableItem]:
+        """Sessions whose answer deadline or end is at or before `now`, earliest first; a stored
+        item that cannot be read as a session stands in the list as an `UnreadableItem`."""
 
 
 class TherapistRepository(Protocol):
@@ -106,3 +120,10 @@ class ExpirySchedules(Protocol):
 
     def cancel(self, change_id: str) -> None:
         """Drop the timer of `change_id`, if there still is one."""
+
+
+class FailureReports(Protocol):
+    """Where an item that failed on its own is reported for a person to look at (a dead-letter queue)."""
+
+    def report(self, source: str, item_id: str, error_type: str) -> None:
+        """Record that `item_id` failed in `source` with an error of class `error_type` (ids only, no content)."""

@@ -4,6 +4,7 @@ the client's answers, expiry, completion and the team's fixes. Pure, like `lifec
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from itertools import pairwise
 
@@ -60,11 +61,24 @@ def _holds(session: Session, unit: int) -> set[Claim]:
     }
 
 
+def occupied_units(session: Session, unit: int) -> set[datetime]:
+    """The units the session's current state claims: its own time while active, and its holds."""
+    own = set(claim_units(session.start, session.end, unit)) if session.status in ACTIVE_STATUSES else set()
+    return own | {claim.unit_start for claim in _holds(session, unit)}
+
+
+def units_to_give_back(session: Session, unit: int) -> tuple[datetime, ...]:
+    """The pending releases the session may still give back: never a unit its current state claims."""
+    return tuple(sorted(set(session.releases_pending) - occupied_units(session, unit)))
+
+
 def _entry(
     ctx: Transition, session: Session, action: str, reason: str | None = None, note: str | None = None
 ) -> tuple[HistoryEntry, ...]:
+    """The session's history with this change added, keeping the most recent entries only (the outbox
+    events are the full audit trail)."""
     entry = HistoryEntry(ctx.now, action, ctx.role_on(session), ctx.actor.user_id, reason, note)
-    return (*session.history, entry)
+    return (*session.history, entry)[-ctx.policy.history_limit :]
 
 
 def _deadline(ctx: Transition) -> datetime:
@@ -429,12 +443,15 @@ def admin_rearrange(
     return SessionChange(
         session=changed,
         expected_version=session.version,
-        event=ctx.event(
-            changed,
-            EventType.ADMIN_REARRANGED,
-            reason=reason,
-            change_id=session.open_change_id,
-            was_confirmed=session.standing_status is SessionStatus.CONFIRMED,
+        event=replace(
+            ctx.event(
+                changed,
+                EventType.ADMIN_REARRANGED,
+                reason=reason,
+                change_id=session.open_change_id,
+                was_confirmed=session.standing_status is SessionStatus.CONFIRMED,
+            ),
+            note=note,
         ),
         claims_added=tuple(sorted((c for c in new if c.unit_start not in held_units), key=_order)),
         claims_released=tuple(sorted((c for c in old if c.unit_start not in new_units), key=_order)),

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import cache
+from importlib import resources
 from itertools import pairwise
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from therapy_booking.domain import lifecycle, rearrangement
 from therapy_booking.domain.calendar import TimeRange, bookable_starts, claim_units, free_slots
-from therapy_booking.domain.changes import Claim, ClaimKind, SessionChange
+from therapy_booking.domain.changes import Claim, ClaimKind, SessionChange, within_budget
 from therapy_booking.domain.errors import (
     Conflict,
     Forbidden,
@@ -42,6 +44,7 @@ from therapy_booking.domain.ports import (
     SessionQuery,
     SessionRepository,
     TherapistRepository,
+    UnreadableItem,
 )
 
 ATTENDEE_COUNTS = {
@@ -55,10 +58,20 @@ SYSTEM = Actor("system", frozenset({Role.SYSTEM}))
 
 
 @dataclass(frozen=True)
+class SweepFailure:
+    """A session the sweep could not handle: its id and the error's class (never its message)."""
+
+    session_id: str
+    error_type: str
+
+
+@dataclass(frozen=True)
 class SweepReport:
     expired: int = 0
     completed: int = 0
     skipped: int = 0
+    released: int = 0  # sessions whose pending time was given back
+    failures: tuple[SweepFailure, ...] = ()
 
 
 def new_id() -> str:
@@ -70,11 +83,22 @@ def require_role(actor: Actor, role: Role, action: str) -> None:
         raise Forbidden(f"Only {role}s can {action}.")
 
 
+@cache
+def _iana_zones() -> frozenset[str]:
+    """The zones of the pinned tzdata package (the layer ships it, so every environment knows the same ones)."""
+    return frozenset(resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8").split())
+
+
 def ensure_timezone(name: str) -> None:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationFailed(f"'{name}' is not a known IANA time zone (e.g. Europe/London).") from None
+    """A zone name, not a folder of them (`America`), a file path or a system file (`localtime`)."""
+    if name not in _iana_zones():
+        raise ValidationFailed("The timezone is not a known IANA time zone (e.g. Europe/London).")
+
+
+def ensure_within_horizon(availability: Availability, start: datetime, now: datetime) -> None:
+    """Bookings, and a therapist's moves, reach at most the therapist's booking horizon ahead."""
+    if start > now + timedelta(days=availability.horizon_days):
+        raise ValidationFailed(f"This therapist takes bookings at most {availability.horizon_days} days ahead.")
 
 
 @dataclass(frozen=True)
@@ -148,9 +172,7 @@ class SessionService:
             version=1,
             note=request.note,
         )
-        change = lifecycle.book(session, ctx)
-        self._sessions.commit(change)
-        return change.session
+        return self._commit(lifecycle.book(session, ctx))
 
     def _ensure_bookable(self, therapist: Therapist, offer: SessionTypeOffer, start: datetime, now: datetime) -> None:
         availability = therapist.availability
@@ -161,8 +183,7 @@ class SessionService:
             raise ValidationFailed(
                 f"This therapist needs at least {availability.min_notice_hours} hours' notice for a booking."
             )
-        if start > now + timedelta(days=availability.horizon_days):
-            raise ValidationFailed(f"This therapist takes bookings at most {availability.horizon_days} days ahead.")
+        ensure_within_horizon(availability, start, now)
         candidates = bookable_starts(
             availability,
             therapist.profile.timezone,
@@ -184,6 +205,8 @@ class SessionService:
         return session
 
     def list_own(self, actor: Actor, query: SessionQuery) -> Page[Session]:
+        if query.start_from and query.start_to and query.start_to <= query.start_from:
+            raise ValidationFailed("'to' must be after 'from'.")
         if actor.has(Role.THERAPIST):
             return self._sessions.list_for(Role.THERAPIST, actor.user_id, query)
         if actor.has(Role.CLIENT):
@@ -191,23 +214,28 @@ class SessionService:
         raise Forbidden("Only therapists and clients have sessions to list.")
 
     def confirm(self, actor: Actor, session_id: str) -> Session:
-        change = lifecycle.confirm(self.get(actor, session_id), self._transition(actor))
-        self._sessions.commit(change)
-        return change.session
+        return self._commit(lifecycle.confirm(self.get(actor, session_id), self._transition(actor)))
 
     def decline(self, actor: Actor, session_id: str, reason: str | None) -> Session:
-        change = lifecycle.decline(self.get(actor, session_id), self._transition(actor), reason)
-        self._sessions.commit(change)
-        return change.session
+        return self._commit(lifecycle.decline(self.get(actor, session_id), self._transition(actor), reason))
 
     def cancel(self, actor: Actor, session_id: str, reason: str | None) -> Session:
-        change = lifecycle.cancel(self.get(actor, session_id), self._transition(actor), reason)
-        self._sessions.commit(change)
-        return change.session
+        return self._commit(lifecycle.cancel(self.get(actor, session_id), self._transition(actor), reason))
 
     def _commit(self, change: SessionChange) -> Session:
+        """Write the transition atomically; time it gave up beyond one write's size follows at once."""
+        change = within_budget(change)
         self._sessions.commit(change)
+        if change.session.releases_pending:
+            self._give_back(change.session)
         return change.session
+
+    def _give_back(self, session: Session) -> None:
+        units = rearrangement.units_to_give_back(session, self._policy.calendar_unit_minutes)
+        try:
+            self._sessions.give_back(session, units)
+        except Exception:  # the transition stands; the session stays due and the sweeper finishes it
+            return
 
     def _therapist_of(self, session: Session) -> Therapist:
         therapist = self._therapists.get(session.therapist_id)
@@ -217,7 +245,13 @@ class SessionService:
 
     def reschedule(self, actor: Actor, session_id: str, start: datetime, reason: RearrangeReason) -> Session:
         session = self.get(actor, session_id)
-        return self._commit(rearrangement.reschedule(session, self._transition(actor), start.astimezone(UTC), reason))
+        ctx = self._transition(actor)
+        rearrangement.ensure_therapist_can_change(session, ctx, "reschedule it")  # before reading more
+        availability = self._therapist_of(session).availability
+        if availability is None:
+            raise ValidationFailed("Publish your availability first: a move is bounded by its booking horizon.")
+        ensure_within_horizon(availability, start, ctx.now)
+        return self._commit(rearrangement.reschedule(session, ctx, start.astimezone(UTC), reason))
 
     def change_location(self, actor: Actor, session_id: str, location_id: str, reason: RearrangeReason) -> Session:
         session = self.get(actor, session_id)
@@ -283,28 +317,47 @@ class SessionService:
             return None  # answered or expired meanwhile (a racing answer, a second delivery): nothing to do
 
     def sweep(self, limit: int = 100) -> SweepReport:
-        """Expire what is overdue (a lost schedule) and complete sessions that have ended."""
+        """Give back time left pending, expire what is overdue (a lost schedule) and complete sessions
+        that have ended. Each session on its own: one that fails is reported and the others go on."""
         ctx = self._transition(SYSTEM)
-        expired = completed = skipped = 0
+        tally: Counter[str] = Counter()
+        failures: list[SweepFailure] = []
         for session in self._sessions.list_due(ctx.now, limit):
-            change_id = session.open_change_id
-            change = (
-                rearrangement.expire(session, ctx, change_id)
-                if change_id is not None
-                else rearrangement.complete(session, ctx)
-            )
-            if change is None:
+            if isinstance(session, UnreadableItem):
+                failures.append(SweepFailure(session.item_id, session.error_type))
                 continue
             try:
-                self._sessions.commit(change)
+                tally.update(self._sweep_one(session, ctx))
             except Conflict:
-                skipped += 1  # changed meanwhile (answered, expired by its schedule): the next sweep sees it
-                continue
-            if change_id is None:
-                completed += 1
-            else:
-                expired += 1
-        return SweepReport(expired, completed, skipped)
+                tally["skipped"] += 1  # changed meanwhile (answered, expired by its schedule): the next sweep sees it
+            except Exception as error:  # isolate the session; the caller reports it
+                failures.append(SweepFailure(session.session_id, type(error).__name__))
+        return SweepReport(
+            expired=tally["expired"],
+            completed=tally["completed"],
+            skipped=tally["skipped"],
+            released=tally["released"],
+            failures=tuple(failures),
+        )
+
+    def _sweep_one(self, session: Session, ctx: lifecycle.Transition) -> list[str]:
+        """What the sweep did to one session: gave back its pending time, expired or completed it."""
+        done = []
+        if session.releases_pending:
+            units = rearrangement.units_to_give_back(session, self._policy.calendar_unit_minutes)
+            self._sessions.give_back(session, units)
+            session = replace(session, releases_pending=())
+            done.append("released")
+        change_id = session.open_change_id
+        change = (
+            rearrangement.expire(session, ctx, change_id)
+            if change_id is not None
+            else rearrangement.complete(session, ctx)
+        )
+        if change is not None:
+            self._commit(change)
+            done.append("completed" if change_id is None else "expired")
+        return done
 
     def admin_rearrange(
         self,
@@ -362,9 +415,14 @@ class TherapistService:
 
     def put_availability(self, actor: Actor, availability: Availability) -> Therapist:
         require_role(actor, Role.THERAPIST, "publish availability")
+        unit = self._policy.calendar_unit_minutes
         for window in availability.weekly:
             if window.end <= window.start:
                 raise ValidationFailed(f"The {window.day} window must end after it starts.")
+            if any((t.hour * 60 + t.minute) % unit or t.second for t in (window.start, window.end)):
+                raise ValidationFailed(
+                    f"The {window.day} window must start and end on the {unit}-minute grid (e.g. 09:00, 09:15)."
+                )
         by_day = sorted(availability.weekly, key=lambda w: (w.day.number, w.start))
         for earlier, later in pairwise(by_day):
             if earlier.day == later.day and later.start < earlier.end:
