@@ -8,6 +8,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from therapy_booking.api.openapi import SessionId, documented
 from therapy_booking.api.resolver import caller, create_app
 from therapy_booking.api.schemas import AdminRearrangeRequest, SessionResponse
 from therapy_booking.wiring import container
@@ -16,8 +17,13 @@ logger = Logger()
 app = create_app()
 
 
-@app.post("/admin/sessions/<session_id>/rearrange", summary="Rearrange or reinstate any session", tags=["admin"])
-def admin_rearrange(session_id: str, body: AdminRearrangeRequest) -> SessionResponse:
+@app.post(
+    "/admin/sessions/<session_id>/rearrange",
+    summary="Rearrange or reinstate any session",
+    tags=["admin"],
+    responses=documented(403, 404, 409, body=True),
+)
+def admin_rearrange(session_id: SessionId, body: AdminRearrangeRequest) -> SessionResponse:
     session = container.sessions.admin_rearrange(
         caller(app),
         session_id,

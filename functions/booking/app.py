@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from therapy_booking.api.openapi import documented
 from therapy_booking.api.resolver import caller, create_app
 from therapy_booking.api.schemas import BookSessionRequest, SessionResponse
 from therapy_booking.domain.errors import Conflict, ValidationFailed
@@ -101,7 +102,13 @@ def _idempotent_book() -> Any:
     return book, config
 
 
-@app.post("/sessions", summary="Book a session", tags=["sessions"], status_code=201)
+@app.post(
+    "/sessions",
+    summary="Book a session",
+    tags=["sessions"],
+    status_code=201,
+    responses=documented(403, 404, 409, status=201, description="The new session, pending", body=True),
+)
 def book_session(body: BookSessionRequest, idempotency_key: IdempotencyKey = None) -> Response[SessionResponse]:
     actor = caller(app)
     if idempotency_key:

@@ -8,6 +8,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from therapy_booking.api.openapi import SessionId, documented
 from therapy_booking.api.resolver import caller, create_app
 from therapy_booking.api.schemas import ReasonRequest, SessionResponse
 from therapy_booking.wiring import container
@@ -16,8 +17,13 @@ logger = Logger()
 app = create_app()
 
 
-@app.post("/sessions/<session_id>/cancel", summary="Cancel a session", tags=["sessions"])
-def cancel_session(session_id: str, body: ReasonRequest | None = None) -> SessionResponse:
+@app.post(
+    "/sessions/<session_id>/cancel",
+    summary="Cancel a session",
+    tags=["sessions"],
+    responses=documented(403, 404, 409, body=True),
+)
+def cancel_session(session_id: SessionId, body: ReasonRequest | None = None) -> SessionResponse:
     reason = body.reason if body else None
     return SessionResponse.of(container.sessions.cancel(caller(app), session_id, reason))
 

@@ -8,10 +8,11 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import AwareDatetime
 
+from therapy_booking.api.openapi import SessionId, TherapistId, documented
 from therapy_booking.api.resolver import caller, create_app
 from therapy_booking.api.schemas import (
+    Instant,
     SessionPage,
     SessionResponse,
     Slot,
@@ -28,25 +29,35 @@ app = create_app()
 
 Limit = Annotated[int, Query(ge=1, le=100, description="Page size.")]
 Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page.")]
-From = Annotated[AwareDatetime | None, Query(alias="from", description="Earliest start (inclusive).")]
-To = Annotated[AwareDatetime | None, Query(alias="to", description="Latest start (exclusive).")]
+From = Annotated[Instant | None, Query(alias="from", description="Earliest start (inclusive).")]
+To = Annotated[Instant | None, Query(alias="to", description="Latest start (exclusive).")]
 
 
-@app.get("/therapists", summary="List therapists taking bookings", tags=["therapists"])
+@app.get("/therapists", summary="List therapists taking bookings", tags=["therapists"], responses=documented())
 def list_therapists(limit: Limit = 20, cursor: Cursor = None) -> TherapistPage:
     caller(app)
     page = container.therapists.list_bookable(limit, cursor)
     return TherapistPage(items=[TherapistPublicProfile.of(t) for t in page.items], next_cursor=page.next_cursor)
 
 
-@app.get("/therapists/<therapist_id>", summary="A therapist's public profile", tags=["therapists"])
-def get_therapist(therapist_id: str) -> TherapistPublicProfile:
+@app.get(
+    "/therapists/<therapist_id>",
+    summary="A therapist's public profile",
+    tags=["therapists"],
+    responses=documented(404),
+)
+def get_therapist(therapist_id: TherapistId) -> TherapistPublicProfile:
     return TherapistPublicProfile.of(container.therapists.get(caller(app), therapist_id))
 
 
-@app.get("/therapists/<therapist_id>/slots", summary="Free bookable start times", tags=["therapists"])
+@app.get(
+    "/therapists/<therapist_id>/slots",
+    summary="Free bookable start times",
+    tags=["therapists"],
+    responses=documented(404),
+)
 def list_slots(
-    therapist_id: str,
+    therapist_id: TherapistId,
     start_from: From = None,
     start_to: To = None,
     session_type: Annotated[SessionType | None, Query(description="Defaults to the first type offered.")] = None,
@@ -55,7 +66,12 @@ def list_slots(
     return SlotList(items=[Slot(start=s.start, end=s.end) for s in slots])
 
 
-@app.get("/sessions", summary="The caller's own sessions, by start time", tags=["sessions"])
+@app.get(
+    "/sessions",
+    summary="The caller's own sessions, by start time",
+    tags=["sessions"],
+    responses=documented(403),
+)
 def list_sessions(
     status: Annotated[SessionStatus | None, Query()] = None,
     start_from: From = None,
@@ -68,8 +84,8 @@ def list_sessions(
     return SessionPage(items=[SessionResponse.of(s) for s in page.items], next_cursor=page.next_cursor)
 
 
-@app.get("/sessions/<session_id>", summary="One session", tags=["sessions"])
-def get_session(session_id: str) -> SessionResponse:
+@app.get("/sessions/<session_id>", summary="One session", tags=["sessions"], responses=documented(404))
+def get_session(session_id: SessionId) -> SessionResponse:
     return SessionResponse.of(container.sessions.get(caller(app), session_id))
 
 

@@ -36,7 +36,10 @@ def http_event(
     query: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """`route` uses the template's {param} syntax. HTTP API flattens list claims: groups arrive as "[a b]"."""
+    """`route` uses the template's {param} syntax. HTTP API flattens list claims: groups arrive as "[a b]".
+
+    A str or bytes `body` is sent as is (bytes that are not UTF-8 arrive base64-encoded, as API Gateway
+    sends them); anything else as JSON."""
     path_parameters = path_parameters or {}
     claims = None
     if sub is not None:
@@ -55,7 +58,7 @@ def http_event(
         raw_path=re.sub(r"{(\w+)}", lambda m: path_parameters[m.group(1)], route),
         raw_query=urlencode(query or {}),
         headers=all_headers,
-        body=None if body is None else body if isinstance(body, str) else json.dumps(body),
+        body=None if body is None else body if isinstance(body, str | bytes) else json.dumps(body),
         path_parameters=path_parameters,
         claims=claims,
         source_ip="192.0.2.1",

@@ -14,7 +14,18 @@ from therapy_booking.domain import errors
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
+
+class UnsupportedMediaType(errors.DomainError):
+    """A request body that is not JSON (an HTTP matter, so not a domain error; see `api.bodies`)."""
+
+
+class BodyTooLarge(errors.DomainError):
+    """A request body over `api.bodies.MAX_BODY_BYTES`."""
+
+
 PROBLEMS: dict[type[errors.DomainError], tuple[int, str]] = {
+    UnsupportedMediaType: (415, "unsupported_media_type"),
+    BodyTooLarge: (413, "body_too_large"),
     errors.ValidationFailed: (422, "validation_error"),
     errors.NotAuthenticated: (401, "unauthorized"),
     errors.Forbidden: (403, "forbidden"),

@@ -5,12 +5,16 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
 from therapy_booking.api.auth import actor_from_event
+from therapy_booking.api.bodies import JsonBodyValidation
 from therapy_booking.api.problems import register_problem_handlers
 from therapy_booking.domain.model import Actor
 
 
 def create_app() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver(enable_validation=True)
+    # Powertools keeps its request validation here and puts it first in every route's chain;
+    # ours reads bodies as `api.bodies` says (JSON only, bounded) and validates as Powertools does.
+    app._request_validation_middleware = JsonBodyValidation()
     register_problem_handlers(app)
     return app
 

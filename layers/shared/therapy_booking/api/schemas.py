@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
-from typing import Annotated, Self
+import re
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from typing import Annotated, Any, Self
 
 from pydantic import (
-    AwareDatetime,
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
     PlainValidator,
+    StrictBool,
     StringConstraints,
     WithJsonSchema,
     model_validator,
@@ -38,15 +41,152 @@ from therapy_booking.domain.model import (
     WeeklyWindow,
 )
 
-UtcInstant = Annotated[
-    datetime, PlainSerializer(lambda d: d.astimezone(UTC).isoformat().replace("+00:00", "Z"), return_type=str)
+
+def _utc_text(instant: datetime) -> str:
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+UtcInstant = Annotated[datetime, PlainSerializer(_utc_text, return_type=str)]
+
+# --- instants on input --------------------------------------------------------------------------
+# RFC 3339 date-time (what JSON Schema's `format: date-time` means) with an offset, in the years
+# INSTANT_YEARS. Digits are written [0-9], not \d, so that every regex engine reads the same pattern.
+INSTANT_YEARS = (2000, 2199)
+INSTANT_PATTERN = (
+    r"^2[01][0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+    r"(\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+_INSTANT = re.compile(
+    r"(?P<year>[0-9]{4})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})[Tt]"
+    r"(?P<hour>[01][0-9]|2[0-3]):(?P<minute>[0-5][0-9]):(?P<second>[0-5][0-9])(?:\.(?P<fraction>[0-9]+))?"
+    r"(?P<offset>[Zz]|(?P<sign>[+-])(?P<offset_hours>[01][0-9]|2[0-3]):(?P<offset_minutes>[0-5][0-9]))?"
+)
+_INSTANT_EXAMPLE = "2026-12-01T10:00:00Z"
+
+
+def parse_instant(value: object) -> datetime:
+    """An RFC 3339 date-time string with an offset, as an aware UTC datetime; ValueError otherwise.
+
+    Only strings: a number is not an instant (pydantic alone would read `8259` as Unix time)."""
+    match = _INSTANT.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(f"Input should be a valid datetime: ISO 8601 with an offset, e.g. {_INSTANT_EXAMPLE}")
+    if match["offset"] is None:
+        raise ValueError(f"Input should have timezone info: an offset such as Z or +01:00, e.g. {_INSTANT_EXAMPLE}")
+    low, high = INSTANT_YEARS
+    if not low <= int(match["year"]) <= high:
+        raise ValueError(f"Input should be a datetime in the years {low} to {high}")
+    try:
+        day = date(int(match["year"]), int(match["month"]), int(match["day"]))
+    except ValueError:
+        raise ValueError("Input should be a valid datetime: that day does not exist") from None
+    offset = timedelta()
+    if match["sign"]:
+        offset = timedelta(hours=int(match["offset_hours"]), minutes=int(match["offset_minutes"]))
+        offset = -offset if match["sign"] == "-" else offset
+    local = datetime(
+        day.year,
+        day.month,
+        day.day,
+        int(match["hour"]),
+        int(match["minute"]),
+        int(match["second"]),
+        int((match["fraction"] or "0")[:6].ljust(6, "0")),
+        tzinfo=timezone(offset),
+    )
+    return local.astimezone(UTC)
+
+
+Instant = Annotated[
+    datetime,
+    PlainValidator(parse_instant),
+    PlainSerializer(_utc_text, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "pattern": INSTANT_PATTERN,
+            "description": (
+                f"An instant: ISO 8601 / RFC 3339 with an offset (Z or +01:00), "
+                f"years {INSTANT_YEARS[0]} to {INSTANT_YEARS[1]}."
+            ),
+            "examples": [_INSTANT_EXAMPLE],
+        }
+    ),
 ]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
-Email = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
-E164 = Annotated[str, StringConstraints(pattern=r"^\+[1-9]\d{6,14}$")]
-WallClock = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
-Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+"""Every instant a request carries (bodies and query parameters): read as UTC."""
+
+# --- text ---------------------------------------------------------------------------------------
+# The characters Python's str.strip() removes (str.isspace()), listed so that the JSON Schema pattern
+# means exactly what the handler does in every regex engine (`\s` differs between engines).
+BLANKS = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NON_BLANK = f"[^{BLANKS}]"
+
+
+def _stripped_non_blank(value: str) -> str:
+    stripped = value.strip()
+    if not stripped:
+        raise ValueError("should contain a character other than spaces")
+    return stripped
+
+
+def _text_schema(max_length: int, *, non_blank: bool) -> dict[str, Any]:
+    """Lengths count the text as sent; it is stored without leading and trailing spaces."""
+    schema: dict[str, Any] = {"type": "string", "maxLength": max_length}
+    if non_blank:
+        schema |= {"minLength": 1, "pattern": NON_BLANK}
+    return schema
+
+
+Text = Annotated[
+    str,
+    StringConstraints(max_length=200),
+    AfterValidator(_stripped_non_blank),
+    WithJsonSchema(_text_schema(200, non_blank=True)),
+]
+NonBlankLongText = Annotated[
+    str,
+    StringConstraints(max_length=2000),
+    AfterValidator(_stripped_non_blank),
+    WithJsonSchema(_text_schema(2000, non_blank=True)),
+]
+LongText = Annotated[
+    str,
+    StringConstraints(max_length=2000),
+    AfterValidator(str.strip),
+    WithJsonSchema(_text_schema(2000, non_blank=False)),
+]
+Reason = Annotated[
+    str,
+    StringConstraints(max_length=500),
+    AfterValidator(str.strip),
+    WithJsonSchema(_text_schema(500, non_blank=False)),
+]
+Identifier = Annotated[
+    str,
+    StringConstraints(max_length=128),
+    AfterValidator(_stripped_non_blank),
+    WithJsonSchema(_text_schema(128, non_blank=True)),
+]
+_EMAIL_PART = f"[^@{BLANKS}]+"
+Email = Annotated[str, StringConstraints(pattern=rf"^{_EMAIL_PART}@{_EMAIL_PART}\.{_EMAIL_PART}$", max_length=254)]
+E164 = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
+
+
+def _json_integer(value: object) -> object:
+    """A JSON number only: pydantic alone would also read `true` as 1 and `"5"` as 5 (the document says integer)."""
+    if isinstance(value, bool | str | bytes):
+        raise ValueError("Input should be a valid integer")
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_integer)]
+JsonBool = StrictBool
+WallClock = Annotated[
+    str,
+    StringConstraints(pattern=r"^([01][0-9]|2[0-3]):(00|15|30|45)$"),
+    Field(description="HH:MM on the 15-minute grid (minutes 00, 15, 30 or 45)."),
+]
 
 
 class Body(BaseModel):
@@ -54,7 +194,7 @@ class Body(BaseModel):
 
 
 class MoneyBody(Body):
-    amount: int = Field(ge=0, le=100_000_000, description="Minor units (pence, cents).")
+    amount: JsonInt = Field(ge=0, le=100_000_000, description="Minor units (pence, cents).")
     currency: str = Field(pattern=r"^[A-Z]{3}$", examples=["GBP"])
 
     @classmethod
@@ -62,7 +202,24 @@ class MoneyBody(Body):
         return cls(amount=money.amount, currency=money.currency)
 
 
+# The detail each kind of location must have (a non-empty string): the validator and the document both read it.
+LOCATION_DETAIL = {LocationKind.IN_PERSON: "address", LocationKind.ONLINE: "link"}
+
+
 class LocationBody(Body):
+    model_config = ConfigDict(
+        frozen=True,
+        json_schema_extra={
+            "allOf": [
+                {
+                    "if": {"properties": {"kind": {"const": kind.value}}},
+                    "then": {"required": [detail], "properties": {detail: {"type": "string", "minLength": 1}}},
+                }
+                for kind, detail in LOCATION_DETAIL.items()
+            ]
+        },
+    )
+
     id: Identifier
     kind: LocationKind
     address: Annotated[str, StringConstraints(max_length=500)] | None = None
@@ -70,10 +227,9 @@ class LocationBody(Body):
 
     @model_validator(mode="after")
     def _details_match_kind(self) -> Self:
-        if self.kind is LocationKind.IN_PERSON and not self.address:
-            raise ValueError("an in_person location needs an address")
-        if self.kind is LocationKind.ONLINE and not self.link:
-            raise ValueError("an online location needs a link")
+        detail = LOCATION_DETAIL.get(self.kind)
+        if detail is not None and not getattr(self, detail):
+            raise ValueError(f"an {self.kind} location needs its {detail}")
         return self
 
     def to_domain(self) -> Location:
@@ -86,7 +242,7 @@ class LocationBody(Body):
 
 class SessionTypeBody(Body):
     type: SessionType
-    duration_minutes: int = Field(ge=15, le=240)
+    duration_minutes: JsonInt = Field(ge=15, le=240)
     price: MoneyBody
 
 
@@ -94,12 +250,12 @@ class TherapistProfileRequest(Body):
     name: Text
     email: Email
     phone: E164 | None = None
-    sms_opt_in: bool = False
+    sms_opt_in: JsonBool = False
     timezone: Text = Field(examples=["Europe/London"])
     locations: list[LocationBody] = Field(min_length=1, max_length=20)
     session_types: list[SessionTypeBody] = Field(min_length=1, max_length=3)
-    free_initial_consultation: bool = False
-    visible: bool = True
+    free_initial_consultation: JsonBool = False
+    visible: JsonBool = True
 
     @model_validator(mode="after")
     def _unique(self) -> Self:
@@ -134,8 +290,8 @@ class WeeklyWindowBody(Body):
 
 class AvailabilityRequest(Body):
     weekly: list[WeeklyWindowBody] = Field(max_length=70)
-    min_notice_hours: int = Field(default=24, ge=0, le=24 * 30)
-    horizon_days: int = Field(default=60, ge=1, le=365)
+    min_notice_hours: JsonInt = Field(default=24, ge=0, le=24 * 30)
+    horizon_days: JsonInt = Field(default=60, ge=1, le=365)
 
     def to_domain(self) -> Availability:
         return Availability(
@@ -230,8 +386,8 @@ class SlotList(Body):
 
 
 class BlockRequest(Body):
-    start: AwareDatetime
-    end: AwareDatetime
+    start: Instant
+    end: Instant
     note: Annotated[str, StringConstraints(max_length=500)] | None = None
 
 
@@ -250,7 +406,7 @@ class ClientProfileRequest(Body):
     name: Text
     email: Email
     phone: E164 | None = None
-    sms_opt_in: bool = False
+    sms_opt_in: JsonBool = False
     timezone: Text = Field(examples=["Europe/London"])
 
     def to_domain(self, client_id: str) -> ClientProfile:
@@ -274,20 +430,20 @@ class ClientProfileResponse(ClientProfileRequest):
 
 class BookSessionRequest(Body):
     therapist_id: Identifier
-    start: AwareDatetime = Field(examples=["2026-12-01T10:00:00Z"])
+    start: Instant = Field(examples=["2026-12-01T10:00:00Z"])
     session_type: SessionType
     location_id: Identifier
     attendees: list[Text] = Field(min_length=1, max_length=8)
-    initial_consultation: bool = False
+    initial_consultation: JsonBool = False
     note: LongText | None = None
 
 
 class ReasonRequest(Body):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    reason: Reason | None = None
 
 
 class RescheduleRequest(Body):
-    start: AwareDatetime = Field(
+    start: Instant = Field(
         examples=["2026-12-03T14:00:00Z"], description="The new start; the session keeps its length."
     )
     reason: RearrangeReason = Field(
@@ -309,7 +465,7 @@ class LocationChangeRequest(Body):
 
 
 class AlternativeRequest(Body):
-    start: AwareDatetime = Field(
+    start: Instant = Field(
         examples=["2026-12-03T10:00:00Z"], description="One of the therapist's free bookable starts."
     )
 
@@ -346,7 +502,7 @@ AdminSettableStatus = Annotated[
 
 
 class AdminRearrangeRequest(Body):
-    start: AwareDatetime | None = Field(
+    start: Instant | None = Field(
         default=None, examples=["2026-12-02T15:00:00Z"], description="Move the session (past ones too)."
     )
     location_id: Identifier | None = Field(default=None, description="One of the therapist's locations.")
@@ -354,9 +510,7 @@ class AdminRearrangeRequest(Body):
         default=None, description="Set the status, e.g. confirmed to reinstate a cancelled session."
     )
     reason: RearrangeReason
-    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)] = Field(
-        description="Why the team made the change; kept in the session's history."
-    )
+    note: NonBlankLongText = Field(description="Why the team made the change; kept in the session's history.")
 
 
 class AlternativeBody(Body):
@@ -473,3 +627,27 @@ class SessionResponse(Body):
 class SessionPage(Body):
     items: list[SessionResponse]
     next_cursor: str | None
+
+
+class FieldError(Body):
+    field: str = Field(examples=["start"])
+    message: str = Field(examples=["Input should have timezone info"])
+
+
+class Problem(Body):
+    """RFC 9457 problem details (application/problem+json); input values are never echoed."""
+
+    type: str = Field(examples=["/problems/slot_unavailable"])
+    title: str = Field(examples=["Conflict"])
+    status: int = Field(ge=400, le=599, examples=[409])
+    detail: str = Field(description="A sentence for people.", examples=["That time is no longer available."])
+    code: str = Field(description="A code for programs (see the API docs).", examples=["slot_unavailable"])
+    errors: list[FieldError] | None = Field(
+        default=None, description="validation_error only: each offending field (values are not echoed)."
+    )
+
+
+class GatewayMessage(Body):
+    """What API Gateway itself answers (its authorizer's 401, a route it does not know)."""
+
+    message: str = Field(examples=["Unauthorized"])

@@ -1,0 +1,69 @@
+"""What the OpenAPI document says beyond the bodies: each route's answers, and its path parameters.
+
+Every route passes `responses=documented(...)`, naming the error statuses it can answer besides
+the ones every route can (401, 422, 500). This module is the one home of what each status means.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+
+from therapy_booking.api.bodies import JSON_MEDIA_TYPE, MAX_BODY_BYTES
+from therapy_booking.api.problems import PROBLEM_CONTENT_TYPE
+from therapy_booking.api.schemas import GatewayMessage, Problem
+
+ERROR_DESCRIPTIONS: dict[int, str] = {
+    401: (
+        "No valid bearer token. API Gateway's JWT authorizer answers this itself, with "
+        '{"message": "Unauthorized"} as application/json.'
+    ),
+    403: "The caller can see the resource, but their role may not do this (forbidden).",
+    404: "No such resource, or one the caller may not see (not_found).",
+    409: (
+        "The resource's state does not allow this now (slot_unavailable, invalid_transition, session_in_past, "
+        "offer_already_open, free_consultation_used, therapist_unavailable_for_booking, conflict)."
+    ),
+    410: "The answer came at or after its deadline (offer_expired).",
+    413: f"The body is larger than {MAX_BODY_BYTES // 1024} KiB (body_too_large).",
+    415: f"The request has a body that is not {JSON_MEDIA_TYPE} in UTF-8 (unsupported_media_type).",
+    422: "The request is malformed, or breaks a rule (validation_error; `errors` lists malformed fields).",
+    500: "Something unexpected; logged without personal data (internal_error).",
+}
+EVERY_ROUTE = (401, 422, 500)
+BODY_ERRORS = (413, 415)
+GATEWAY_ANSWERS = frozenset({401})
+
+
+def documented(
+    *errors: int, status: int = 200, description: str = "Success", body: bool = False
+) -> dict[int, OpenAPIResponse]:
+    """The `responses` of a route: its success `status`, the `errors` it adds to EVERY_ROUTE,
+    and 413/415 if it reads a JSON `body`."""
+    answers: dict[int, OpenAPIResponse] = {status: {"description": description}}
+    if status == 204:
+        answers[status]["content"] = {}
+    for code in sorted({*EVERY_ROUTE, *errors, *(BODY_ERRORS if body else ())}):
+        answers[code] = _error(code)
+    return answers
+
+
+def _error(code: int) -> OpenAPIResponse:
+    answer: OpenAPIResponse = {
+        "description": ERROR_DESCRIPTIONS[code],
+        "content": {PROBLEM_CONTENT_TYPE: {"model": Problem}},
+    }
+    if code in GATEWAY_ANSWERS:
+        answer["content"][JSON_MEDIA_TYPE] = {"model": GatewayMessage}
+    return answer
+
+
+def _id(description: str) -> Path:
+    return Path(min_length=1, max_length=128, description=description)
+
+
+SessionId = Annotated[str, _id("A session's id.")]
+TherapistId = Annotated[str, _id("A therapist's id (their user id).")]
+BlockId = Annotated[str, _id("A block's id.")]
