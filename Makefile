@@ -12,13 +12,15 @@ VENV := .venv
 SAM_VENV := .venv-sam
 BIN := $(VENV)/bin
 PORT ?= 3000
+FUZZ_SECONDS ?= 600
 
-.PHONY: help run test lint typecheck unit template build bench clean
+.PHONY: help run test lint typecheck unit template build bench fuzz clean
 
 help:
 	@echo "make run    start the product locally on 127.0.0.1:$(PORT)"
 	@echo "make test   ruff, mypy, pytest, cfn-lint, sam validate --lint, sam build"
 	@echo "make bench  run the benchmarks (results: docs/benchmarks.md)"
+	@echo "make fuzz   schemathesis against the local stack as each role, FUZZ_SECONDS=$(FUZZ_SECONDS)"
 
 $(BIN)/.installed: requirements-dev.txt layers/shared/requirements.txt
 	@command -v $(PYTHON) >/dev/null && $(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 13)' \
@@ -58,6 +60,10 @@ build: $(SAM_VENV)/bin/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m benchmarks.run_all
+
+# The OpenAPI document against the running product: every phase, the three roles side by side (see tests/fuzz).
+fuzz: $(BIN)/.installed
+	$(BIN)/python -m tests.fuzz --seconds $(FUZZ_SECONDS)
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache
