@@ -24,11 +24,15 @@ logger = Logger()
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     report = container.sessions.sweep()
+    unreported = 0
     for failure in report.failures:
-        logger.error(
-            "session could not be swept", extra={"session_id": failure.session_id, "error_type": failure.error_type}
-        )
-        container.failure_reports.report("sweeper", failure.session_id, failure.error_type)
+        ids = {"session_id": failure.session_id, "error_type": failure.error_type}
+        logger.error("session could not be swept", extra=ids)
+        try:
+            container.failure_reports.report("sweeper", failure.session_id, failure.error_type)
+        except Exception as error:  # report the others first; then fail the run (retried, then dead-lettered)
+            logger.error("failure not reported", extra={**ids, "report_error_type": type(error).__name__})
+            unreported += 1
     counts = {
         "expired": report.expired,
         "completed": report.completed,
@@ -37,4 +41,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, i
         "failed": len(report.failures),
     }
     logger.info("swept", extra=counts)
+    if unreported:
+        raise RuntimeError(f"{unreported} failed sessions could not be reported")
     return counts

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -119,9 +119,9 @@ class InMemorySessions:
                 del store.claims[(session.therapist_id, unit)]
         store.sessions[session.session_id] = replace(stored, releases_pending=())
 
-    def list_due(self, now: datetime, limit: int) -> list[Session | UnreadableItem]:
+    def list_due(self, now: datetime, page_size: int) -> Iterator[Session | UnreadableItem]:
         due = [s for s in self.store.sessions.values() if s.due_at is not None and s.due_at <= now]
-        return list(sorted(due, key=lambda s: (s.due_at or now, s.session_id))[:limit])
+        yield from sorted(due, key=lambda s: (s.due_at or now, s.session_id))
 
     def list_for(self, role: Role, user_id: str, query: SessionQuery) -> Page[Session]:
         owner = "therapist_id" if role is Role.THERAPIST else "client_id"

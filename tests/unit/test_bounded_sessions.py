@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from tests.support.clock import FakeClock
@@ -60,9 +61,10 @@ class PoisonedSessions(RecordingSessions):
             raise RuntimeError("Item size has exceeded the maximum allowed size")
         super().commit(change)
 
-    def list_due(self, now: datetime, limit: int) -> list[Session | UnreadableItem]:
-        due = super().list_due(now, limit)
-        return [UnreadableItem(self.unreadable, "ValueError"), *due] if self.unreadable else due
+    def list_due(self, now: datetime, page_size: int) -> Iterator[Session | UnreadableItem]:
+        if self.unreadable:
+            yield UnreadableItem(self.unreadable, "ValueError")
+        yield from super().list_due(now, page_size)
 
 
 def test_one_session_that_always_fails_never_stops_the_sweeper(store: InMemoryStore) -> None:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from therapy_booking.domain.calendar import TimeRange, bookable_starts, claim_units, free_slots, slot_step
+from therapy_booking.domain.calendar import TimeRange, bookable_starts, claim_units, free_slots, on_grid, slot_step
 from therapy_booking.domain.model import Availability, Weekday, WeeklyWindow
 
 LONDON = ZoneInfo("Europe/London")
@@ -144,3 +144,34 @@ class TestClockChangesInLondon:
         )
         # Then its end reads as 01:30 BST (00:30 UTC), the earlier reading: one half-hour slot
         assert [s.start for s in slots] == [utc("2026-03-29T00:00:00")]
+
+
+def test_a_window_saved_off_the_grid_offers_no_start_off_the_grid() -> None:
+    # Given a window saved before windows had to be on the 15-minute grid (Monday 09:05-17:05)
+    legacy = weekly(("mon", "09:05", "17:05"))
+
+    # When its slots are listed
+    slots = slots_between(legacy, "2026-11-30T00:00:00", "2026-12-01T00:00:00", duration=timedelta(minutes=50))
+
+    # Then none is offered: a start at :05 would share a unit with its neighbours
+    assert slots == []
+
+
+@pytest.mark.parametrize("zone", ["Asia/Kolkata", "Asia/Kathmandu", "Australia/Eucla", "Pacific/Chatham"])
+def test_windows_on_the_grid_give_starts_on_the_utc_grid_in_zones_with_odd_offsets(zone: str) -> None:
+    # Given a Monday 09:00-13:00 window in a zone whose offset is not whole hours
+    availability = weekly(("mon", "09:00", "13:00"))
+
+    # When its slots are listed for that week
+    slots = bookable_starts(
+        availability,
+        zone,
+        HOUR,
+        15,
+        TimeRange(utc("2026-11-29T00:00:00"), utc("2026-12-01T00:00:00")),
+        now=utc("2026-01-01T00:00:00"),
+    )
+
+    # Then there are four, each claiming exactly its own four units
+    assert len(slots) == 4
+    assert all(on_grid(s.start, 15) and len(claim_units(s.start, s.end, 15)) == 4 for s in slots)

@@ -22,7 +22,7 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -96,9 +96,10 @@ class SerialSessions(InMemorySessions):
         with self._lock:
             return super().get(session_id)
 
-    def list_due(self, now: datetime, limit: int) -> list[Session | UnreadableItem]:
+    def list_due(self, now: datetime, page_size: int) -> Iterator[Session | UnreadableItem]:
         with self._lock:
-            return super().list_due(now, limit)
+            due = list(super().list_due(now, page_size))
+        yield from due
 
     def give_back(self, session: Session, units: Iterable[datetime]) -> None:
         with self._lock:

@@ -401,7 +401,7 @@ class SessionMachine(RuleBasedStateMachine):
         assert report.skipped == 0
         self.transitions += report.expired + report.completed
         event(f"sweep: {min(report.expired, 1)} expired, {min(report.completed, 1)} completed (0 or more)")
-        assert InMemorySessions(self.store).list_due(self.clock.now(), 1000) == [], "the sweep left something due"
+        assert list(InMemorySessions(self.store).list_due(self.clock.now(), 1000)) == [], "the sweep left something due"
 
     @rule(minutes=st.sampled_from((15, 60, 60, 180, 180, 720, 1440)))
     def advance_clock(self, minutes: int) -> None:

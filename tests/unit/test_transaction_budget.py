@@ -22,8 +22,8 @@ from tests.support.clock import FakeClock
 from tests.support.domain_data import ADMIN, CLIENT, NOW, OTHER_CLIENT, PROFILE, THERAPIST
 from tests.support.fakes import InMemoryStore, InMemoryTherapists, RecordingSessions
 from therapy_booking.domain.calendar import claim_units
-from therapy_booking.domain.changes import TRANSACTION_ITEM_LIMIT, ClaimKind
-from therapy_booking.domain.errors import SlotUnavailable
+from therapy_booking.domain.changes import TRANSACTION_ITEM_LIMIT, ClaimKind, within_budget
+from therapy_booking.domain.errors import Conflict, SlotUnavailable
 from therapy_booking.domain.model import (
     ACTIVE_STATUSES,
     Availability,
@@ -162,9 +162,9 @@ def test_the_team_moving_an_offered_longest_session_gives_back_the_rest_in_a_sec
         note="the therapist is away that week",
     )
 
-    # Then the move itself was one transaction of exactly 100 items, leaving some releases pending
+    # Then the move itself was one transaction within the limit, leaving some releases pending
     move = platform.sessions.committed[-1]
-    assert move.item_count == TRANSACTION_ITEM_LIMIT
+    assert move.item_count <= TRANSACTION_ITEM_LIMIT
     assert move.session.releases_pending
     # And they were given back at once: only the new time is claimed, and nothing is pending
     assert platform.claims_of(offered.session_id) == dict.fromkeys(
@@ -221,3 +221,78 @@ def test_time_left_pending_by_a_crash_is_never_double_booked_and_the_sweeper_giv
         OTHER_CLIENT, BookingRequest("t1", freed_slot, SessionType.FAMILY, "room", ATTENDEES)
     )
     assert booked.status is SessionStatus.PENDING
+
+
+class StaleRead(RecordingSessions):
+    """A store whose next read returns an earlier copy of the session, as a request that read it
+    before the sweeper's give-back would see it."""
+
+    stale: Session | None = None
+
+    def get(self, session_id: str) -> Session | None:
+        stale, self.stale = self.stale, None
+        return stale or super().get(session_id)
+
+
+def test_a_stale_change_that_takes_back_pending_time_keeps_it() -> None:
+    # Given the team's move of an offered 240-minute session, whose second step crashed, so that the
+    # last alternative's time is still pending release
+    platform = Platform()
+    platform.sessions = StaleRead(platform.store)
+    platform.service = SessionService(
+        platform.sessions, InMemoryTherapists(platform.store), platform.clock, PlatformPolicy()
+    )
+    offered = platform.offered(SLOTS[0], SLOTS[1:6])
+    crashing = CrashingGiveBack(platform.store)
+    SessionService(crashing, InMemoryTherapists(platform.store), platform.clock, PlatformPolicy()).admin_rearrange(
+        ADMIN,
+        offered.session_id,
+        start=SLOTS[9],
+        location_id=None,
+        status=None,
+        reason=RearrangeReason.ERROR_CORRECTION,
+        note="wrong week",
+    )
+    read_before = platform.store.sessions[offered.session_id]
+    assert read_before.releases_pending
+    # And a request of the team that read the session then (pending list and all)
+    platform.sessions.stale = read_before
+
+    # When the sweeper gives the time back first, and that request then moves the session onto that very time
+    assert platform.service.sweep().released == 1
+    moved = platform.service.admin_rearrange(
+        ADMIN,
+        offered.session_id,
+        start=SLOTS[5],
+        location_id=None,
+        status=None,
+        reason=RearrangeReason.ERROR_CORRECTION,
+        note="back to the Wednesday",
+    )
+
+    # Then the session holds all of its new time (the stale pending list gave none of it away)
+    assert moved.start == SLOTS[5]
+    assert platform.claims_of(offered.session_id) == occupied(platform.store.sessions[offered.session_id])
+    assert platform.store.sessions[offered.session_id].releases_pending == ()
+
+
+def test_a_change_that_would_pile_up_a_hundred_pending_units_is_refused() -> None:
+    # Given a session with 95 units still pending release (its earlier give-backs keep failing)
+    platform = Platform()
+    offered = platform.offered(SLOTS[0], SLOTS[1:6])
+    offer = platform.sessions.committed[-1]  # 83 items: the session, its event, 80 holds, the counter
+    old_time = tuple(datetime(2026, 11, 1, tzinfo=UTC) + timedelta(minutes=15 * n) for n in range(95))
+    session = replace(offered, releases_pending=old_time)
+    # And a change of it that takes 80 units and gives back 30 (113 items: 13 more than one transaction holds)
+    releases = tuple(
+        replace(claim, unit_start=claim.unit_start - timedelta(days=7)) for claim in offer.claims_added[:30]
+    )
+    change = replace(offer, session=session, claims_released=releases)
+
+    # When it is fitted to one transaction
+    # Then it is refused rather than let the list reach 100 (the second step must stay one write)
+    with pytest.raises(Conflict, match="still being released"):
+        within_budget(change)
+    # And without the earlier backlog the same change fits, leaving the 13 to the second step
+    fitted = within_budget(replace(change, session=offered))
+    assert (fitted.item_count, len(fitted.session.releases_pending)) == (TRANSACTION_ITEM_LIMIT, 13)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, time
 from functools import partial
@@ -46,7 +46,7 @@ from therapy_booking.adapters.dynamodb_items import (
     session_key,
     therapist_key,
 )
-from therapy_booking.domain.changes import TRANSACTION_ITEM_LIMIT, Claim, ClaimKind, SessionChange
+from therapy_booking.domain.changes import Claim, ClaimKind, SessionChange
 from therapy_booking.domain.errors import (
     Conflict,
     DomainError,
@@ -107,6 +107,11 @@ class _NotOwned(Conflict):
     def __init__(self, unit: datetime) -> None:
         super().__init__("That time belongs to someone else by now.")
         self.unit = unit
+
+
+def _racing() -> DomainError:
+    """An item another transaction was writing at that very moment: nothing to conclude but to try again."""
+    return Conflict("A concurrent update got there first; please try again.")
 
 
 class _Transaction:
@@ -178,7 +183,7 @@ class _Transaction:
     def _domain_error(self, error: TransactWriteError) -> DomainError:
         factories = self._checks + self._deletes + self._puts + self._updates
         failed = [
-            factory()
+            factory() if reason.code == "ConditionalCheckFailed" else _racing()
             for factory, reason in zip(factories, error.cancellation_reasons, strict=False)
             if reason is not None and reason.code in ("ConditionalCheckFailed", "TransactionConflict")
         ]
@@ -430,14 +435,16 @@ def _free_consultation_item(client_id: str, therapist_id: str, session_id: str) 
     return FreeConsultationItem(client_key(client_id), f"FREE_CONSULTATION#{therapist_id}", session_id=session_id)
 
 
-def _due_entry(item: TableItem) -> Session | UnreadableItem:
-    """A due session, or what stands for one that cannot be read: one bad item must not hide the others."""
+def _due_entry(raw: dict[str, Any]) -> Session | UnreadableItem:
+    """A due session from its raw item, or what stands for one that cannot be read."""
     try:
+        item = TableItem.from_raw_data(raw)
         if not isinstance(item, SessionItem):
             raise TypeError("not a session item")
         return session_from_item(item)
     except Exception as error:
-        return UnreadableItem(str(item.pk).removeprefix("SESSION#"), type(error).__name__)
+        key = raw.get("pk", {}).get("S", "") if isinstance(raw.get("pk"), dict) else ""
+        return UnreadableItem(str(key).removeprefix("SESSION#"), type(error).__name__)
 
 
 def _session_changed() -> DomainError:
@@ -496,31 +503,23 @@ class DynamoSessionRepository:
         tx.commit()
 
     def give_back(self, session: Session, units: Iterable[datetime]) -> None:
-        """Delete the session's claims on `units` and clear its `releases_pending`, conditional on its version.
+        """Delete the session's claims on `units` and clear its `releases_pending`, in one transaction
+        conditional on the session's version (`within_budget` keeps the pending units below 100).
 
         A unit that is no longer the session's (given back already, then taken by someone else) is
-        skipped; one already gone is fine. Raises Conflict if the session changed meanwhile: the change
-        that did carried the pending releases and gives them back itself.
+        skipped; one already gone is fine. Raises Conflict if the session changed meanwhile (the change
+        that did carried the pending releases and gives them back itself) or a unit was being written
+        at that very moment (the session stays due; the sweeper tries again).
         """
         remaining = sorted(set(units))
         while True:
-            chunk, rest = remaining[: TRANSACTION_ITEM_LIMIT - 1], remaining[TRANSACTION_ITEM_LIMIT - 1 :]
             tx = _Transaction()
-            if rest:  # more than one write: only the last one clears the list
-                tx.check(
-                    SessionItem,
-                    session_key(session.session_id),
-                    SESSION,
-                    SessionItem.version == session.version,
-                    _session_changed,
-                )
-            else:
-                tx.put(
-                    _session_item(replace(session, releases_pending=())),
-                    SessionItem.version == session.version,
-                    _session_changed,
-                )
-            for unit in chunk:
+            tx.put(
+                _session_item(replace(session, releases_pending=())),
+                SessionItem.version == session.version,
+                _session_changed,
+            )
+            for unit in remaining:
                 tx.delete(
                     _claim_item(Claim(session.therapist_id, unit, ClaimKind.SESSION, session.session_id)),
                     ClaimItem.pk.does_not_exist() | (ClaimItem.owner_id == session.session_id),
@@ -528,19 +527,30 @@ class DynamoSessionRepository:
                 )
             try:
                 tx.commit()
+                return
             except Conflict:
                 not_owned = {failure.unit for failure in tx.failures if isinstance(failure, _NotOwned)}
                 if not not_owned or len(not_owned) < len(tx.failures):
                     raise
                 remaining = [unit for unit in remaining if unit not in not_owned]
-                continue
-            if not rest:
-                return
-            remaining = rest
 
-    def list_due(self, now: datetime, limit: int) -> list[Session | UnreadableItem]:
-        results = SessionItem.gsi3.query(DUE, SessionItem.gsi3sk <= f"{iso(now)}~", limit=limit)
-        return [_due_entry(item) for item in results]
+    def list_due(self, now: datetime, page_size: int) -> Iterator[Session | UnreadableItem]:
+        """Read page by page, as the caller consumes; items are decoded one by one, so that one that
+        cannot be read (corrupt, or written by a newer version) stands alone as an `UnreadableItem`."""
+        connection = TableItem._get_connection()
+        start_key: dict[str, Any] | None = None
+        while True:
+            page = connection.query(
+                DUE,
+                range_key_condition=SessionItem.gsi3sk <= f"{iso(now)}~",
+                index_name=SessionItem.gsi3.Meta.index_name,
+                limit=page_size,
+                exclusive_start_key=start_key,
+            )
+            yield from (_due_entry(raw) for raw in page.get("Items", []))
+            start_key = page.get("LastEvaluatedKey")
+            if not start_key:
+                return
 
     def list_for(self, role: Role, user_id: str, query: SessionQuery) -> Page[Session]:
         index: GlobalSecondaryIndex[TableItem]

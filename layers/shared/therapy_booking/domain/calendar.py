@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from therapy_booking.domain.model import Availability, WeeklyWindow
@@ -46,6 +46,13 @@ def _floor(instant: datetime, unit: timedelta) -> datetime:
     return _EPOCH + (elapsed // unit) * unit
 
 
+def on_grid(instant: datetime | time, unit_minutes: int) -> bool:
+    """Whether an instant (aligned to the UTC epoch) or a wall-clock time starts a unit of the calendar grid."""
+    if isinstance(instant, datetime):
+        return _floor(instant, timedelta(minutes=unit_minutes)) == instant
+    return instant.second == instant.microsecond == 0 and (instant.hour * 60 + instant.minute) % unit_minutes == 0
+
+
 def slot_step(duration: timedelta, unit_minutes: int) -> timedelta:
     """Slots start every session length rounded up to whole units (a 50-minute session: hourly)."""
     unit = timedelta(minutes=unit_minutes)
@@ -62,7 +69,7 @@ def _resolve_wall_time(wall: datetime, zone: ZoneInfo) -> datetime | None:
 
 
 def _window_starts(
-    day: date, window: WeeklyWindow, zone: ZoneInfo, duration: timedelta, step: timedelta, unit: timedelta
+    day: date, window: WeeklyWindow, zone: ZoneInfo, duration: timedelta, step: timedelta, unit_minutes: int
 ) -> Iterator[datetime]:
     wall = datetime.combine(day, window.start)
     wall_end = datetime.combine(day, window.end)
@@ -71,7 +78,7 @@ def _window_starts(
         window_end = wall_end.replace(tzinfo=zone, fold=1).astimezone(UTC)
     while wall + duration <= wall_end:
         instant = _resolve_wall_time(wall, zone)
-        if instant is not None and instant + duration <= window_end and _floor(instant, unit) == instant:
+        if instant is not None and instant + duration <= window_end and on_grid(instant, unit_minutes):
             yield instant  # on the unit grid: a slot claims exactly its own units, never a neighbour's
         wall += step
 
@@ -104,7 +111,7 @@ def bookable_starts(
     last_day = latest.astimezone(zone).date()
     while day <= last_day:
         for weekly in by_weekday.get(day.weekday(), []):
-            for start in _window_starts(day, weekly, zone, duration, step, timedelta(minutes=unit_minutes)):
+            for start in _window_starts(day, weekly, zone, duration, step, unit_minutes):
                 if earliest <= start < latest:
                     slots.append(TimeRange(start, start + duration))
         day += timedelta(days=1)

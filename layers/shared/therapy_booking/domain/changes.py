@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
+from therapy_booking.domain.errors import Conflict
 from therapy_booking.domain.events import DomainEvent
 from therapy_booking.domain.model import Session
 
@@ -79,7 +80,8 @@ def within_budget(change: SessionChange, limit: int = TRANSACTION_ITEM_LIMIT) ->
     in the atomic write. Releases that do not fit are left to a second, idempotent step: the
     session records them (`releases_pending`), so the step can be finished by anyone, the sweeper
     included, after a crash. A late release keeps time unavailable a little longer; it can never
-    double-book.
+    double-book. Pending releases stay below `limit`, so that step is always one write (a change that
+    would pile up more while earlier ones are not given back yet is refused with Conflict).
     """
     room = limit - (change.item_count - len(change.claims_released))
     if room < 0:
@@ -88,4 +90,6 @@ def within_budget(change: SessionChange, limit: int = TRANSACTION_ITEM_LIMIT) ->
         return change
     kept, deferred = change.claims_released[:room], change.claims_released[room:]
     pending = sorted({*change.session.releases_pending, *(c.unit_start for c in deferred)})
+    if len(pending) >= limit:  # the second step gives everything back in one write, with the session's
+        raise Conflict("Time this session gave up is still being released; please try again in a few minutes.")
     return replace(change, session=replace(change.session, releases_pending=tuple(pending)), claims_released=kept)

@@ -273,15 +273,22 @@ class Session:
         return self.status
 
     @property
+    def answer_deadline(self) -> datetime | None:
+        """When the offer or location change waiting for the client expires, if one is."""
+        if self.status is SessionStatus.ALTERNATIVES_OFFERED and self.offer is not None:
+            return self.offer.expires_at
+        if self.status is SessionStatus.AWAITING_CLIENT and self.location_change is not None:
+            return self.location_change.expires_at
+        return None
+
+    @property
     def due_at(self) -> datetime | None:
         """When the sweeper must look at this session: at once while time is still to be given back,
         else an answer's deadline, or a confirmed session's end."""
         if self.releases_pending:
             return self.updated_at
-        if self.status is SessionStatus.ALTERNATIVES_OFFERED and self.offer is not None:
-            return self.offer.expires_at
-        if self.status is SessionStatus.AWAITING_CLIENT and self.location_change is not None:
-            return self.location_change.expires_at
+        if self.answer_deadline is not None:
+            return self.answer_deadline
         if self.status is SessionStatus.CONFIRMED:
             return self.end
         return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -68,9 +68,10 @@ class SessionRepository(Protocol):
 
     def list_for(self, role: Role, user_id: str, query: SessionQuery) -> Page[Session]: ...
 
-    def list_due(self, now: datetime, limit: int) -> list[Session | UnreadableItem]:
-        """Sessions whose answer deadline or end is at or before `now`, earliest first; a stored
-        item that cannot be read as a session stands in the list as an `UnreadableItem`."""
+    def list_due(self, now: datetime, page_size: int) -> Iterator[Session | UnreadableItem]:
+        """Sessions due at or before `now` (time to give back, an answer's deadline, an end), earliest first,
+        read `page_size` at a time as they are consumed; a stored item that cannot be read as a session
+        stands in their place as an `UnreadableItem`."""
 
 
 class TherapistRepository(Protocol):

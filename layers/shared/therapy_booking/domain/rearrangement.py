@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from itertools import pairwise
 
-from therapy_booking.domain.calendar import claim_units
+from therapy_booking.domain.calendar import claim_units, on_grid
 from therapy_booking.domain.changes import Claim, ClaimKind, SessionChange
 from therapy_booking.domain.errors import (
     Forbidden,
@@ -99,10 +99,6 @@ def ensure_therapist_can_change(session: Session, ctx: Transition, what: str) ->
     require(not session.has_started(ctx.now), SessionInPast(PAST_SESSION_DETAIL))
 
 
-def _on_grid(start: datetime, unit: int) -> bool:
-    return claim_units(start, start + timedelta(seconds=1), unit)[0] == start
-
-
 def reschedule(session: Session, ctx: Transition, start: datetime, reason: RearrangeReason) -> SessionChange:
     """Move at once (agreed with the client, or fixing a mistake); the session is then confirmed."""
     ensure_therapist_can_change(session, ctx, "reschedule it")
@@ -113,7 +109,7 @@ def reschedule(session: Session, ctx: Transition, start: datetime, reason: Rearr
     unit = ctx.policy.calendar_unit_minutes
     require(start > ctx.now, ValidationFailed("The new start must be in the future."))
     require(start != session.start, ValidationFailed("The session already starts at that time."))
-    require(_on_grid(start, unit), ValidationFailed(f"The new start must be on a {unit}-minute boundary."))
+    require(on_grid(start, unit), ValidationFailed(f"The new start must be on a {unit}-minute boundary."))
     end = start + (session.end - session.start)
     old = _claims(session, session.start, session.end, ClaimKind.SESSION, unit)
     new = _claims(session, start, end, ClaimKind.SESSION, unit)
@@ -182,7 +178,8 @@ def _client_answer(session: Session, ctx: Transition, status: SessionStatus, wha
     if session.status is not status and session.history and session.history[-1].action in EXPIRED_ACTIONS:
         raise OfferExpired("The time to answer has passed (24 hours); the change has expired.")
     require(session.status is status, InvalidTransition(f"There is nothing to {what} on a {session.status} session."))
-    deadline = session.offer.expires_at if session.offer else session.location_change.expires_at  # type: ignore[union-attr]
+    deadline = session.answer_deadline
+    assert deadline is not None  # the status says a change is waiting for the client
     if ctx.now >= deadline:
         raise OfferExpired("The time to answer has passed (24 hours).")
     return deadline
@@ -347,7 +344,8 @@ def reject_offer(session: Session, ctx: Transition) -> SessionChange:
 
 def expire(session: Session, ctx: Transition, change_id: str) -> SessionChange | None:
     """The client did not answer in time. None when there is nothing (left) to expire: idempotent."""
-    if session.open_change_id != change_id or session.due_at is None or ctx.now < session.due_at:
+    deadline = session.answer_deadline
+    if session.open_change_id != change_id or deadline is None or ctx.now < deadline:
         return None
     offer_expired = session.status is SessionStatus.ALTERNATIVES_OFFERED
     event_type = EventType.OFFER_EXPIRED if offer_expired else EventType.LOCATION_CHANGE_EXPIRED
@@ -411,7 +409,7 @@ def admin_rearrange(
     )
     unit = ctx.policy.calendar_unit_minutes
     if start is not None:
-        require(_on_grid(start, unit), ValidationFailed(f"The new start must be on a {unit}-minute boundary."))
+        require(on_grid(start, unit), ValidationFailed(f"The new start must be on a {unit}-minute boundary."))
     new_start = start or session.start
     new_end = new_start + (session.end - session.start)
     new_status = status or (SessionStatus.CONFIRMED if session.status in ACTIVE_STATUSES else session.status)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -12,7 +13,7 @@ from importlib import resources
 from itertools import pairwise
 
 from therapy_booking.domain import lifecycle, rearrangement
-from therapy_booking.domain.calendar import TimeRange, bookable_starts, claim_units, free_slots
+from therapy_booking.domain.calendar import TimeRange, bookable_starts, claim_units, free_slots, on_grid
 from therapy_booking.domain.changes import Claim, ClaimKind, SessionChange, within_budget
 from therapy_booking.domain.errors import (
     Conflict,
@@ -55,6 +56,7 @@ ATTENDEE_COUNTS = {
 
 
 SYSTEM = Actor("system", frozenset({Role.SYSTEM}))
+logger = logging.getLogger(__name__)  # ids and error classes only
 
 
 @dataclass(frozen=True)
@@ -231,11 +233,15 @@ class SessionService:
         return change.session
 
     def _give_back(self, session: Session) -> None:
-        units = rearrangement.units_to_give_back(session, self._policy.calendar_unit_minutes)
         try:
-            self._sessions.give_back(session, units)
-        except Exception:  # the transition stands; the session stays due and the sweeper finishes it
-            return
+            self._sessions.give_back(session, self._units_to_give_back(session))
+        except Exception as error:  # the transition stands; the session stays due and the sweeper finishes it
+            logger.warning(
+                "time left to give back", extra={"session_id": session.session_id, "error_type": type(error).__name__}
+            )
+
+    def _units_to_give_back(self, session: Session) -> tuple[datetime, ...]:
+        return rearrangement.units_to_give_back(session, self._policy.calendar_unit_minutes)
 
     def _therapist_of(self, session: Session) -> Therapist:
         therapist = self._therapists.get(session.therapist_id)
@@ -318,16 +324,25 @@ class SessionService:
 
     def sweep(self, limit: int = 100) -> SweepReport:
         """Give back time left pending, expire what is overdue (a lost schedule) and complete sessions
-        that have ended. Each session on its own: one that fails is reported and the others go on."""
+        that have ended, at most `limit` sessions a run.
+
+        Each session on its own: one that fails (or an item that cannot be read) is reported and the
+        others go on. Failures do not count against `limit` (up to `limit` of them are passed over),
+        so sessions that keep failing at the head of the index never starve the rest.
+        """
         ctx = self._transition(SYSTEM)
         tally: Counter[str] = Counter()
         failures: list[SweepFailure] = []
+        handled = 0
         for session in self._sessions.list_due(ctx.now, limit):
+            if handled >= limit or len(failures) >= limit:
+                break
             if isinstance(session, UnreadableItem):
                 failures.append(SweepFailure(session.item_id, session.error_type))
                 continue
+            handled += 1
             try:
-                tally.update(self._sweep_one(session, ctx))
+                self._sweep_one(session, ctx, tally)
             except Conflict:
                 tally["skipped"] += 1  # changed meanwhile (answered, expired by its schedule): the next sweep sees it
             except Exception as error:  # isolate the session; the caller reports it
@@ -340,14 +355,12 @@ class SessionService:
             failures=tuple(failures),
         )
 
-    def _sweep_one(self, session: Session, ctx: lifecycle.Transition) -> list[str]:
-        """What the sweep did to one session: gave back its pending time, expired or completed it."""
-        done = []
+    def _sweep_one(self, session: Session, ctx: lifecycle.Transition, tally: Counter[str]) -> None:
+        """Give back the session's pending time, then expire or complete it if that is due."""
         if session.releases_pending:
-            units = rearrangement.units_to_give_back(session, self._policy.calendar_unit_minutes)
-            self._sessions.give_back(session, units)
+            self._sessions.give_back(session, self._units_to_give_back(session))
             session = replace(session, releases_pending=())
-            done.append("released")
+            tally["released"] += 1
         change_id = session.open_change_id
         change = (
             rearrangement.expire(session, ctx, change_id)
@@ -356,8 +369,7 @@ class SessionService:
         )
         if change is not None:
             self._commit(change)
-            done.append("completed" if change_id is None else "expired")
-        return done
+            tally["completed" if change_id is None else "expired"] += 1
 
     def admin_rearrange(
         self,
@@ -419,7 +431,7 @@ class TherapistService:
         for window in availability.weekly:
             if window.end <= window.start:
                 raise ValidationFailed(f"The {window.day} window must end after it starts.")
-            if any((t.hour * 60 + t.minute) % unit or t.second for t in (window.start, window.end)):
+            if not (on_grid(window.start, unit) and on_grid(window.end, unit)):
                 raise ValidationFailed(
                     f"The {window.day} window must start and end on the {unit}-minute grid (e.g. 09:00, 09:15)."
                 )
