@@ -585,7 +585,7 @@ class SessionResponse(Body):
         default=None, description="The client's answer to the location change must arrive before this instant."
     )
     history: list[HistoryEntryBody] = Field(
-        default_factory=list, description="Rearrangements, oldest first: who asked, why, and when."
+        default_factory=list, description="The 20 latest rearrangements, oldest first: who asked, why, and when."
     )
 
     @classmethod
