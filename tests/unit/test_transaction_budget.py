@@ -55,10 +55,12 @@ REASONS = list(RearrangeReason)
 class Platform:
     """One therapist offering 240-minute sessions, on in-memory adapters that keep every change."""
 
-    def __init__(self, policy: PlatformPolicy | None = None) -> None:
+    def __init__(
+        self, policy: PlatformPolicy | None = None, store: type[RecordingSessions] = RecordingSessions
+    ) -> None:
         self.store = InMemoryStore(therapists={"t1": Therapist("t1", LONG_PROFILE, EVERY_DAY)})
         self.clock = FakeClock(NOW)
-        self.sessions = RecordingSessions(self.store)
+        self.sessions = store(self.store)
         self.service = SessionService(
             self.sessions, InMemoryTherapists(self.store), self.clock, policy or PlatformPolicy()
         )
@@ -69,6 +71,14 @@ class Platform:
         session = self.service.book(CLIENT, booking)
         self.service.confirm(THERAPIST, session.session_id)
         return self.service.offer_alternatives(THERAPIST, session.session_id, alternatives)
+
+    def team_moves(
+        self, session_id: str, start: datetime, reason: RearrangeReason = RearrangeReason.ERROR_CORRECTION
+    ) -> Session:
+        """The team moves the session to `start` (nothing else changed)."""
+        return self.service.admin_rearrange(
+            ADMIN, session_id, start=start, location_id=None, status=None, reason=reason, note="moved by the team"
+        )
 
     def largest_transaction(self) -> int:
         return max(change.item_count for change in self.sessions.committed)
@@ -152,15 +162,7 @@ def test_the_team_moving_an_offered_longest_session_gives_back_the_rest_in_a_sec
     assert len(platform.claims_of(offered.session_id)) == 96
 
     # When the team moves it to another time for the therapist's own reason (16 new units)
-    moved = platform.service.admin_rearrange(
-        ADMIN,
-        offered.session_id,
-        start=SLOTS[9],
-        location_id=None,
-        status=None,
-        reason=RearrangeReason.THERAPIST_UNAVAILABLE,
-        note="the therapist is away that week",
-    )
+    moved = platform.team_moves(offered.session_id, SLOTS[9], RearrangeReason.THERAPIST_UNAVAILABLE)
 
     # Then the move itself was one transaction within the limit, leaving some releases pending
     move = platform.sessions.committed[-1]
@@ -187,21 +189,9 @@ class CrashingGiveBack(RecordingSessions):
 
 def test_time_left_pending_by_a_crash_is_never_double_booked_and_the_sweeper_gives_it_back() -> None:
     # Given the team's move of an offered 240-minute session, whose second step crashed
-    platform = Platform()
-    platform.sessions = CrashingGiveBack(platform.store)
-    platform.service = SessionService(
-        platform.sessions, InMemoryTherapists(platform.store), platform.clock, PlatformPolicy()
-    )
+    platform = Platform(store=CrashingGiveBack)
     offered = platform.offered(SLOTS[0], SLOTS[1:6])
-    moved = platform.service.admin_rearrange(
-        ADMIN,
-        offered.session_id,
-        start=SLOTS[9],
-        location_id=None,
-        status=None,
-        reason=RearrangeReason.ERROR_CORRECTION,
-        note="wrong week",
-    )
+    moved = platform.team_moves(offered.session_id, SLOTS[9])
     pending = platform.store.sessions[moved.session_id].releases_pending
     assert pending, "the move left time to give back"
     freed_slot = max(s for s in SLOTS[1:6] if claim_units(s, s + timedelta(hours=4), 15)[-1] in pending)
@@ -223,9 +213,9 @@ def test_time_left_pending_by_a_crash_is_never_double_booked_and_the_sweeper_giv
     assert booked.status is SessionStatus.PENDING
 
 
-class StaleRead(RecordingSessions):
-    """A store whose next read returns an earlier copy of the session, as a request that read it
-    before the sweeper's give-back would see it."""
+class StaleRead(CrashingGiveBack):
+    """A store whose second step fails once, and whose read returns an earlier copy of the session when
+    told to, as a request that read it before the sweeper's give-back would see it."""
 
     stale: Session | None = None
 
@@ -237,38 +227,18 @@ class StaleRead(RecordingSessions):
 def test_a_stale_change_that_takes_back_pending_time_keeps_it() -> None:
     # Given the team's move of an offered 240-minute session, whose second step crashed, so that the
     # last alternative's time is still pending release
-    platform = Platform()
-    platform.sessions = StaleRead(platform.store)
-    platform.service = SessionService(
-        platform.sessions, InMemoryTherapists(platform.store), platform.clock, PlatformPolicy()
-    )
+    platform = Platform(store=StaleRead)
     offered = platform.offered(SLOTS[0], SLOTS[1:6])
-    crashing = CrashingGiveBack(platform.store)
-    SessionService(crashing, InMemoryTherapists(platform.store), platform.clock, PlatformPolicy()).admin_rearrange(
-        ADMIN,
-        offered.session_id,
-        start=SLOTS[9],
-        location_id=None,
-        status=None,
-        reason=RearrangeReason.ERROR_CORRECTION,
-        note="wrong week",
-    )
+    platform.team_moves(offered.session_id, SLOTS[9])
     read_before = platform.store.sessions[offered.session_id]
     assert read_before.releases_pending
     # And a request of the team that read the session then (pending list and all)
+    assert isinstance(platform.sessions, StaleRead)
     platform.sessions.stale = read_before
 
     # When the sweeper gives the time back first, and that request then moves the session onto that very time
     assert platform.service.sweep().released == 1
-    moved = platform.service.admin_rearrange(
-        ADMIN,
-        offered.session_id,
-        start=SLOTS[5],
-        location_id=None,
-        status=None,
-        reason=RearrangeReason.ERROR_CORRECTION,
-        note="back to the Wednesday",
-    )
+    moved = platform.team_moves(offered.session_id, SLOTS[5])
 
     # Then the session holds all of its new time (the stale pending list gave none of it away)
     assert moved.start == SLOTS[5]
