@@ -58,7 +58,7 @@ __import__(sys.argv[1])
 _t1 = time.perf_counter()
 from therapy_booking.wiring import container
 container.settings
-from therapy_booking.adapters.dynamodb_items import TableItem
+from therapy_booking.adapters.dynamodb.models import TableItem
 TableItem._get_connection().connection.client
 """
     + _REPORT

@@ -117,13 +117,11 @@ def past_starts(count: int, before: datetime, timezone: str) -> list[datetime]:
 
 def load_history(therapist_id: str, count: int, now: datetime) -> int:
     """Write `count` past, confirmed sessions of the therapist as the commit path would; return the items."""
-    from therapy_booking.adapters.dynamodb_items import TableItem
-    from therapy_booking.adapters.dynamodb_repositories import (
-        DynamoTherapistRepository,
-        _claim_item,
-        _event_item,
-        _session_item,
-    )
+    from therapy_booking.adapters.dynamodb.codecs import session_item
+    from therapy_booking.adapters.dynamodb.models import TableItem
+    from therapy_booking.adapters.dynamodb.outbox import event_item
+    from therapy_booking.adapters.dynamodb.therapists import DynamoTherapistRepository
+    from therapy_booking.adapters.dynamodb.transaction import claim_item
     from therapy_booking.domain import lifecycle
     from therapy_booking.domain.model import Actor, Role, Session, SessionStatus
     from therapy_booking.wiring import container
@@ -160,8 +158,8 @@ def load_history(therapist_id: str, count: int, now: datetime) -> int:
             confirmed = lifecycle.confirm(
                 booked.session, lifecycle.Transition(therapist_actor, booked_at + timedelta(days=1), policy)
             )
-            items: list[TableItem] = [_session_item(confirmed.session), _event_item(booked), _event_item(confirmed)]
-            items += [_claim_item(claim) for claim in booked.claims_added]
+            items: list[TableItem] = [session_item(confirmed.session), event_item(booked), event_item(confirmed)]
+            items += [claim_item(claim) for claim in booked.claims_added]
             for item in items:
                 batch.save(item)
             written += len(items)

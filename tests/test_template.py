@@ -22,8 +22,8 @@ from botocore.client import BaseClient
 from local_stack.template import functions as template_functions
 from tests.support.http import call, http_event
 from tests.support.template import TEMPLATE_PATH, load_template, resources_of_type
-from therapy_booking.adapters import dynamodb_items
-from therapy_booking.adapters.dynamodb_items import TableItem
+from therapy_booking.adapters.dynamodb import models as dynamodb_items
+from therapy_booking.adapters.dynamodb.models import TableItem
 from therapy_booking.api.auth import GROUP_ROLES
 from therapy_booking.api.problems import PROBLEM_CONTENT_TYPE
 from therapy_booking.domain.model import OfferExpiryPolicy

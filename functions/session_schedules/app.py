@@ -37,7 +37,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from therapy_booking.adapters.dynamodb_repositories import event_from_image
+from therapy_booking.adapters.dynamodb.outbox import event_from_image
 from therapy_booking.domain import events
 from therapy_booking.domain.notifications import reminder_plan
 from therapy_booking.wiring import container

@@ -38,8 +38,9 @@ from tests.support.scenario import CLIENT, THERAPIST, booking, publish_therapist
 from tests.support.serial_moto import serial_moto_server
 from tests.support.template import create_table
 from therapy_booking.adapters import aws_clients
-from therapy_booking.adapters.dynamodb_items import bind_table
-from therapy_booking.adapters.dynamodb_repositories import DynamoSessionRepository, DynamoTherapistRepository
+from therapy_booking.adapters.dynamodb.models import bind_table
+from therapy_booking.adapters.dynamodb.sessions import DynamoSessionRepository
+from therapy_booking.adapters.dynamodb.therapists import DynamoTherapistRepository
 from therapy_booking.domain.changes import SessionChange
 from therapy_booking.wiring import container
 

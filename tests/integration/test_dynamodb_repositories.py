@@ -9,11 +9,9 @@ from typing import Any
 import pytest
 
 from tests.support.domain_data import AVAILABILITY, CLIENT, PROFILE, THERAPIST
-from therapy_booking.adapters.dynamodb_items import TherapistItem
-from therapy_booking.adapters.dynamodb_repositories import (
-    DynamoSessionRepository,
-    DynamoTherapistRepository,
-)
+from therapy_booking.adapters.dynamodb.models import TherapistItem
+from therapy_booking.adapters.dynamodb.sessions import DynamoSessionRepository
+from therapy_booking.adapters.dynamodb.therapists import DynamoTherapistRepository
 from therapy_booking.domain import lifecycle
 from therapy_booking.domain.errors import (
     Conflict,

@@ -33,7 +33,7 @@ from tests.support.http import LambdaContext
 from tests.support.streams import TableStream, record_of
 from tests.test_events import allowed, needed, recording_aws_calls
 from therapy_booking.adapters import aws_clients
-from therapy_booking.adapters.dynamodb_repositories import DynamoSessionRepository
+from therapy_booking.adapters.dynamodb.sessions import DynamoSessionRepository
 from therapy_booking.domain.changes import SessionChange
 from therapy_booking.domain.model import (
     Location,

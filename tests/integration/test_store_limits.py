@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.support.domain_data import ADMIN, CLIENT, OTHER_CLIENT, PROFILE, THERAPIST
-from therapy_booking.adapters.dynamodb_repositories import DynamoSessionRepository
+from therapy_booking.adapters.dynamodb.sessions import DynamoSessionRepository
 from therapy_booking.domain.calendar import claim_units
 from therapy_booking.domain.model import (
     ACTIVE_STATUSES,

@@ -10,12 +10,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from therapy_booking.adapters.clock import SystemClock
-from therapy_booking.adapters.dynamodb_items import bind_table
-from therapy_booking.adapters.dynamodb_repositories import (
-    DynamoClientRepository,
-    DynamoSessionRepository,
-    DynamoTherapistRepository,
-)
+from therapy_booking.adapters.dynamodb.clients import DynamoClientRepository
+from therapy_booking.adapters.dynamodb.models import bind_table
+from therapy_booking.adapters.dynamodb.sessions import DynamoSessionRepository
+from therapy_booking.adapters.dynamodb.therapists import DynamoTherapistRepository
 from therapy_booking.adapters.session_schedules import EventBridgeSessionSchedules
 from therapy_booking.domain.ports import Clock, FailureReports
 from therapy_booking.domain.services import ClientService, SessionService, TherapistService

@@ -1,6 +1,6 @@
 """The one place that creates boto3 clients, lazily and once per process.
 
-PynamoDB builds its own botocore client for the table (see `dynamodb_items`);
+PynamoDB builds its own botocore client for the table (see `dynamodb.models`);
 everything else (idempotency store, Scheduler, SES, SNS) comes from here.
 boto3 is imported on first use, not at import time, to keep cold starts short.
 """

@@ -1,0 +1,199 @@
+"""Sessions on DynamoDB: each transition one TransactWriteItems (the session conditional on its version,
+its claims, its outbox event and any guard), the second release step, and the listings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from pynamodb.indexes import GlobalSecondaryIndex
+
+from therapy_booking.adapters.dynamodb.codecs import (
+    PROFILE,
+    SESSION,
+    free_consultation_item,
+    session_from_item,
+    session_item,
+)
+from therapy_booking.adapters.dynamodb.cursors import decode_cursor, encode_cursor
+from therapy_booking.adapters.dynamodb.models import (
+    DUE,
+    ClaimItem,
+    EventItem,
+    FreeConsultationItem,
+    SessionItem,
+    TableItem,
+    TherapistItem,
+    client_key,
+    iso,
+    session_key,
+    therapist_key,
+)
+from therapy_booking.adapters.dynamodb.outbox import event_item
+from therapy_booking.adapters.dynamodb.transaction import Transaction, claim_item
+from therapy_booking.domain.changes import Claim, ClaimKind, SessionChange
+from therapy_booking.domain.errors import Conflict, DomainError, FreeConsultationUsed, TherapistUnavailableForBooking
+from therapy_booking.domain.model import Role, Session
+from therapy_booking.domain.ports import Page, SessionQuery, UnreadableItem
+
+
+class _NotOwned(Conflict):
+    """A unit to give back that belongs to someone else by now."""
+
+    def __init__(self, unit: datetime) -> None:
+        super().__init__("That time belongs to someone else by now.")
+        self.unit = unit
+
+
+def _due_entry(raw: dict[str, Any]) -> Session | UnreadableItem:
+    """A due session from its raw item, or what stands for one that cannot be read."""
+    try:
+        item = TableItem.from_raw_data(raw)
+        if not isinstance(item, SessionItem):
+            raise TypeError("not a session item")
+        return session_from_item(item)
+    except Exception as error:
+        key = raw.get("pk", {}).get("S", "") if isinstance(raw.get("pk"), dict) else ""
+        return UnreadableItem(str(key).removeprefix("SESSION#"), type(error).__name__)
+
+
+def _session_changed() -> DomainError:
+    return Conflict("The session was changed by someone else; reload it and try again.")
+
+
+class DynamoSessionRepository:
+    def get(self, session_id: str) -> Session | None:
+        try:
+            item = SessionItem.get(session_key(session_id), SESSION)
+        except SessionItem.DoesNotExist:
+            return None
+        return session_from_item(item)
+
+    def commit(self, change: SessionChange) -> None:
+        tx = Transaction()
+        session = change.session
+        if change.therapist_must_accept_bookings:
+            tx.check(
+                TherapistItem,
+                therapist_key(session.therapist_id),
+                PROFILE,
+                (TherapistItem.visible == True) & (TherapistItem.deactivated != True),  # noqa: E712
+                lambda: TherapistUnavailableForBooking("This therapist is not taking bookings at the moment."),
+            )
+        version_guard = (
+            SessionItem.pk.does_not_exist()
+            if change.expected_version is None
+            else SessionItem.version == change.expected_version
+        )
+        tx.put(session_item(session), version_guard, _session_changed)
+        tx.put(event_item(change), EventItem.pk.does_not_exist(), _session_changed)
+        tx.release_claims(change.claims_released)
+        tx.take_claims(change.claims_added)
+        tx.convert_claims(change.claims_converted)
+        if change.counts_as_therapists_own_rearrangement:
+            tx.update(
+                TherapistItem(therapist_key(session.therapist_id), PROFILE),
+                [TherapistItem.own_rearrangements.add(1)],
+                lambda: Conflict("The therapist's record changed while this request ran; please try again."),
+            )
+        if (mark := change.free_consultation_taken) is not None:
+            tx.put(
+                free_consultation_item(mark.client_id, mark.therapist_id, mark.session_id),
+                FreeConsultationItem.pk.does_not_exist(),
+                lambda: FreeConsultationUsed(
+                    "You have already had your free initial consultation with this therapist."
+                ),
+            )
+        if (mark := change.free_consultation_released) is not None:
+            tx.delete(
+                free_consultation_item(mark.client_id, mark.therapist_id, mark.session_id),
+                FreeConsultationItem.pk.does_not_exist() | (FreeConsultationItem.session_id == mark.session_id),
+                _session_changed,
+            )
+        tx.commit()
+
+    def give_back(self, session: Session, units: Iterable[datetime]) -> None:
+        """Delete the session's claims on `units` and clear its `releases_pending`, in one transaction
+        conditional on the session's version (`within_budget` keeps the pending units below 100).
+
+        A unit that is no longer the session's (given back already, then taken by someone else) is
+        skipped; one already gone is fine. Raises Conflict if the session changed meanwhile (the change
+        that did carried the pending releases and gives them back itself) or a unit was being written
+        at that very moment (the session stays due; the sweeper tries again).
+        """
+        remaining = sorted(set(units))
+        while True:
+            tx = Transaction()
+            tx.put(
+                session_item(replace(session, releases_pending=())),
+                SessionItem.version == session.version,
+                _session_changed,
+            )
+            for unit in remaining:
+                tx.delete(
+                    claim_item(Claim(session.therapist_id, unit, ClaimKind.SESSION, session.session_id)),
+                    ClaimItem.pk.does_not_exist() | (ClaimItem.owner_id == session.session_id),
+                    partial(_NotOwned, unit),
+                )
+            try:
+                tx.commit()
+                return
+            except Conflict:
+                not_owned = {failure.unit for failure in tx.failures if isinstance(failure, _NotOwned)}
+                if not not_owned or len(not_owned) < len(tx.failures):
+                    raise
+                remaining = [unit for unit in remaining if unit not in not_owned]
+
+    def list_due(self, now: datetime, page_size: int) -> Iterator[Session | UnreadableItem]:
+        """Read page by page, as the caller consumes; items are decoded one by one, so that one that
+        cannot be read (corrupt, or written by a newer version) stands alone as an `UnreadableItem`."""
+        connection = TableItem._get_connection()
+        start_key: dict[str, Any] | None = None
+        while True:
+            page = connection.query(
+                DUE,
+                range_key_condition=SessionItem.gsi3sk <= f"{iso(now)}~",
+                index_name=SessionItem.gsi3.Meta.index_name,
+                limit=page_size,
+                exclusive_start_key=start_key,
+            )
+            yield from (_due_entry(raw) for raw in page.get("Items", []))
+            start_key = page.get("LastEvaluatedKey")
+            if not start_key:
+                return
+
+    def list_for(self, role: Role, user_id: str, query: SessionQuery) -> Page[Session]:
+        index: GlobalSecondaryIndex[TableItem]
+        if role is Role.THERAPIST:
+            index, partition, hash_attr, range_attr = (
+                SessionItem.gsi1,
+                therapist_key(user_id),
+                "gsi1pk",
+                SessionItem.gsi1sk,
+            )
+        else:
+            index, partition, hash_attr, range_attr = (
+                SessionItem.gsi2,
+                client_key(user_id),
+                "gsi2pk",
+                SessionItem.gsi2sk,
+            )
+        low = iso(query.start_from) if query.start_from else "0"
+        high = iso(query.start_to) if query.start_to else "9"
+        sort_attr = hash_attr.replace("pk", "sk")
+        start_key = decode_cursor(
+            query.cursor, (hash_attr, partition), {"pk", "sk", hash_attr, sort_attr}, (sort_attr, low, high)
+        )
+        condition = None if query.status is None else SessionItem.status == query.status
+        results = index.query(
+            partition,
+            range_attr.between(low, high),
+            filter_condition=condition,
+            limit=query.limit,
+            last_evaluated_key=start_key,
+        )
+        items = [session_from_item(item) for item in results if isinstance(item, SessionItem)]
+        return Page(items, encode_cursor(results.last_evaluated_key))

@@ -1,0 +1,142 @@
+"""Therapists on DynamoDB: profile and availability (one item), their calendar of claims, blocks, the listing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.update import Action
+
+from therapy_booking.adapters.dynamodb.codecs import (
+    PROFILE,
+    block_from_item,
+    location_map,
+    money_map,
+    therapist_from_item,
+)
+from therapy_booking.adapters.dynamodb.cursors import decode_cursor, encode_cursor
+from therapy_booking.adapters.dynamodb.models import (
+    LISTED,
+    BlockItem,
+    ClaimItem,
+    SessionTypeMap,
+    TableItem,
+    TherapistItem,
+    WindowMap,
+    therapist_key,
+)
+from therapy_booking.adapters.dynamodb.transaction import Transaction, claim_sort_key
+from therapy_booking.domain.changes import Claim
+from therapy_booking.domain.errors import Conflict
+from therapy_booking.domain.model import Availability, Block, Therapist, TherapistProfile
+from therapy_booking.domain.ports import Calendar, Page
+
+
+class DynamoTherapistRepository:
+    def get(self, therapist_id: str) -> Therapist | None:
+        try:
+            return therapist_from_item(TherapistItem.get(therapist_key(therapist_id), PROFILE))
+        except TherapistItem.DoesNotExist:
+            return None
+
+    def get_calendar(self, therapist_id: str, since: datetime) -> Calendar | None:
+        """The profile and every claim from `since` on, in one query.
+
+        Claims (sk CLAIM#<instant>) sort just before the profile (sk PROFILE),
+        so one key range reads both; history before `since` is never read.
+        """
+        therapist: Therapist | None = None
+        claimed: set[datetime] = set()
+        floor = since.astimezone(UTC).replace(minute=0, second=0, microsecond=0)  # any unit divides an hour
+        for item in TableItem.query(therapist_key(therapist_id), TableItem.sk.between(claim_sort_key(floor), PROFILE)):
+            if isinstance(item, ClaimItem):
+                claimed.add(datetime.fromisoformat(item.sk.removeprefix("CLAIM#")))
+            elif isinstance(item, TherapistItem):
+                therapist = therapist_from_item(item)
+        return None if therapist is None else Calendar(therapist, claimed)
+
+    def save_profile(self, therapist_id: str, profile: TherapistProfile) -> Therapist:
+        item = TherapistItem(therapist_key(therapist_id), PROFILE)
+        actions: list[Action] = [
+            TherapistItem.entity.set(TherapistItem),
+            TherapistItem.therapist_id.set(therapist_id),
+            TherapistItem.name.set(profile.name),
+            TherapistItem.email.set(profile.email),
+            TherapistItem.phone.set(profile.phone) if profile.phone else TherapistItem.phone.remove(),
+            TherapistItem.sms_opt_in.set(profile.sms_opt_in),
+            TherapistItem.timezone.set(profile.timezone),
+            TherapistItem.locations.set([location_map(loc) for loc in profile.locations]),
+            TherapistItem.session_types.set(
+                [
+                    SessionTypeMap(type=o.type, duration_minutes=o.duration_minutes, price=money_map(o.price))
+                    for o in profile.session_types
+                ]
+            ),
+            TherapistItem.free_initial_consultation.set(profile.free_initial_consultation),
+            TherapistItem.visible.set(profile.visible),
+        ]
+        unlisted: list[Action] = [TherapistItem.gsi1pk.remove(), TherapistItem.gsi1sk.remove()]
+        if not profile.visible:
+            item.update(actions=actions + unlisted)
+            return therapist_from_item(item)
+        listed: list[Action] = [TherapistItem.gsi1pk.set(LISTED), TherapistItem.gsi1sk.set(therapist_id)]
+        try:
+            item.update(actions=actions + listed, condition=TherapistItem.deactivated != True)  # noqa: E712
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            item.update(actions=actions + unlisted)  # deactivated accounts stay out of the listing
+        return therapist_from_item(item)
+
+    def save_availability(self, therapist_id: str, availability: Availability) -> Therapist:
+        item = TherapistItem(therapist_key(therapist_id), PROFILE)
+        item.update(
+            actions=[
+                TherapistItem.entity.set(TherapistItem),
+                TherapistItem.therapist_id.set(therapist_id),
+                TherapistItem.weekly.set(
+                    [
+                        WindowMap(day=w.day, start=w.start.strftime("%H:%M"), end=w.end.strftime("%H:%M"))
+                        for w in availability.weekly
+                    ]
+                ),
+                TherapistItem.min_notice_hours.set(availability.min_notice_hours),
+                TherapistItem.horizon_days.set(availability.horizon_days),
+            ]
+        )
+        return therapist_from_item(item)
+
+    def list_bookable(self, limit: int, cursor: str | None) -> Page[Therapist]:
+        start_key = decode_cursor(cursor, ("gsi1pk", LISTED), {"pk", "sk", "gsi1pk", "gsi1sk"})
+        results = TherapistItem.gsi1.query(LISTED, limit=limit, last_evaluated_key=start_key)
+        items = [therapist_from_item(item) for item in results if isinstance(item, TherapistItem)]
+        return Page(items, encode_cursor(results.last_evaluated_key))
+
+    def get_block(self, therapist_id: str, block_id: str) -> Block | None:
+        try:
+            return block_from_item(BlockItem.get(therapist_key(therapist_id), f"BLOCK#{block_id}"))
+        except BlockItem.DoesNotExist:
+            return None
+
+    def _block_item(self, block: Block) -> BlockItem:
+        return BlockItem(
+            therapist_key(block.therapist_id),
+            f"BLOCK#{block.block_id}",
+            block_id=block.block_id,
+            therapist_id=block.therapist_id,
+            start=block.start,
+            end=block.end,
+            note=block.note,
+        )
+
+    def add_block(self, block: Block, claims: tuple[Claim, ...]) -> None:
+        tx = Transaction()
+        tx.put(self._block_item(block), BlockItem.pk.does_not_exist(), lambda: Conflict("Block id collision."))
+        tx.take_claims(claims)
+        tx.commit()
+
+    def remove_block(self, block: Block, claims: tuple[Claim, ...]) -> None:
+        tx = Transaction()
+        tx.delete(self._block_item(block), BlockItem.pk.exists(), lambda: Conflict("The block was already removed."))
+        tx.release_claims(claims)
+        tx.commit()
