@@ -27,6 +27,7 @@ from therapy_booking.domain.model import (
     Availability,
     Block,
     ClientProfile,
+    Location,
     Money,
     RearrangeReason,
     Role,
@@ -103,6 +104,32 @@ def ensure_within_horizon(availability: Availability, start: datetime, now: date
         raise ValidationFailed(f"This therapist takes bookings at most {availability.horizon_days} days ahead.")
 
 
+def location_of(profile: TherapistProfile, location_id: str) -> Location:
+    location = profile.location(location_id)
+    if location is None:
+        raise ValidationFailed(f"location_id '{location_id}' is not one of this therapist's locations.")
+    return location
+
+
+def ensure_sms_reachable(sms_opt_in: bool, phone: str | None) -> None:
+    if sms_opt_in and not phone:
+        raise ValidationFailed("sms_opt_in needs a phone number.")
+
+
+def is_bookable_start(
+    availability: Availability,
+    timezone: str,
+    duration: timedelta,
+    start: datetime,
+    now: datetime,
+    policy: PlatformPolicy,
+) -> bool:
+    """Whether `start` is one of the weekly availability's slots for a session of `duration` (claims aside)."""
+    window = TimeRange(start, start + timedelta(minutes=1))
+    slots = bookable_starts(availability, timezone, duration, policy.calendar_unit_minutes, window, now)
+    return any(slot.start == start for slot in slots)
+
+
 @dataclass(frozen=True)
 class BookingRequest:
     therapist_id: str
@@ -143,9 +170,7 @@ class SessionService:
         offer = profile.offer_for(request.session_type)
         if offer is None:
             raise ValidationFailed(f"This therapist does not offer {request.session_type} sessions.")
-        location = profile.location(request.location_id)
-        if location is None:
-            raise ValidationFailed(f"location_id '{request.location_id}' is not one of this therapist's locations.")
+        location = location_of(profile, request.location_id)
         low, high = ATTENDEE_COUNTS[request.session_type]
         if not low <= len(request.attendees) <= high:
             expected = str(low) if low == high else f"{low} to {high}"
@@ -186,15 +211,7 @@ class SessionService:
                 f"This therapist needs at least {availability.min_notice_hours} hours' notice for a booking."
             )
         ensure_within_horizon(availability, start, now)
-        candidates = bookable_starts(
-            availability,
-            therapist.profile.timezone,
-            offer.duration,
-            self._policy.calendar_unit_minutes,
-            TimeRange(start, start + timedelta(minutes=1)),
-            now,
-        )
-        if not any(slot.start == start for slot in candidates):
+        if not is_bookable_start(availability, therapist.profile.timezone, offer.duration, start, now, self._policy):
             raise ValidationFailed(
                 "That start time is not one of the therapist's available slots "
                 "(see GET /therapists/{therapist_id}/slots)."
@@ -265,9 +282,7 @@ class SessionService:
         rearrangement.ensure_therapist_can_change(session, ctx, "change its location")  # before reading more
         profile = self._therapist_of(session).profile
         assert profile is not None
-        location = profile.location(location_id)
-        if location is None:
-            raise ValidationFailed(f"location_id '{location_id}' is not one of this therapist's locations.")
+        location = location_of(profile, location_id)
         return self._commit(rearrangement.change_location(session, ctx, location, reason, self._ids()))
 
     def answer_location_change(self, actor: Actor, session_id: str, accept: bool) -> Session:
@@ -285,15 +300,9 @@ class SessionService:
             if therapist is None or therapist.availability is None or therapist.profile is None:
                 return False
             duration = session.end - session.start
-            slots = bookable_starts(
-                therapist.availability,
-                therapist.profile.timezone,
-                duration,
-                self._policy.calendar_unit_minutes,
-                TimeRange(start, start + timedelta(minutes=1)),
-                ctx.now,
+            return is_bookable_start(
+                therapist.availability, therapist.profile.timezone, duration, start, ctx.now, self._policy
             )
-            return any(slot.start == start for slot in slots)
 
         utc_starts = [s.astimezone(UTC) for s in starts]
         return self._commit(rearrangement.offer_alternatives(session, ctx, utc_starts, is_bookable, self._ids))
@@ -387,9 +396,7 @@ class SessionService:
         if location_id is not None and actor.has(Role.ADMIN):
             profile = self._therapist_of(session).profile
             assert profile is not None
-            location = profile.location(location_id)
-            if location is None:
-                raise ValidationFailed(f"location_id '{location_id}' is not one of this therapist's locations.")
+            location = location_of(profile, location_id)
         change = rearrangement.admin_rearrange(
             session,
             self._transition(actor),
@@ -418,8 +425,7 @@ class TherapistService:
     def put_profile(self, actor: Actor, profile: TherapistProfile) -> Therapist:
         require_role(actor, Role.THERAPIST, "publish a therapist profile")
         ensure_timezone(profile.timezone)
-        if profile.sms_opt_in and not profile.phone:
-            raise ValidationFailed("sms_opt_in needs a phone number.")
+        ensure_sms_reachable(profile.sms_opt_in, profile.phone)
         for offer in profile.session_types:
             if offer.price.currency != self._policy.currency:
                 raise ValidationFailed(f"Prices must be in {self._policy.currency}.")
@@ -525,6 +531,5 @@ class ClientService:
     def put_profile(self, actor: Actor, profile: ClientProfile) -> ClientProfile:
         require_role(actor, Role.CLIENT, "publish a client profile")
         ensure_timezone(profile.timezone)
-        if profile.sms_opt_in and not profile.phone:
-            raise ValidationFailed("sms_opt_in needs a phone number.")
+        ensure_sms_reachable(profile.sms_opt_in, profile.phone)
         return self._clients.save_profile(profile)
