@@ -19,6 +19,7 @@ from local_stack.runtime import HttpAnswer, LocalStack
 log = logging.getLogger("local_stack.http")
 MAX_CLOCK_ADVANCE = 400 * 24 * 3600
 IDLE_TIMEOUT_SECONDS = 2.0
+MAX_BODY_BYTES = 10 * 2**20  # API Gateway's limit
 LISTEN_BACKLOG = 1024  # connections the kernel holds until they are accepted
 # Swagger UI 5 (OpenAPI 3.1), as swagger-ui-py ships it (requirements-dev.txt pins it), served from here: no CDN.
 SWAGGER_UI = files("swagger_ui") / "static"
@@ -116,13 +117,15 @@ def make_handler(stack: LocalStack, dev: DevRoutes) -> type[BaseHTTPRequestHandl
         def _serve(self) -> None:
             started = time.perf_counter()
             url = urlsplit(self.path)
-            length = int(self.headers.get("content-length") or 0)
-            body = self.rfile.read(length) if length else b""
+            body = self._body()
             try:
-                with stack.lock:
-                    answer = dev.handle(self.command, url.path, body) or stack.handle_api(
-                        self.command, url.path, url.query, dict(self.headers.items()), body
-                    )
+                if isinstance(body, HttpAnswer):
+                    answer = body
+                else:
+                    with stack.lock:
+                        answer = dev.handle(self.command, url.path, body) or stack.handle_api(
+                            self.command, url.path, url.query, dict(self.headers.items()), body
+                        )
             except Exception:
                 log.exception("local stack error")
                 answer = _json(500, {"message": "Internal Server Error"})
@@ -136,6 +139,20 @@ def make_handler(stack: LocalStack, dev: DevRoutes) -> type[BaseHTTPRequestHandl
             self.wfile.write(answer.body)
             elapsed = (time.perf_counter() - started) * 1000
             log.info("%s %s %d %.1fms", self.command, url.path, answer.status, elapsed)
+
+        def _body(self) -> bytes | HttpAnswer:
+            """The request's body, or the answer API Gateway gives a body it will not read."""
+            raw = self.headers.get("content-length")
+            if raw is None:
+                if self.headers.get("transfer-encoding"):
+                    return _problem(411, "Send the body with a Content-Length header (no chunked bodies).")
+                return b""
+            if not raw.strip().isdigit():
+                return _problem(400, "The Content-Length header is not a number.")
+            length = int(raw)
+            if length > MAX_BODY_BYTES:
+                return _problem(413, f"A request body is at most {MAX_BODY_BYTES // 2**20} MB.")
+            return self.rfile.read(length) if length else b""
 
         def do_OPTIONS(self) -> None:
             self.send_response(204)

@@ -16,6 +16,7 @@ import json
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -40,6 +41,11 @@ TOKEN_LIFETIME = 6 * 3600
 SEEDED_SESSIONS = 12
 OTHER_THERAPIST = "fuzz-other-therapist"
 TEST_MAX_EXAMPLES = 10  # per operation and phase, in `make test`
+TEST_SECONDS = 300  # `make test`'s run stops there (it takes about 100 s)
+TEST_SEED = 20261130  # `make test` sends the same requests each time; `make fuzz` draws a new seed
+REQUEST_TIMEOUT_SECONDS = 30
+UNBOUNDED_RUN_SECONDS = 3600  # a run given no time limit is still stopped after this
+GRACE_SECONDS = 60
 
 
 @dataclass
@@ -216,7 +222,7 @@ def run(
                     *(sys.executable, "-m", "schemathesis.cli", "--config-file", str(config_path), "--no-color"),
                     *("run", f"{stack.base_url}/openapi.json", "--checks", ",".join(CHECKS)),
                     *("--phases", ",".join(phases), "--max-examples", str(max_examples)),
-                    *("--generation-database", "none"),
+                    *("--generation-database", "none", "--request-timeout", str(REQUEST_TIMEOUT_SECONDS)),
                 ]
                 if seconds is not None:
                     command += ["--max-time", str(seconds)]
@@ -228,8 +234,13 @@ def run(
                 process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=output, stderr=subprocess.STDOUT)
                 started.append((user.role, process, output))
             runs = []
+            deadline = time.monotonic() + (seconds or UNBOUNDED_RUN_SECONDS) + GRACE_SECONDS
             for role, process, output in started:
-                code = process.wait()
+                try:
+                    code = process.wait(timeout=max(1.0, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:  # a stalled run fails instead of holding up `make test`
+                    process.kill()
+                    code = process.wait()
                 output.seek(0)
                 runs.append(RoleRun(role, code, output.read()))
                 output.close()
@@ -238,4 +249,7 @@ def run(
         errors = [line for line in stack.lines if "Traceback" in line or "Unhandled error" in line or " 500 " in line]
         return FuzzReport(runs, errors)
     finally:
+        for _, process, _ in locals().get("started", []):
+            if process.poll() is None:
+                process.kill()
         stack.close()

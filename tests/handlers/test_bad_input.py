@@ -209,6 +209,8 @@ IMPOSSIBLE_INSTANTS = [
     "2026-12-02T10:00:00",
     "2026-12-02T10:00Z",
     "2026-12-02 10:00:00Z",
+    "2000-01-01T00:00:00+14:00",  # in range as written, 1999 in UTC
+    "2199-12-31T23:45:00-23:45",  # in range as written, 2200 in UTC
 ]
 
 
@@ -252,6 +254,20 @@ class TestInstants:
             answer = api.request(method, path, who, body=body, query=query)
             assert answer.status == 422, (value, answer.body)
             assert_problem(answer, 422, "validation_error")
+        assert everything(aws) == before
+
+    @pytest.mark.parametrize(
+        "start", ["2000-01-01T00:00:00+14:00", "2199-12-31T23:45:00-23:45", "9999-12-31T23:00:00Z"]
+    )
+    def test_a_keyed_booking_at_an_impossible_instant_is_422_and_books_nothing(
+        self, api: Api, aws: Any, start: str
+    ) -> None:
+        # Given the table as it is
+        before = everything(aws)
+        # When a client books at an instant outside the years the API takes, with an Idempotency-Key
+        answer = api.post("/sessions", CLIENT, booking(start=start), headers={"Idempotency-Key": f"edge-{start}"})
+        # Then it is refused as invalid (not a 500), and nothing is written
+        assert_problem(answer, 422, "validation_error")
         assert everything(aws) == before
 
     @pytest.mark.parametrize("place", [0, 5, 6, 7, 9], ids=[PLACES[i] for i in (0, 5, 6, 7, 9)])

@@ -7,6 +7,7 @@ status codes, and the emails in `/dev/outbox`.
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -125,3 +126,32 @@ def test_fifty_clients_booking_one_slot_at_once_get_one_booking_and_49_refusals(
     assert booked.status == 201, booked.body
     assert clean.confirm(booked.json()["session_id"]).status == 200
     assert clean.emailed() == [*before, THERAPIST_EMAIL, CLIENT_EMAIL]
+
+
+def raw_request(port: int, head: str, body: bytes = b"") -> str:
+    """Send bytes as a client would, and read the status line of the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+        connection.sendall(head.replace("\n", "\r\n").encode() + b"\r\n" + body)
+        return connection.makefile("rb").readline().decode()
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ("Content-Length: abc\nContent-Type: application/json\n", "400"),
+        ("Content-Length: -5\nContent-Type: application/json\n", "400"),
+        ("Transfer-Encoding: chunked\nContent-Type: application/json\n", "411"),
+        ("Content-Length: 99999999999\nContent-Type: application/json\n", "413"),
+    ],
+    ids=["not a number", "negative", "chunked", "over 10 MB"],
+)
+def test_a_body_with_an_unusable_length_is_answered_at_once_and_the_stack_keeps_serving(
+    stack: StackProcess, headers: str, status: str
+) -> None:
+    # Given the running stack
+    # When a request arrives whose body length cannot be used, as API Gateway would refuse it
+    answer = raw_request(stack.port, f"POST /dev/token HTTP/1.1\nHost: 127.0.0.1\n{headers}")
+    # Then it is answered with that 4xx at once (not a dropped connection or a wait for the idle timeout)
+    assert answer.split(" ")[1] == status, answer
+    # And the stack goes on answering
+    assert Http(stack.base_url).get("/dev/health").status == 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import traceback
 from http import HTTPStatus
 from typing import Any
 
@@ -87,5 +88,7 @@ def register_problem_handlers(app: APIGatewayHttpResolver) -> None:
 
 
 def unexpected_problem(error: Exception) -> Response[str]:
-    logger.exception("Unhandled error", extra={"error_type": type(error).__name__})
+    # Where it failed, never what it said: an error's message may quote input (pydantic's does).
+    where = "".join(traceback.format_tb(error.__traceback__))
+    logger.error("Unhandled error", extra={"error_type": type(error).__name__, "traceback": where})
     return problem(500, "internal_error", "Something went wrong on our side; please try again.")

@@ -94,7 +94,10 @@ def parse_instant(value: object) -> datetime:
         int((match["fraction"] or "0")[:6].ljust(6, "0")),
         tzinfo=timezone(offset),
     )
-    return local.astimezone(UTC)
+    instant = local.astimezone(UTC)
+    if not low <= instant.year <= high:  # an extreme offset on the first or last day of the range
+        raise ValueError(f"Input should be a datetime in the years {low} to {high}, in UTC too")
+    return instant
 
 
 Instant = Annotated[
@@ -108,7 +111,7 @@ Instant = Annotated[
             "pattern": INSTANT_PATTERN,
             "description": (
                 f"An instant: ISO 8601 / RFC 3339 with an offset (Z or +01:00), "
-                f"years {INSTANT_YEARS[0]} to {INSTANT_YEARS[1]}."
+                f"years {INSTANT_YEARS[0]} to {INSTANT_YEARS[1]} (as written and in UTC)."
             ),
             "examples": [_INSTANT_EXAMPLE],
         }
