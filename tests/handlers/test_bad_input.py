@@ -373,3 +373,23 @@ class TestRescheduleHorizon:
             {"start": "2027-01-28T10:00:00Z", "reason": "client_requested"},
         )
         assert answer.status == 200 and answer.body["start"] == "2027-01-28T10:00:00Z"
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        {"id": "room", "kind": "in_person", "address": "   "},
+        {"id": "video", "kind": "online", "link": "\t\n"},
+    ],
+    ids=["blank address", "blank link"],
+)
+def test_a_location_whose_address_or_link_is_only_spaces_is_422_and_not_saved(
+    api: Api, aws: Any, location: dict[str, str]
+) -> None:
+    # Given the table as it is
+    before = everything(aws)
+    # When a therapist publishes a location with nothing to go to
+    answer = api.put("/therapists/me", THERAPIST, therapist_profile(locations=[location]))
+    # Then it is refused, and nothing is saved
+    assert_problem(answer, 422, "validation_error")
+    assert everything(aws) == before

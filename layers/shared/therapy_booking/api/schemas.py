@@ -165,6 +165,12 @@ Reason = Annotated[
     AfterValidator(str.strip),
     WithJsonSchema(_text_schema(500, non_blank=False)),
 ]
+LocationDetail = Annotated[  # an address or a joining link: something to go to, never only spaces
+    str,
+    StringConstraints(max_length=500),
+    AfterValidator(_stripped_non_blank),
+    WithJsonSchema(_text_schema(500, non_blank=True)),
+]
 Identifier = Annotated[
     str,
     StringConstraints(max_length=128),
@@ -225,8 +231,8 @@ class LocationBody(Body):
 
     id: Identifier
     kind: LocationKind
-    address: Annotated[str, StringConstraints(max_length=500)] | None = None
-    link: Annotated[str, StringConstraints(max_length=500)] | None = None
+    address: LocationDetail | None = None
+    link: LocationDetail | None = None
 
     @model_validator(mode="after")
     def _details_match_kind(self) -> Self:
