@@ -208,7 +208,7 @@ def run(
     """Start the stack, seed it, and run schemathesis for the three roles at once (each for `seconds` at most,
     `max_examples` per operation and phase); the stack is stopped whatever happens."""
     stack = StackProcess(free_port())
-    stack.start()
+    stack.start()  # not `running_stack()`: the schemathesis processes are stopped in the same `finally`
     try:
         http = Http(stack.base_url)
         known = seed(http)

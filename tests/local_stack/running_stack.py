@@ -12,7 +12,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,6 +108,17 @@ class StackProcess:
     def close(self) -> None:
         if self.running:
             self.stop()
+
+
+@contextmanager
+def running_stack(environment: dict[str, str] | None = None) -> Iterator[StackProcess]:
+    """A stack started on a free port, stopped whatever happens."""
+    process = StackProcess(free_port(), environment)
+    process.start()
+    try:
+        yield process
+    finally:
+        process.close()
 
 
 @dataclass(frozen=True)

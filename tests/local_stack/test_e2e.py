@@ -22,7 +22,7 @@ import pytest
 from local_stack import demo
 from local_stack.server import IDLE_TIMEOUT_SECONDS
 from local_stack.template import http_routes
-from tests.local_stack.running_stack import Http, StackProcess, free_port, run_stack
+from tests.local_stack.running_stack import Http, StackProcess, run_stack, running_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -34,12 +34,8 @@ UNAUTHORIZED = {"message": "Unauthorized"}
 
 @pytest.fixture(scope="module")
 def stack_process() -> Iterator[StackProcess]:
-    process = StackProcess(free_port())
-    process.start()
-    try:
+    with running_stack() as process:
         yield process
-    finally:
-        process.close()
 
 
 @pytest.fixture

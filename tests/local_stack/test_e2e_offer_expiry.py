@@ -12,19 +12,15 @@ from datetime import datetime, timedelta
 import pytest
 
 from local_stack import demo
-from tests.local_stack.running_stack import Http, StackProcess, free_port
+from tests.local_stack.running_stack import Http, running_stack
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(params=["cancel_and_refund", "revert_to_original"])
 def stack(request: pytest.FixtureRequest) -> Iterator[tuple[str, Http]]:
-    process = StackProcess(free_port(), {"OFFER_EXPIRY_POLICY": request.param})
-    process.start()
-    try:
+    with running_stack({"OFFER_EXPIRY_POLICY": request.param}) as process:
         yield request.param, Http(process.base_url)
-    finally:
-        process.close()
 
 
 def instant(text: str) -> datetime:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from local_stack import demo
-from tests.local_stack.running_stack import Http, Reply, StackProcess, free_port
+from tests.local_stack.running_stack import Http, Reply, StackProcess, running_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -28,12 +28,8 @@ CLIENTS = 50
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[StackProcess]:
-    process = StackProcess(free_port())
-    process.start()
-    try:
+    with running_stack() as process:
         yield process
-    finally:
-        process.close()
 
 
 @dataclass

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from local_stack import demo
-from tests.local_stack.running_stack import Http, StackProcess, free_port
+from tests.local_stack.running_stack import Http, StackProcess, running_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -52,12 +52,8 @@ class Sent:
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[StackProcess]:
-    process = StackProcess(free_port(), {"POWERTOOLS_LOG_LEVEL": "INFO"})
-    process.start()
-    try:
+    with running_stack({"POWERTOOLS_LOG_LEVEL": "INFO"}) as process:
         yield process
-    finally:
-        process.close()
 
 
 class Flow:
