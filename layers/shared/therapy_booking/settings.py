@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
 
+from therapy_booking.domain.formats import EMAIL
 from therapy_booking.domain.model import OfferExpiryPolicy
 from therapy_booking.domain.policies import PlatformPolicy
 
@@ -54,7 +55,6 @@ class Settings:
         )
 
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 BASE_URL = re.compile(r"^https?://\S+[^/\s]$")
 
 

@@ -20,7 +20,9 @@ from pydantic import (
     model_validator,
 )
 
+from therapy_booking.domain.formats import E164_PATTERN, email_pattern
 from therapy_booking.domain.model import (
+    ADMIN_SETTABLE_STATUSES,
     Availability,
     Block,
     ClientProfile,
@@ -177,9 +179,8 @@ Identifier = Annotated[
     AfterValidator(_stripped_non_blank),
     WithJsonSchema(_text_schema(128, non_blank=True)),
 ]
-_EMAIL_PART = f"[^@{BLANKS}]+"
-Email = Annotated[str, StringConstraints(pattern=rf"^{_EMAIL_PART}@{_EMAIL_PART}\.{_EMAIL_PART}$", max_length=254)]
-E164 = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
+Email = Annotated[str, StringConstraints(pattern=email_pattern(BLANKS), max_length=254)]
+E164 = Annotated[str, StringConstraints(pattern=E164_PATTERN)]
 
 
 def _json_integer(value: object) -> object:
@@ -487,14 +488,6 @@ class OffersRequest(Body):
 
 class AcceptOfferRequest(Body):
     alternative_id: Identifier = Field(description="The alternative_id of one of the offer's alternatives.")
-
-
-ADMIN_SETTABLE_STATUSES = (
-    SessionStatus.PENDING,
-    SessionStatus.CONFIRMED,
-    SessionStatus.CANCELLED,
-    SessionStatus.COMPLETED,
-)
 
 
 def _admin_settable_status(value: object) -> SessionStatus:

@@ -48,6 +48,13 @@ ACTIVE_STATUSES = frozenset(
         SessionStatus.AWAITING_CLIENT,
     }
 )
+# The statuses the team may set directly (`POST /admin/sessions/{id}/rearrange`), in the order the API lists them.
+ADMIN_SETTABLE_STATUSES = (
+    SessionStatus.PENDING,
+    SessionStatus.CONFIRMED,
+    SessionStatus.CANCELLED,
+    SessionStatus.COMPLETED,
+)
 
 
 class SessionType(StrEnum):

@@ -11,7 +11,6 @@ Pure apart from the ports: no boto3, no templates here.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -20,6 +19,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
 from therapy_booking.domain.events import DomainEvent, EventType
+from therapy_booking.domain.formats import E164
 from therapy_booking.domain.model import Role, Session, SessionStatus
 
 if TYPE_CHECKING:
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
 REMINDER = "session.reminder"
 REMINDER_LEAD = timedelta(hours=24)
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
 class Channel(StrEnum):

@@ -30,6 +30,7 @@ from therapy_booking.domain.lifecycle import (
 )
 from therapy_booking.domain.model import (
     ACTIVE_STATUSES,
+    ADMIN_SETTABLE_STATUSES,
     Alternative,
     HistoryEntry,
     Location,
@@ -403,8 +404,7 @@ def admin_rearrange(
         ValidationFailed("Give at least one of start, location_id or status."),
     )
     require(
-        status is None
-        or status in (SessionStatus.PENDING, SessionStatus.CONFIRMED, SessionStatus.CANCELLED, SessionStatus.COMPLETED),
+        status is None or status in ADMIN_SETTABLE_STATUSES,
         ValidationFailed("status can be set to pending, confirmed, cancelled or completed."),
     )
     unit = ctx.policy.calendar_unit_minutes
