@@ -1,33 +1,41 @@
-"""AWS round trips per API operation and per notification-pipeline invocation, through the real handlers on moto.
+"""AWS round trips per API route and per invocation of the event-driven functions, through the real handlers on moto.
 
-One scenario drives every HTTP operation in turn through `tests.support.api.Api` (HTTP API v2.0
-events routed by template.yaml to the real `lambda_handler`s), on moto in-process with the table
-built from template.yaml and a fixed clock, as the handler tests do. Each request must answer with
-its expected status, or the run stops. Only the calls made during the measured request are
-counted: everything a step needs was written by the steps before it.
+One scenario drives every HTTP route of template.yaml in turn through `tests.support.api.Api` (HTTP
+API v2.0 events routed by template.yaml to the real `lambda_handler`s), on moto in-process with the
+table built from template.yaml and a fixed clock, as the handler tests do: the profiles, reads,
+booking (with and without an Idempotency-Key), the therapist's answers and cancellation, blocks,
+the rearrangements (reschedule, location change, offers), the client's answers to a location
+change and to an offer, and the team's rearrangement. Each request must answer with its expected
+status, or the run stops; so does a route of template.yaml that the scenario does not measure, so a
+new route cannot be forgotten. Only the calls made during the measured request are counted:
+everything a step needs was written by the steps before it (with requests that are not measured).
 
-A second scenario, on a fresh moto, follows one session down the notification pipeline: it is
-booked and confirmed through the API (not measured), and the outbox event records those writes put
-on the table's stream (read from moto's stream, after the template's filter, as Lambda hands them
-over) are given to NotificationsFunction and SessionSchedulesFunction; then the reminder schedule
+A second scenario, on a fresh moto, follows sessions through the event-driven functions: a session
+is booked and confirmed through the API (not measured), and the outbox event records those writes
+put on the table's stream (read from moto's stream, after the template's filter, as Lambda hands
+them over) are given to NotificationsFunction and SessionSchedulesFunction; the reminder schedule
 that SessionSchedulesFunction created in moto's Scheduler fires: its Input goes to
-SessionRemindersFunction with the clock at the schedule's time. The functions get the template's
-parameter defaults for their sender and base URL, and fake ARNs for their schedules. Each
-invocation must report no failure and get exactly the expected emails and texts accepted by moto's
-SES and SNS, or the run stops. DynamoDB calls and the other AWS calls (SES, SNS, Scheduler) are
-counted apart.
+SessionRemindersFunction with the clock at the schedule's time. Then an offer's expiry schedule
+(created the same way) fires into OfferExpiryFunction, and SweeperFunction runs when another offer,
+whose schedule is taken as lost, is overdue and a confirmed session has ended. The functions get the
+template's parameter defaults for their sender and base URL, and fake ARNs for their schedules.
+Each invocation must answer as expected and get exactly the expected emails and texts accepted by
+moto's SES and SNS, or the run stops. DynamoDB calls and the other AWS calls (SES, SNS, Scheduler,
+SQS) are counted apart.
 
 Calls are seen by wrapping `botocore.client.BaseClient._make_api_call` (see
 `benchmarks._support.AwsCallLog`): PynamoDB's client and the boto3 clients (idempotency store,
 SES, SNS, Scheduler) all go through it, even when created lazily inside the request.
 
 Targets: a read makes at most 1 DynamoDB call, a state change at most 2 (one read, one
-TransactWriteItems); the HTTP handlers make no other AWS call. With m the messages an occasion
-calls for (one party, one channel each): an outbox event at most 2 reads (the therapist's and the
-client's contact details) + 2 writes per message (the delivery ledger's in-progress and completed
-records), and one send (SES SendEmail or SNS Publish) per message; a reminder the same plus the
-session's read (3 + 2m); a record that changes schedules no DynamoDB call and one Scheduler call
-per schedule.
+TransactWriteItems; a session read together with its therapist is one BatchGetItem); the HTTP
+handlers make no other AWS call. With m the messages an occasion calls for (one party, one channel
+each): an outbox event at most 1 read (the therapist's and the client's contact details, in one
+BatchGetItem) + 2 writes per message (the delivery ledger's in-progress and completed records), and
+one send (SES SendEmail or SNS Publish) per message; a reminder the same plus the session's read
+(2 + 2m); a record that changes schedules no DynamoDB call and one Scheduler call per schedule; an
+expiry 2 (the session, one transaction); a sweep 1 Query (one page of due sessions) + 1 transaction
+per session it changes, and no other call.
 """
 
 from __future__ import annotations
@@ -54,10 +62,12 @@ SLOT_WINDOW = {"from": "2026-12-01T00:00:00Z", "to": "2026-12-29T00:00:00Z"}
 IDEMPOTENCY_KEY = "bench-key-0001"
 
 DYNAMODB = "dynamodb"
-SERVICE_NAMES = {"sesv2": "SES", "sns": "SNS", "scheduler": "Scheduler"}  # botocore's name -> shown
+SERVICE_NAMES = {"sesv2": "SES", "sns": "SNS", "scheduler": "Scheduler", "sqs": "SQS"}  # botocore's name -> shown
 NOTIFY = "outbox event"
 REMIND = "reminder"
 SCHEDULE = "schedule change"
+EXPIRE = "expiry"
+SWEEP = "sweep"
 
 
 @dataclass(frozen=True)
@@ -78,10 +88,19 @@ class Budget:
 
 
 BUDGETS = {
-    NOTIFY: Budget("message", reads=2, writes_per_unit=2, other_per_unit=1),
-    REMIND: Budget("message", reads=3, writes_per_unit=2, other_per_unit=1),
+    NOTIFY: Budget("message", reads=1, writes_per_unit=2, other_per_unit=1),
+    REMIND: Budget("message", reads=2, writes_per_unit=2, other_per_unit=1),
     SCHEDULE: Budget("schedule", reads=0, writes_per_unit=0, other_per_unit=1),
+    EXPIRE: Budget("change", reads=1, writes_per_unit=1, other_per_unit=0),
+    SWEEP: Budget("session", reads=1, writes_per_unit=1, other_per_unit=0),
 }
+# The event-driven functions' section and its targets, as the summary of `benchmarks.run_all` shows them.
+PIPELINE_TITLE = "Event-driven functions' round trips"
+PIPELINE_SUMMARY = "AWS calls per invocation of an event-driven function"
+PIPELINE_TARGETS = (
+    "m messages: event 1 + 2m DynamoDB, reminder 2 + 2m, m sends; schedules 0 DynamoDB, 1 per schedule; "
+    "expiry 2; sweep 1 + 1 per session"
+)
 
 # The pipeline functions' own environment: the template's parameter defaults, fake ARNs for the schedules.
 SENDER = "bookings@example.com"
@@ -122,6 +141,7 @@ class Measured:
     kind: str
     status: int
     calls: list[AwsCall]
+    route: str  # "METHOD /path" as template.yaml writes it
 
     @property
     def count(self) -> int:
@@ -204,25 +224,36 @@ class RoundTripResult:
 def run() -> RoundTripResult:
     result = RoundTripResult()
     _api_operations(result)
-    _notification_pipeline(result)
+    _event_driven(result)
     return result
 
 
 def _api_operations(result: RoundTripResult) -> None:
     from tests.support.api import Api
     from tests.support.clock import FakeClock
-    from tests.support.scenario import CLIENT, THERAPIST, availability, booking, therapist_profile
+    from tests.support.scenario import ADMIN, CLIENT, THERAPIST, availability, booking, therapist_profile
 
     log = AwsCallLog()
     with local_aws(FakeClock()), log.recording():
         api = Api()
 
+        def setup(method: str, path: str, caller: Any, expected: int, **kw: Any) -> Any:
+            """A request that only arranges what a measured one needs."""
+            answer = api.request(method, path, caller, **kw)
+            if answer.status != expected:
+                raise RuntimeError(f"{method} {path}: expected {expected}, got {answer.status}: {answer.body}")
+            return answer.body
+
         def measure(
             kind: str, route: str, caller: Any, expected: int, path: str = "", note: str = "", **kw: Any
         ) -> Any:
-            """One request: `route` is "METHOD /template", `path` the concrete path when it has parameters."""
+            """One request: `route` is "METHOD /path" as template.yaml writes it, `path` the concrete path
+            when it has parameters."""
             method, template = route.split(" ", 1)
             operation = f"{route} ({note})" if note else route
+            routed, _ = api.handler_for(method, path or template)
+            if routed.path != template:
+                raise RuntimeError(f"{operation}: {path or template} is routed to {routed.method} {routed.path}")
             mark = log.mark()
             answer = api.request(method, path or template, caller, **kw)
             if answer.status != expected:
@@ -231,7 +262,7 @@ def _api_operations(result: RoundTripResult) -> None:
             other = [c for c in calls if c.service != DYNAMODB]
             if other:
                 raise RuntimeError(f"{operation}: AWS calls besides DynamoDB, which the table does not show: {other}")
-            result.operations.append(Measured(operation, kind, answer.status, calls))
+            result.operations.append(Measured(operation, kind, answer.status, calls, route))
             return answer.body
 
         therapist = THERAPIST.sub
@@ -240,9 +271,10 @@ def _api_operations(result: RoundTripResult) -> None:
         client_profile = {"name": "Sam Client", "email": "sam@example.com", "timezone": "Europe/London"}
         measure(WRITE, "PUT /clients/me", CLIENT, 200, body=client_profile)
         measure(READ, "GET /therapists", CLIENT, 200)
-        measure(READ, "GET /therapists/{id}", CLIENT, 200, path=f"/therapists/{therapist}")
+        measure(READ, "GET /therapists/{therapist_id}", CLIENT, 200, path=f"/therapists/{therapist}")
         slots = f"/therapists/{therapist}/slots"
-        measure(READ, "GET /therapists/{id}/slots", CLIENT, 200, path=slots, note="4 weeks", query=SLOT_WINDOW)
+        route = "GET /therapists/{therapist_id}/slots"
+        measure(READ, route, CLIENT, 200, path=slots, note="4 weeks", query=SLOT_WINDOW)
         first = measure(WRITE, "POST /sessions", CLIENT, 201, note="no Idempotency-Key", body=booking())
         keyed_request: dict[str, Any] = {
             "body": booking(start="2026-12-02T11:00:00Z"),
@@ -253,18 +285,67 @@ def _api_operations(result: RoundTripResult) -> None:
         if replay["session_id"] != keyed["session_id"]:
             raise RuntimeError("the replay booked another session")
         first_id, keyed_id = first["session_id"], keyed["session_id"]
-        measure(READ, "GET /sessions/{id}", CLIENT, 200, path=f"/sessions/{first_id}")
+        measure(READ, "GET /sessions/{session_id}", CLIENT, 200, path=f"/sessions/{first_id}")
         measure(READ, "GET /sessions", CLIENT, 200, note="client")
         measure(READ, "GET /sessions", THERAPIST, 200, note="therapist")
-        measure(WRITE, "POST /sessions/{id}/confirm", THERAPIST, 200, path=f"/sessions/{first_id}/confirm")
+        confirm = f"/sessions/{first_id}/confirm"
+        measure(WRITE, "POST /sessions/{session_id}/confirm", THERAPIST, 200, path=confirm)
         decline = f"/sessions/{keyed_id}/decline"
-        measure(WRITE, "POST /sessions/{id}/decline", THERAPIST, 200, path=decline, body={"reason": "Away"})
+        measure(WRITE, "POST /sessions/{session_id}/decline", THERAPIST, 200, path=decline, body={"reason": "Away"})
         cancel = f"/sessions/{first_id}/cancel"
-        measure(WRITE, "POST /sessions/{id}/cancel", CLIENT, 200, path=cancel, body={"reason": "Plans changed"})
+        cancelled = {"reason": "Plans changed"}
+        measure(WRITE, "POST /sessions/{session_id}/cancel", CLIENT, 200, path=cancel, body=cancelled)
         block_body = {"start": "2026-12-03T09:00:00Z", "end": "2026-12-03T12:00:00Z", "note": "Training"}
         block = measure(WRITE, "POST /therapists/me/blocks", THERAPIST, 201, body=block_body)
         unblock = f"/therapists/me/blocks/{block['block_id']}"
-        measure(WRITE, "DELETE /therapists/me/blocks/{id}", THERAPIST, 204, path=unblock)
+        measure(WRITE, "DELETE /therapists/me/blocks/{block_id}", THERAPIST, 204, path=unblock)
+
+        # Rearrangements of a confirmed session: moved, then a location change the client accepts, then
+        # one the client rejects (which cancels it).
+        moved_id = setup("POST", "/sessions", CLIENT, 201, body=booking(start="2026-12-02T13:00:00Z"))["session_id"]
+        setup("POST", f"/sessions/{moved_id}/confirm", THERAPIST, 200)
+        route = "POST /sessions/{session_id}/reschedule"
+        move = {"start": "2026-12-02T15:00:00Z", "reason": "client_requested"}
+        measure(WRITE, route, THERAPIST, 200, path=f"/sessions/{moved_id}/reschedule", body=move)
+        relocate = f"/sessions/{moved_id}/location-change"
+        to_video = {"location_id": "video", "reason": "therapist_unavailable"}
+        note = "therapist_unavailable: asks the client"
+        measure(WRITE, "POST /sessions/{session_id}/location-change", THERAPIST, 200, relocate, note, body=to_video)
+        route = "POST /sessions/{session_id}/location-change/accept"
+        measure(WRITE, route, CLIENT, 200, path=f"{relocate}/accept")
+        back = {"location_id": "harley-st", "reason": "therapist_unavailable"}
+        setup("POST", relocate, THERAPIST, 200, body=back)
+        route = "POST /sessions/{session_id}/location-change/reject"
+        measure(WRITE, route, CLIENT, 200, path=f"{relocate}/reject")
+
+        # Alternative times offered on a confirmed session: one accepted, then another offer rejected.
+        offered_id = setup("POST", "/sessions", CLIENT, 201, body=booking(start="2026-12-03T10:00:00Z"))["session_id"]
+        setup("POST", f"/sessions/{offered_id}/confirm", THERAPIST, 200)
+        offers = f"/sessions/{offered_id}/offers"
+        alternatives = {"alternatives": [{"start": "2026-12-04T10:00:00Z"}, {"start": "2026-12-04T14:00:00Z"}]}
+        offer = measure(WRITE, "POST /sessions/{session_id}/offers", THERAPIST, 201, offers, body=alternatives)["offer"]
+        choice = {"alternative_id": offer["alternatives"][0]["alternative_id"]}
+        measure(WRITE, "POST /sessions/{session_id}/offers/accept", CLIENT, 200, f"{offers}/accept", body=choice)
+        setup("POST", offers, THERAPIST, 201, body={"alternatives": [{"start": "2026-12-07T10:00:00Z"}]})
+        measure(WRITE, "POST /sessions/{session_id}/offers/reject", CLIENT, 200, f"{offers}/reject")
+
+        # The team's fixes of a pending session: a move, then a location (whose therapist only the session names).
+        fixed_id = setup("POST", "/sessions", CLIENT, 201, body=booking(start="2026-12-08T10:00:00Z"))["session_id"]
+        route, fix = "POST /admin/sessions/{session_id}/rearrange", f"/admin/sessions/{fixed_id}/rearrange"
+        team_note = {"reason": "error_correction", "note": "Agreed on the phone"}
+        measure(WRITE, route, ADMIN, 200, fix, "a move", body={"start": "2026-12-08T11:00:00Z", **team_note})
+        measure(WRITE, route, ADMIN, 200, fix, "a location", body={"location_id": "video", **team_note})
+
+    _every_route_measured(result.operations)
+
+
+def _every_route_measured(operations: list[Measured]) -> None:
+    """Stop the run if a route of template.yaml was not measured."""
+    from local_stack.template import http_routes
+
+    missing = {f"{r.method} {r.path}" for r in http_routes()} - {m.route for m in operations}
+    if missing:
+        raise RuntimeError(f"routes of template.yaml not measured: {', '.join(sorted(missing))}")
 
 
 @contextmanager
@@ -281,23 +362,30 @@ def _quiet_logs() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def _event_record(records: list[dict[str, Any]], function: str, event_type: str) -> dict[str, Any]:
-    """The one record of `event_type` among `records` that the function's template filter lets through."""
+def _event_records(records: list[dict[str, Any]], function: str, event_type: str) -> list[dict[str, Any]]:
+    """The records of `event_type` among `records` that the function's template filter lets through."""
     from local_stack.streams import matches
     from tests.support.streams import template_filters
 
     patterns = template_filters(function)
     delivered = [r for r in records if not patterns or any(matches(p, r) for p in patterns)]
-    found = [r for r in delivered if r["dynamodb"]["NewImage"].get("event_type", {}).get("S") == event_type]
+    return [r for r in delivered if r["dynamodb"]["NewImage"].get("event_type", {}).get("S") == event_type]
+
+
+def _event_record(records: list[dict[str, Any]], function: str, event_type: str) -> dict[str, Any]:
+    """The one record of `event_type` among `records` that the function's template filter lets through."""
+    found = _event_records(records, function, event_type)
     if len(found) != 1:
-        raise RuntimeError(f"{function}: expected one {event_type} record, got {len(found)} of {len(delivered)}")
+        raise RuntimeError(f"{function}: expected one {event_type} record, got {len(found)}")
     return found[0]
 
 
-def _notification_pipeline(result: RoundTripResult) -> None:
+def _event_driven(result: RoundTripResult) -> None:
     from functions.notifications import app as notifications
+    from functions.offer_expiry import app as offer_expiry
     from functions.session_reminders import app as session_reminders
     from functions.session_schedules import app as session_schedules
+    from functions.sweeper import app as sweeper
     from local_stack import outbox
     from tests.support.api import Api
     from tests.support.clock import FakeClock
@@ -305,6 +393,7 @@ def _notification_pipeline(result: RoundTripResult) -> None:
     from tests.support.scenario import CLIENT, THERAPIST, availability, booking, therapist_profile
     from tests.support.streams import TableStream
     from therapy_booking.adapters import aws_clients
+    from therapy_booking.adapters.session_schedules import expiry_name, reminder_name
     from therapy_booking.domain.events import EventType
 
     context: Any = LambdaContext()
@@ -388,10 +477,15 @@ def _notification_pipeline(result: RoundTripResult) -> None:
         measure("SessionSchedulesFunction", SCHEDULE, plan_trigger, 1, plan, NO_FAILURES)
 
         # The reminder schedule fires: its Input, at its time.
-        schedule = scheduler.get_schedule(Name=f"remind-{session_id}", GroupName=os.environ["SCHEDULE_GROUP"])
-        expression = str(schedule["ScheduleExpression"])  # at(yyyy-mm-ddThh:mm:ss), UTC
-        clock.set(datetime.fromisoformat(expression.removeprefix("at(").removesuffix(")")).replace(tzinfo=UTC))
-        planned: dict[str, Any] = json.loads(schedule["Target"]["Input"])
+        def fire(name: str) -> dict[str, Any]:
+            """A one-time schedule's Input, with the clock at its time."""
+            schedule = scheduler.get_schedule(Name=name, GroupName=os.environ["SCHEDULE_GROUP"])
+            expression = str(schedule["ScheduleExpression"])  # at(yyyy-mm-ddThh:mm:ss), UTC
+            clock.set(datetime.fromisoformat(expression.removeprefix("at(").removesuffix(")")).replace(tzinfo=UTC))
+            planned: dict[str, Any] = json.loads(schedule["Target"]["Input"])
+            return planned
+
+        planned = fire(reminder_name(session_id))
 
         def remind() -> Any:
             return session_reminders.lambda_handler(planned, context)
@@ -399,6 +493,36 @@ def _notification_pipeline(result: RoundTripResult) -> None:
         reminded = {"outcome": "reminded", "session_id": session_id, "sent": 4, "skipped": 0}
         remind_trigger = "reminder schedule's Input: both parties, email + SMS"
         measure("SessionRemindersFunction", REMIND, remind_trigger, 4, remind, reminded, sends=4)
+
+        # Two confirmed sessions get alternative times on offer (the records are consumed by
+        # SessionSchedulesFunction, not measured). The first offer's expiry schedule fires.
+        def offered(start: str, alternative: str) -> tuple[str, str]:
+            offered_id = setup("POST", "/sessions", CLIENT, 201, booking(start=start))["session_id"]
+            setup("POST", f"/sessions/{offered_id}/confirm", THERAPIST, 200)
+            body = {"alternatives": [{"start": alternative}]}
+            offer = setup("POST", f"/sessions/{offered_id}/offers", THERAPIST, 201, body)["offer"]
+            return offered_id, offer["offer_id"]
+
+        _, expiring_offer = offered("2026-12-09T10:00:00Z", "2026-12-10T10:00:00Z")
+        offered("2026-12-09T13:00:00Z", "2026-12-10T13:00:00Z")
+        offers = _event_records(stream.new_records(), "SessionSchedulesFunction", EventType.ALTERNATIVES_OFFERED)
+        if len(offers) != 2 or session_schedules.lambda_handler({"Records": offers}, context) != NO_FAILURES:
+            raise RuntimeError("SessionSchedulesFunction did not schedule both offers' expiry")
+        planned_expiry = fire(expiry_name(expiring_offer))
+
+        def expire() -> Any:
+            return offer_expiry.lambda_handler(planned_expiry, context)
+
+        expired = {"outcome": "expired", **planned_expiry, "status": "cancelled"}
+        expire_trigger = "expiry schedule's Input: an offer left unanswered"
+        measure("OfferExpiryFunction", EXPIRE, expire_trigger, 1, expire, expired)
+
+        # The sweeper's run once the other offer is overdue too (its schedule taken as lost) and the first
+        # session (confirmed, reminded) has ended.
+        clock.set(datetime(2026, 12, 2, 11, 0, tzinfo=UTC))
+        swept = {"expired": 1, "completed": 1, "released": 0, "skipped": 0, "failed": 0}
+        sweep_trigger = "a run: an overdue offer whose schedule was lost, a session that ended"
+        measure("SweeperFunction", SWEEP, sweep_trigger, 2, lambda: sweeper.lambda_handler({}, context), swept)
 
 
 def to_markdown(result: RoundTripResult) -> str:
@@ -413,8 +537,9 @@ def operations_markdown(result: RoundTripResult) -> str:
     met = sum(m.met for m in result.operations)
     return "\n".join(
         [
-            "DynamoDB calls made by each request (in order; failed conditional writes show their error code). "
-            "Targets: a read at most 1 call, a state change at most 2. No request makes any other AWS call.",
+            "DynamoDB calls made by each request, every route of template.yaml (in order; failed conditional "
+            "writes show their error code). Targets: a read at most 1 call, a state change at most 2. No request "
+            "makes any other AWS call.",
             "",
             markdown_table(["operation", "kind", "HTTP", "DynamoDB calls", "count", "target", "verdict"], rows),
             "",
@@ -444,12 +569,14 @@ def pipeline_markdown(result: RoundTripResult) -> str:
     headers += ["other AWS calls", "count", "target", "verdict"]
     return "\n".join(
         [
-            "AWS calls made by each invocation of the notification pipeline, one record or reminder each, "
+            "AWS calls made by each invocation of an event-driven function (one record, schedule or run each), "
             "DynamoDB apart from the others (per operation; failed conditional writes show their error code). "
-            "Targets, for m messages (one party, one channel each): an outbox event at most 2 + 2m DynamoDB "
-            "calls (the therapist's and the client's contact details, then the delivery ledger's in-progress "
-            "and completed records per message) and m sends; a reminder at most 3 + 2m (the session too) "
-            "and m sends; a record that changes schedules no DynamoDB call and one Scheduler call per schedule.",
+            "Targets, for m messages (one party, one channel each): an outbox event at most 1 + 2m DynamoDB "
+            "calls (the therapist's and the client's contact details in one BatchGetItem, then the delivery "
+            "ledger's in-progress and completed records per message) and m sends; a reminder at most 2 + 2m "
+            "(the session too) and m sends; a record that changes schedules no DynamoDB call and one Scheduler "
+            "call per schedule; an expiry 2 (the session, one transaction); a sweep 1 Query + 1 transaction per "
+            "session it changes, and no other call.",
             "",
             markdown_table(headers, rows),
             "",

@@ -59,13 +59,13 @@ def report(
             verdict(trips.operations_met),
         ],
         [
-            "AWS calls per notification-pipeline invocation",
+            round_trips.PIPELINE_SUMMARY,
             f"{len(trips.pipeline) - len(pipeline_over)} of {len(trips.pipeline)} within target"
             + "".join(
                 f"; {i.function} ({i.trigger}): {len(i.dynamodb)} DynamoDB + {len(i.other)} other"
                 for i in pipeline_over
             ),
-            "m messages: event 2 + 2m DynamoDB, reminder 3 + 2m, m sends; schedules 0 DynamoDB, 1 per schedule",
+            round_trips.PIPELINE_TARGETS,
             verdict(trips.pipeline_met),
         ],
         [
@@ -114,7 +114,7 @@ def report(
             "",
             round_trips.operations_markdown(trips),
             "",
-            "#### Notification pipeline round trips",
+            f"#### {round_trips.PIPELINE_TITLE}",
             "",
             round_trips.pipeline_markdown(trips),
             "",

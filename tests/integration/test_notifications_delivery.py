@@ -319,7 +319,7 @@ class TestWhoIsTold:
         # Then it read profiles, recorded its deliveries, sent mail and a text: all allowed (checked on exit)
         assert response == {"batchItemFailures": []}
         assert {(service, operation) for service, operation, _ in calls} == {
-            ("dynamodb", "GetItem"),  # the therapist's and client's contact details
+            ("dynamodb", "BatchGetItem"),  # the therapist's and client's contact details, in one call
             ("dynamodb", "PutItem"),  # a delivery in progress
             ("dynamodb", "UpdateItem"),  # ... completed
             ("sesv2", "SendEmail"),

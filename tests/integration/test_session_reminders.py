@@ -82,7 +82,8 @@ def test_every_aws_call_is_one_the_functions_policy_allows(session: Session) -> 
 
     # Then it read the session and profiles, recorded its deliveries, sent mail and texts: all allowed
     assert {(service, operation) for service, operation, _ in calls} == {
-        ("dynamodb", "GetItem"),
+        ("dynamodb", "GetItem"),  # the session
+        ("dynamodb", "BatchGetItem"),  # both parties' contact details, in one call
         ("dynamodb", "PutItem"),
         ("dynamodb", "UpdateItem"),
         ("sesv2", "SendEmail"),

@@ -71,6 +71,9 @@ class InMemorySessions:
     def get(self, session_id: str) -> Session | None:
         return self.store.sessions.get(session_id)
 
+    def get_with_therapist(self, session_id: str, therapist_id: str) -> tuple[Session | None, Therapist | None]:
+        return self.get(session_id), self.store.therapists.get(therapist_id)
+
     def commit(self, change: SessionChange) -> None:
         store, session = self.store, change.session
         if change.item_count > TRANSACTION_ITEM_LIMIT:  # DynamoDB refuses the whole request (a ValidationException)
@@ -160,6 +163,9 @@ class InMemoryTherapists:
 
     def get(self, therapist_id: str) -> Therapist | None:
         return self.store.therapists.get(therapist_id)
+
+    def get_with_client(self, therapist_id: str, client_id: str) -> tuple[Therapist | None, ClientProfile | None]:
+        return self.get(therapist_id), self.store.clients.get(client_id)
 
     def get_calendar(self, therapist_id: str, since: datetime) -> Calendar | None:
         therapist = self.store.therapists.get(therapist_id)

@@ -96,6 +96,10 @@ class SerialSessions(InMemorySessions):
         with self._lock:
             return super().get(session_id)
 
+    def get_with_therapist(self, session_id: str, therapist_id: str) -> tuple[Session | None, Therapist | None]:
+        with self._lock:
+            return self.store.sessions.get(session_id), self.store.therapists.get(therapist_id)
+
     def list_due(self, now: datetime, page_size: int) -> Iterator[Session | UnreadableItem]:
         with self._lock:
             due = list(super().list_due(now, page_size))

@@ -235,9 +235,8 @@ class DeliveryLedger(Protocol):
 
 
 class ContactBook(Protocol):
-    def therapist(self, therapist_id: str) -> Contact | None: ...
-
-    def client(self, client_id: str) -> Contact | None: ...
+    def parties(self, therapist_id: str, client_id: str) -> tuple[Contact | None, Contact | None]:
+        """The therapist's and the client's contacts (None for one without a profile), in one read."""
 
 
 class DeliveryFailed(Exception):
@@ -289,20 +288,21 @@ def plan(occasion: Occasion, therapist: Contact | None, client: Contact | None) 
 
 
 class ProfileContacts:
-    """The `ContactBook` read from the therapists' and clients' profiles."""
+    """The `ContactBook` read from the parties' profiles, both in one read (`get_with_client`).
 
-    def __init__(self, therapists: TherapistRepository, clients: ClientRepository) -> None:
+    `clients` is no longer read; it stays until the container stops passing it.
+    """
+
+    def __init__(self, therapists: TherapistRepository, clients: ClientRepository | None = None) -> None:
         self._therapists = therapists
-        self._clients = clients
 
-    def therapist(self, therapist_id: str) -> Contact | None:
-        found = self._therapists.get(therapist_id)
-        p = found.profile if found else None
-        return Contact(Role.THERAPIST, p.name, p.email, p.phone, p.sms_opt_in, p.timezone) if p else None
-
-    def client(self, client_id: str) -> Contact | None:
-        p = self._clients.get(client_id)
-        return Contact(Role.CLIENT, p.name, p.email, p.phone, p.sms_opt_in, p.timezone) if p else None
+    def parties(self, therapist_id: str, client_id: str) -> tuple[Contact | None, Contact | None]:
+        therapist, c = self._therapists.get_with_client(therapist_id, client_id)
+        t = therapist.profile if therapist else None
+        return (
+            Contact(Role.THERAPIST, t.name, t.email, t.phone, t.sms_opt_in, t.timezone) if t else None,
+            Contact(Role.CLIENT, c.name, c.email, c.phone, c.sms_opt_in, c.timezone) if c else None,
+        )
 
 
 class NotificationService:
@@ -350,9 +350,8 @@ class NotificationService:
         if not rules_for(occasion):
             return report
         session = occasion.session
-        notices, report.skipped = plan(
-            occasion, self._contacts.therapist(session.therapist_id), self._contacts.client(session.client_id)
-        )
+        therapist, client = self._contacts.parties(session.therapist_id, session.client_id)
+        notices, report.skipped = plan(occasion, therapist, client)
         failed: list[str] = []
         causes: list[Exception] = []
         for notice in notices:

@@ -58,6 +58,9 @@ class Clock(Protocol):
 class SessionRepository(Protocol):
     def get(self, session_id: str) -> Session | None: ...
 
+    def get_with_therapist(self, session_id: str, therapist_id: str) -> tuple[Session | None, Therapist | None]:
+        """The session and the therapist `therapist_id` in one read, whether or not the session is theirs."""
+
     def commit(self, change: SessionChange) -> None:
         """Write the change atomically or raise SlotUnavailable, Conflict,
         FreeConsultationUsed or TherapistUnavailableForBooking."""
@@ -76,6 +79,9 @@ class SessionRepository(Protocol):
 
 class TherapistRepository(Protocol):
     def get(self, therapist_id: str) -> Therapist | None: ...
+
+    def get_with_client(self, therapist_id: str, client_id: str) -> tuple[Therapist | None, ClientProfile | None]:
+        """The therapist and the client's profile in one read (a session's two parties)."""
 
     def get_calendar(self, therapist_id: str, since: datetime) -> Calendar | None: ...
 

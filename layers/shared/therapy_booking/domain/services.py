@@ -104,6 +104,13 @@ def ensure_within_horizon(availability: Availability, start: datetime, now: date
         raise ValidationFailed(f"This therapist takes bookings at most {availability.horizon_days} days ahead.")
 
 
+def _existing(therapist: Therapist | None) -> Therapist:
+    """A session's therapist as read: one without a profile no longer exists."""
+    if therapist is None or therapist.profile is None:
+        raise NotFound("The session's therapist no longer exists.")
+    return therapist
+
+
 def location_of(profile: TherapistProfile, location_id: str) -> Location:
     location = profile.location(location_id)
     if location is None:
@@ -261,26 +268,33 @@ class SessionService:
         return rearrangement.units_to_give_back(session, self._policy.calendar_unit_minutes)
 
     def _therapist_of(self, session: Session) -> Therapist:
-        therapist = self._therapists.get(session.therapist_id)
-        if therapist is None or therapist.profile is None:
-            raise NotFound("The session's therapist no longer exists.")
-        return therapist
+        return _existing(self._therapists.get(session.therapist_id))
+
+    def _get_with_own_therapist(self, actor: Actor, session_id: str) -> tuple[Session, Therapist | None]:
+        """The session as `get` gives it, with the caller's therapist record when they are its therapist
+        (None otherwise). A therapist's session and their own record are read together, in one call."""
+        if not actor.has(Role.THERAPIST):
+            return self.get(actor, session_id), None
+        session, therapist = self._sessions.get_with_therapist(session_id, actor.user_id)
+        if session is None or not session.is_visible_to(actor):
+            raise NotFound("There is no session with that id.")
+        return session, therapist if session.is_therapist(actor) else None
 
     def reschedule(self, actor: Actor, session_id: str, start: datetime, reason: RearrangeReason) -> Session:
-        session = self.get(actor, session_id)
+        session, therapist = self._get_with_own_therapist(actor, session_id)
         ctx = self._transition(actor)
-        rearrangement.ensure_therapist_can_change(session, ctx, "reschedule it")  # before reading more
-        availability = self._therapist_of(session).availability
+        rearrangement.ensure_therapist_can_change(session, ctx, "reschedule it")  # before any therapist error
+        availability = _existing(therapist).availability
         if availability is None:
             raise ValidationFailed("Publish your availability first: a move is bounded by its booking horizon.")
         ensure_within_horizon(availability, start, ctx.now)
         return self._commit(rearrangement.reschedule(session, ctx, start.astimezone(UTC), reason))
 
     def change_location(self, actor: Actor, session_id: str, location_id: str, reason: RearrangeReason) -> Session:
-        session = self.get(actor, session_id)
+        session, therapist = self._get_with_own_therapist(actor, session_id)
         ctx = self._transition(actor)
-        rearrangement.ensure_therapist_can_change(session, ctx, "change its location")  # before reading more
-        profile = self._therapist_of(session).profile
+        rearrangement.ensure_therapist_can_change(session, ctx, "change its location")  # before any therapist error
+        profile = _existing(therapist).profile
         assert profile is not None
         location = location_of(profile, location_id)
         return self._commit(rearrangement.change_location(session, ctx, location, reason, self._ids()))
@@ -292,9 +306,9 @@ class SessionService:
         return self._commit(answer(session, ctx))
 
     def offer_alternatives(self, actor: Actor, session_id: str, starts: list[datetime]) -> Session:
-        session = self.get(actor, session_id)
+        session, own = self._get_with_own_therapist(actor, session_id)
         ctx = self._transition(actor)
-        therapist = self._therapist_of(session) if session.is_therapist(actor) else None
+        therapist = _existing(own) if session.is_therapist(actor) else None
 
         def is_bookable(start: datetime) -> bool:
             if therapist is None or therapist.availability is None or therapist.profile is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from therapy_booking.adapters.dynamodb.codecs import PROFILE
+from therapy_booking.adapters.dynamodb.codecs import PROFILE, client_from_item
 from therapy_booking.adapters.dynamodb.models import ClientItem, client_key
 from therapy_booking.domain.model import ClientProfile
 
@@ -10,10 +10,9 @@ from therapy_booking.domain.model import ClientProfile
 class DynamoClientRepository:
     def get(self, client_id: str) -> ClientProfile | None:
         try:
-            item = ClientItem.get(client_key(client_id), PROFILE)
+            return client_from_item(ClientItem.get(client_key(client_id), PROFILE))
         except ClientItem.DoesNotExist:
             return None
-        return ClientProfile(item.client_id, item.name, item.email, item.phone, item.sms_opt_in, item.timezone)
 
     def save_profile(self, profile: ClientProfile) -> ClientProfile:
         ClientItem(

@@ -1,4 +1,4 @@
-"""Domain objects to table items and back: sessions, therapists, blocks, free-consultation marks."""
+"""Domain objects to table items and back: sessions, therapists, clients, blocks, free-consultation marks."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from therapy_booking.adapters.dynamodb.models import (
     DUE,
     AlternativeMap,
     BlockItem,
+    ClientItem,
     FreeConsultationItem,
     HistoryMap,
     LocationChangeMap,
@@ -26,6 +27,7 @@ from therapy_booking.domain.model import (
     Alternative,
     Availability,
     Block,
+    ClientProfile,
     HistoryEntry,
     Location,
     LocationChange,
@@ -220,6 +222,10 @@ def therapist_from_item(item: TherapistItem) -> Therapist:
             horizon_days=int(item.horizon_days or 0),
         )
     return Therapist(item.therapist_id, profile, availability, bool(item.deactivated))
+
+
+def client_from_item(item: ClientItem) -> ClientProfile:
+    return ClientProfile(item.client_id, item.name, item.email, item.phone, item.sms_opt_in, item.timezone)
 
 
 def block_from_item(item: BlockItem) -> Block:

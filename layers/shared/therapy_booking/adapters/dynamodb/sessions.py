@@ -11,12 +11,14 @@ from typing import Any
 
 from pynamodb.indexes import GlobalSecondaryIndex
 
+from therapy_booking.adapters.dynamodb.batch import get_items
 from therapy_booking.adapters.dynamodb.codecs import (
     PROFILE,
     SESSION,
     free_consultation_item,
     session_from_item,
     session_item,
+    therapist_from_item,
 )
 from therapy_booking.adapters.dynamodb.cursors import decode_cursor, encode_cursor
 from therapy_booking.adapters.dynamodb.models import (
@@ -36,7 +38,7 @@ from therapy_booking.adapters.dynamodb.outbox import event_item
 from therapy_booking.adapters.dynamodb.transaction import Transaction, claim_item
 from therapy_booking.domain.changes import Claim, ClaimKind, SessionChange
 from therapy_booking.domain.errors import Conflict, DomainError, FreeConsultationUsed, TherapistUnavailableForBooking
-from therapy_booking.domain.model import Role, Session
+from therapy_booking.domain.model import Role, Session, Therapist
 from therapy_booking.domain.ports import Page, SessionQuery, UnreadableItem
 
 
@@ -71,6 +73,16 @@ class DynamoSessionRepository:
         except SessionItem.DoesNotExist:
             return None
         return session_from_item(item)
+
+    def get_with_therapist(self, session_id: str, therapist_id: str) -> tuple[Session | None, Therapist | None]:
+        """The session and the therapist `therapist_id` (whoever the session's therapist is), in one BatchGetItem."""
+        session_at, therapist_at = (session_key(session_id), SESSION), (therapist_key(therapist_id), PROFILE)
+        found = get_items(session_at, therapist_at)
+        session, therapist = found.get(session_at), found.get(therapist_at)
+        return (
+            session_from_item(session) if isinstance(session, SessionItem) else None,
+            therapist_from_item(therapist) if isinstance(therapist, TherapistItem) else None,
+        )
 
     def commit(self, change: SessionChange) -> None:
         tx = Transaction()

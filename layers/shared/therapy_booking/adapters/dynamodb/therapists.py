@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.update import Action
 
+from therapy_booking.adapters.dynamodb.batch import get_items
 from therapy_booking.adapters.dynamodb.codecs import (
     PROFILE,
     block_from_item,
+    client_from_item,
     location_map,
     money_map,
     therapist_from_item,
@@ -19,16 +21,18 @@ from therapy_booking.adapters.dynamodb.models import (
     LISTED,
     BlockItem,
     ClaimItem,
+    ClientItem,
     SessionTypeMap,
     TableItem,
     TherapistItem,
     WindowMap,
+    client_key,
     therapist_key,
 )
 from therapy_booking.adapters.dynamodb.transaction import Transaction, claim_sort_key
 from therapy_booking.domain.changes import Claim
 from therapy_booking.domain.errors import Conflict
-from therapy_booking.domain.model import Availability, Block, Therapist, TherapistProfile
+from therapy_booking.domain.model import Availability, Block, ClientProfile, Therapist, TherapistProfile
 from therapy_booking.domain.ports import Calendar, Page
 
 
@@ -38,6 +42,16 @@ class DynamoTherapistRepository:
             return therapist_from_item(TherapistItem.get(therapist_key(therapist_id), PROFILE))
         except TherapistItem.DoesNotExist:
             return None
+
+    def get_with_client(self, therapist_id: str, client_id: str) -> tuple[Therapist | None, ClientProfile | None]:
+        """The therapist and the client profile together, in one BatchGetItem."""
+        therapist_at, client_at = (therapist_key(therapist_id), PROFILE), (client_key(client_id), PROFILE)
+        found = get_items(therapist_at, client_at)
+        therapist, client = found.get(therapist_at), found.get(client_at)
+        return (
+            therapist_from_item(therapist) if isinstance(therapist, TherapistItem) else None,
+            client_from_item(client) if isinstance(client, ClientItem) else None,
+        )
 
     def get_calendar(self, therapist_id: str, since: datetime) -> Calendar | None:
         """The profile and every claim from `since` on, in one query.
