@@ -24,16 +24,25 @@ When a function misses the target, `python -X importtime` shows which modules, b
 library is precompiled, everything else (site-packages, the layer, the function) is compiled from
 source at every start. That is the Lambda case when the layer ships no .pyc, or only .pyc whose
 timestamps cannot match (the read-only /opt and /var/task cannot cache the result either).
+
+`--before REV` measures the same functions at another git revision as well, in the same rounds: a
+temporary `git worktree` of REV (removed at the end), whose children run with that tree's PYTHONPATH,
+working directory, template environment and child code (REV's own `FUNCTION_CHILD`: each revision
+initialises itself as it did then), one sample of each function before and after in turn (which goes
+first alternates by round). A second table gives each function's medians before and after, and their ratio.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import subprocess
 import sys
 import tempfile
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,6 +132,9 @@ class ColdStartResult:
     as_packaged: bool = False
     # module -> what it imports beyond boto3, for functions over target
     extra_imports: dict[str, ImportBreakdown] = field(default_factory=dict)
+    # --before REV: the revision, and the functions that exist there, measured in the same rounds (by name)
+    revision: str | None = None
+    before: dict[str, TargetResult] = field(default_factory=dict)
 
     def ratio(self, result: TargetResult) -> float:
         return result.total / self.baseline.total
@@ -149,14 +161,16 @@ def function_targets() -> list[Target]:
     return targets
 
 
-def child_environment(pycache: str, as_packaged: bool = False) -> dict[str, str]:
+def child_environment(pycache: str, as_packaged: bool = False, root: Path = REPO_ROOT) -> dict[str, str]:
     """The template's function environment (parameter defaults), a region, fake credentials.
 
     `as_packaged`: no bytecode is written, so only what `pycache` already holds is used.
+    `root`: the checkout measured (its template and PYTHONPATH): this one, or a `--before` worktree.
     """
+    from local_stack.template import load
     from tests.support.template import load_template
 
-    template = load_template()
+    template = load_template() if root == REPO_ROOT else load(root / "template.yaml")
     parameters = template.get("Parameters", {})
     variables = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
     env: dict[str, str] = {}
@@ -172,7 +186,7 @@ def child_environment(pycache: str, as_packaged: bool = False) -> dict[str, str]
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(Path.home()),
             "LANG": "C.UTF-8",
-            "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), str(LAYER_DIR)]),
+            "PYTHONPATH": os.pathsep.join([str(root), str(root / LAYER_DIR.relative_to(REPO_ROOT))]),
             "AWS_DEFAULT_REGION": "eu-west-2",
             "AWS_REGION": "eu-west-2",
             "AWS_ACCESS_KEY_ID": "testing",
@@ -189,18 +203,31 @@ def child_environment(pycache: str, as_packaged: bool = False) -> dict[str, str]
     return env
 
 
-def _run_child(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _run_child(args: list[str], env: dict[str, str], cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(  # a fresh interpreter per sample
-        [sys.executable, *args], env=env, cwd=REPO_ROOT, capture_output=True, text=True, check=False
+        [sys.executable, *args], env=env, cwd=cwd, capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
         raise RuntimeError(f"child {args[-2:]} failed:\n{done.stderr}")
     return done
 
 
-def sample(target: Target, env: dict[str, str]) -> Sample:
-    code = BASELINE_CHILD if target.module is None else FUNCTION_CHILD
-    done = _run_child(["-c", code, target.module or "-", ",".join(FORBIDDEN)], env)
+@dataclass(frozen=True)
+class Tree:
+    """A checkout whose functions are measured: this one, or another revision's worktree (`--before`)."""
+
+    root: Path
+    env: dict[str, str]
+    function_child: str = FUNCTION_CHILD
+
+    def has(self, target: Target) -> bool:
+        return target.module is not None and (self.root / target.module.replace(".", "/")).with_suffix(".py").exists()
+
+
+def sample(target: Target, env: dict[str, str], tree: Tree | None = None) -> Sample:
+    code = BASELINE_CHILD if target.module is None else (tree.function_child if tree else FUNCTION_CHILD)
+    args = ["-c", code, target.module or "-", ",".join(FORBIDDEN)]
+    done = _run_child(args, tree.env, tree.root) if tree else _run_child(args, env)
     import_s, client_s, seen = done.stdout.split()[-3:]
     if seen != "-":
         raise RuntimeError(f"{target.label} imported {seen}, which a Lambda would not have")
@@ -257,7 +284,58 @@ def extra_imports(module: str, env: dict[str, str], repeats: int = 3) -> ImportB
     return ImportBreakdown(_medians(per_package), _medians(per_module))
 
 
-def run(repeats: int = 15, warmup: int = 1, log: Any = None, as_packaged: bool = False) -> ColdStartResult:
+def _git(*args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"git {' '.join(args)} failed:\n{done.stderr}")
+    return done.stdout.strip()
+
+
+@contextmanager
+def worktree_at(revision: str) -> Iterator[Path]:
+    """A temporary `git worktree` of `revision`, removed afterwards (this checkout is not touched)."""
+    commit = _git("rev-parse", "--verify", f"{revision}^{{commit}}")
+    with tempfile.TemporaryDirectory(prefix="bench-before-") as parent:
+        path = Path(parent) / "tree"
+        _git("worktree", "add", "--quiet", "--detach", str(path), commit)
+        try:
+            yield path
+        finally:
+            _git("worktree", "remove", "--force", str(path))
+
+
+def function_child_at(root: Path) -> str:
+    """The `FUNCTION_CHILD` of `root`'s own benchmarks/cold_start.py (this one's if it has none): the way
+    that revision initialises a function (its settings and table binding) may not exist in another."""
+    script = root / "benchmarks" / "cold_start.py"
+    if not script.exists():
+        return FUNCTION_CHILD
+    strings: dict[str, str] = {}
+
+    def text(node: ast.expr) -> str:  # the module's string constants, their names and `+` only
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        if isinstance(node, ast.Name) and node.id in strings:
+            return strings[node.id]
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            return text(node.left) + text(node.right)
+        raise ValueError("not a string expression")
+
+    for statement in ast.parse(script.read_text()).body:
+        if not isinstance(statement, ast.Assign) or len(statement.targets) != 1:
+            continue
+        name = statement.targets[0]
+        if isinstance(name, ast.Name):
+            try:
+                strings[name.id] = text(statement.value)
+            except ValueError:
+                continue
+    return strings.get("FUNCTION_CHILD", FUNCTION_CHILD)
+
+
+def run(
+    repeats: int = 15, warmup: int = 1, log: Any = None, as_packaged: bool = False, before: str | None = None
+) -> ColdStartResult:
     with tempfile.TemporaryDirectory(prefix="bench-pycache-") as pycache:
         env = child_environment(pycache, as_packaged)
         if as_packaged:  # the runtime's standard library comes compiled
@@ -265,23 +343,37 @@ def run(repeats: int = 15, warmup: int = 1, log: Any = None, as_packaged: bool =
                 "import compileall, sysconfig; compileall.compile_dir(sysconfig.get_paths()['stdlib'], quiet=2)"
             )
             _run_child(["-c", compile_stdlib], {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"})
-        result = _run(env, repeats, warmup, log, explain=not as_packaged)
+        if before is None:
+            result = _run(env, repeats, warmup, log, explain=not as_packaged)
+        else:
+            with worktree_at(before) as root:
+                tree = Tree(root, child_environment(pycache, as_packaged, root), function_child_at(root))
+                result = _run(env, repeats, warmup, log, explain=not as_packaged, before=tree)
+            result.revision = before
     result.as_packaged = as_packaged
     return result
 
 
-def _run(env: dict[str, str], repeats: int, warmup: int, log: Any, explain: bool) -> ColdStartResult:
+def _run(
+    env: dict[str, str], repeats: int, warmup: int, log: Any, explain: bool, before: Tree | None = None
+) -> ColdStartResult:
     baseline = TargetResult(Target("baseline: `import boto3; boto3.client('dynamodb')`", None))
     functions = [TargetResult(target) for target in function_targets()]
+    earlier = {r.target.name: TargetResult(r.target) for r in functions if before is not None and before.has(r.target)}
     everything = [baseline, *functions]
     for round_ in range(warmup + repeats):
         for result in everything:
-            measured = sample(result.target, env)
-            if round_ >= warmup:
-                result.samples.append(measured)
+            # this tree's sample, and the same function's at --before, in turn (which goes first alternates)
+            runs: list[tuple[TargetResult, Tree | None]] = [(result, None)]
+            if before is not None and result.target.name in earlier:
+                runs.append((earlier[result.target.name], before))
+            for measured_result, tree in runs if round_ % 2 == 0 else runs[::-1]:
+                measured = sample(measured_result.target, env, tree)
+                if round_ >= warmup:
+                    measured_result.samples.append(measured)
         if log is not None:
             print(f"cold start: round {round_ + 1}/{warmup + repeats}", file=log, flush=True)
-    outcome = ColdStartResult(repeats, baseline, functions)
+    outcome = ColdStartResult(repeats, baseline, functions, before=earlier)
     for result in functions if explain else []:
         if not outcome.met(result) and result.target.module is not None:
             outcome.extra_imports[result.target.module] = extra_imports(result.target.module, env)
@@ -332,7 +424,43 @@ def to_markdown(result: ColdStartResult) -> str:
             packages = ", ".join(f"{name} {value:.0f}" for name, value in breakdown.packages[:8] if value >= 1)
             modules = ", ".join(f"`{name}` {value:.0f}" for name, value in breakdown.modules[:8])
             parts.append(f"- `{module}`: {breakdown.total:.0f} in all; {packages}. Largest: {modules}")
+    if result.revision is not None:
+        parts += ["", before_after_markdown(result)]
     return "\n".join(parts)
+
+
+def before_after_markdown(result: ColdStartResult) -> str:
+    """Each function's medians at `--before` and in this tree, measured in the same rounds."""
+    rows: list[list[object]] = []
+    for after in result.functions:
+        before = result.before.get(after.target.name)
+        if before is None or not before.samples:
+            rows.append([after.target.label, "-", ms(after.import_seconds), "-", ms(after.total), "-"])
+            continue
+        rows.append(
+            [
+                after.target.label,
+                ms(before.import_seconds),
+                ms(after.import_seconds),
+                ms(before.total),
+                ms(after.total),
+                f"{after.total / before.total:.2f}",
+            ]
+        )
+    headers = [
+        "function",
+        "import before (ms)",
+        "import after (ms)",
+        "total before (ms)",
+        "total after (ms)",
+        "after / before",
+    ]
+    intro = (
+        f"Before (`{result.revision}`) and after (this tree), sampled in the same rounds, in turn: medians of "
+        f"{result.repeats} fresh interpreters each; total = import + settings + first client; "
+        "after / before < 1 is faster. A function that does not exist at that revision shows -."
+    )
+    return "\n".join([intro, "", markdown_table(headers, rows)])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -344,8 +472,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="only the standard library has bytecode, as in a Lambda package shipped without usable .pyc",
     )
+    parser.add_argument(
+        "--before",
+        metavar="REV",
+        help="also measure the same functions at git revision REV (a temporary worktree), in the same rounds",
+    )
     args = parser.parse_args(argv)
-    result = run(args.repeats, args.warmup, log=sys.stderr, as_packaged=args.as_packaged)
+    result = run(args.repeats, args.warmup, log=sys.stderr, as_packaged=args.as_packaged, before=args.before)
     print(to_markdown(result))
     return 0
 

@@ -6,7 +6,6 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
 from typing import Any
@@ -35,9 +34,11 @@ def _json(status: int, body: Any) -> HttpAnswer:
 
 
 def _problem(status: int, detail: str) -> HttpAnswer:
-    body = {"type": "/problems/validation_error", "title": HTTPStatus(status).phrase, "status": status}
-    body |= {"detail": detail, "code": "validation_error"}
-    return HttpAnswer(status, {"content-type": "application/problem+json"}, json.dumps(body).encode())
+    """A problem written as the API writes its own (the layer is on the path once the stack has started)."""
+    from therapy_booking.api.problems import PROBLEM_CONTENT_TYPE, VALIDATION_ERROR, problem_json
+
+    body = problem_json(status, VALIDATION_ERROR, detail)
+    return HttpAnswer(status, {"content-type": PROBLEM_CONTENT_TYPE}, body.encode())
 
 
 class DevRoutes:

@@ -13,7 +13,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from therapy_booking.api.openapi import documented
 from therapy_booking.api.resolver import caller, create_app
-from therapy_booking.api.schemas import BookSessionRequest, SessionResponse
+from therapy_booking.api.schemas.booking import BookSessionRequest
+from therapy_booking.api.schemas.sessions import SessionResponse
 from therapy_booking.domain.errors import Conflict, ValidationFailed
 from therapy_booking.domain.model import Actor, Role
 from therapy_booking.domain.services import BookingRequest

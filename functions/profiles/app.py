@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from therapy_booking.api.openapi import BlockId, documented
 from therapy_booking.api.resolver import caller, create_app
-from therapy_booking.api.schemas import (
+from therapy_booking.api.schemas.profiles import (
     AvailabilityRequest,
     AvailabilityResponse,
     BlockRequest,

@@ -11,15 +11,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from therapy_booking.api.openapi import SessionId, TherapistId, documented
 from therapy_booking.api.resolver import caller, create_app
-from therapy_booking.api.schemas import (
-    Instant,
-    SessionPage,
-    SessionResponse,
-    Slot,
-    SlotList,
-    TherapistPage,
-    TherapistPublicProfile,
-)
+from therapy_booking.api.schemas.fields import Instant
+from therapy_booking.api.schemas.reads import SessionPage, Slot, SlotList, TherapistPage
+from therapy_booking.api.schemas.sessions import SessionResponse
+from therapy_booking.api.schemas.therapists import TherapistPublicProfile
 from therapy_booking.domain.model import SessionStatus, SessionType
 from therapy_booking.domain.ports import SessionQuery
 from therapy_booking.wiring import container

@@ -10,7 +10,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from therapy_booking.api.openapi import SessionId, documented
 from therapy_booking.api.resolver import caller, create_app
-from therapy_booking.api.schemas import ReasonRequest, SessionResponse
+from therapy_booking.api.schemas.reasons import ReasonRequest
+from therapy_booking.api.schemas.sessions import SessionResponse
 from therapy_booking.wiring import container
 
 logger = Logger()

@@ -152,6 +152,15 @@ class TestBlocks:
         assert len(api.get(f"/therapists/{THERAPIST.sub}/slots", CLIENT, query=window).body["items"]) == 8
         assert api.delete(f"/therapists/me/blocks/{created.body['block_id']}", THERAPIST).status == 404
 
+    def test_a_blocks_note_is_kept_without_leading_and_trailing_spaces_like_every_free_text(self, api: Api) -> None:
+        publish_therapist(api)
+        created = api.post(
+            "/therapists/me/blocks",
+            THERAPIST,
+            {"start": "2026-12-02T09:00:00Z", "end": "2026-12-02T10:00:00Z", "note": " \t training day \n"},
+        )
+        assert created.status == 201 and created.body["note"] == "training day"
+
     def test_a_block_over_a_session_is_409(self, api: Api) -> None:
         publish_therapist(api)
         book(api)

@@ -12,25 +12,24 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from therapy_booking.api.bodies import JSON_MEDIA_TYPE, MAX_BODY_BYTES
-from therapy_booking.api.problems import PROBLEM_CONTENT_TYPE
-from therapy_booking.api.schemas import GatewayMessage, Problem
+from therapy_booking.api.problems import INTERNAL_ERROR, PROBLEM_CONTENT_TYPE, codes_of
+from therapy_booking.api.schemas.fields import IDENTIFIER_MAX_LENGTH
+from therapy_booking.api.schemas.problems import GatewayMessage, Problem
 
+# Each status's meaning, and the codes of `api.problems` it is answered with.
 ERROR_DESCRIPTIONS: dict[int, str] = {
     401: (
         "No valid bearer token. API Gateway's JWT authorizer answers this itself, with "
         '{"message": "Unauthorized"} as application/json.'
     ),
-    403: "The caller can see the resource, but their role may not do this (forbidden).",
-    404: "No such resource, or one the caller may not see (not_found).",
-    409: (
-        "The resource's state does not allow this now (slot_unavailable, invalid_transition, session_in_past, "
-        "offer_already_open, free_consultation_used, therapist_unavailable_for_booking, conflict)."
-    ),
-    410: "The answer came at or after its deadline (offer_expired).",
-    413: f"The body is larger than {MAX_BODY_BYTES // 1024} KiB (body_too_large).",
-    415: f"The request has a body that is not {JSON_MEDIA_TYPE} in UTF-8 (unsupported_media_type).",
-    422: "The request is malformed, or breaks a rule (validation_error; `errors` lists malformed fields).",
-    500: "Something unexpected; logged without personal data (internal_error).",
+    403: f"The caller can see the resource, but their role may not do this ({codes_of(403)}).",
+    404: f"No such resource, or one the caller may not see ({codes_of(404)}).",
+    409: f"The resource's state does not allow this now ({codes_of(409)}).",
+    410: f"The answer came at or after its deadline ({codes_of(410)}).",
+    413: f"The body is larger than {MAX_BODY_BYTES // 1024} KiB ({codes_of(413)}).",
+    415: f"The request has a body that is not {JSON_MEDIA_TYPE} in UTF-8 ({codes_of(415)}).",
+    422: f"The request is malformed, or breaks a rule ({codes_of(422)}; `errors` lists malformed fields).",
+    500: f"Something unexpected; logged without personal data ({INTERNAL_ERROR}).",
 }
 EVERY_ROUTE = (401, 422, 500)
 BODY_ERRORS = (413, 415)
@@ -61,7 +60,7 @@ def _error(code: int) -> OpenAPIResponse:
 
 
 def _id(description: str) -> Path:
-    return Path(min_length=1, max_length=128, description=description)
+    return Path(min_length=1, max_length=IDENTIFIER_MAX_LENGTH, description=description)
 
 
 SessionId = Annotated[str, _id("A session's id.")]

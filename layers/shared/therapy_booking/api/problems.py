@@ -11,9 +11,12 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
+from therapy_booking.api.schemas.problems import FieldError, Problem
 from therapy_booking.domain import errors
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+VALIDATION_ERROR = "validation_error"
+INTERNAL_ERROR = "internal_error"
 
 
 class UnsupportedMediaType(errors.DomainError):
@@ -27,7 +30,7 @@ class BodyTooLarge(errors.DomainError):
 PROBLEMS: dict[type[errors.DomainError], tuple[int, str]] = {
     UnsupportedMediaType: (415, "unsupported_media_type"),
     BodyTooLarge: (413, "body_too_large"),
-    errors.ValidationFailed: (422, "validation_error"),
+    errors.ValidationFailed: (422, VALIDATION_ERROR),
     errors.NotAuthenticated: (401, "unauthorized"),
     errors.Forbidden: (403, "forbidden"),
     errors.NotFound: (404, "not_found"),
@@ -44,16 +47,27 @@ PROBLEMS: dict[type[errors.DomainError], tuple[int, str]] = {
 logger = Logger(child=True)
 
 
-def problem(status: int, code: str, detail: str, **extensions: Any) -> Response[str]:
-    body = {
-        "type": f"/problems/{code}",
-        "title": HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail,
-        "code": code,
-        **extensions,
-    }
-    return Response(status_code=status, content_type=PROBLEM_CONTENT_TYPE, body=json.dumps(body))
+def codes_of(status: int) -> str:
+    """The codes of the problems answered with `status`, as the OpenAPI document lists them."""
+    return ", ".join(code for kind_status, code in PROBLEMS.values() if kind_status == status)
+
+
+def problem_json(status: int, code: str, detail: str, field_errors: list[FieldError] | None = None) -> str:
+    """The one place a problem's JSON is written, as the document's `Problem` (the local stack's answers too)."""
+    body = Problem(
+        type=f"/problems/{code}",
+        title=HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        code=code,
+        errors=field_errors,
+    )
+    return json.dumps(body.model_dump(exclude_none=True))
+
+
+def problem(status: int, code: str, detail: str, field_errors: list[FieldError] | None = None) -> Response[str]:
+    body = problem_json(status, code, detail, field_errors)
+    return Response(status_code=status, content_type=PROBLEM_CONTENT_TYPE, body=body)
 
 
 def domain_problem(error: errors.DomainError) -> Response[str]:
@@ -71,9 +85,9 @@ def _field(location: tuple[Any, ...]) -> str:
 
 def validation_problem(error: RequestValidationError) -> Response[str]:
     """422 listing each offending field; input values are never echoed (they may be personal)."""
-    details = [{"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "")} for e in error.errors()]
-    summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5]) or "The request is invalid."
-    return problem(422, "validation_error", summary, errors=details)
+    details = [FieldError(field=_field(tuple(e.get("loc", ()))), message=e.get("msg", "")) for e in error.errors()]
+    summary = "; ".join(f"{d.field}: {d.message}" for d in details[:5]) or "The request is invalid."
+    return problem(422, VALIDATION_ERROR, summary, details)
 
 
 def register_problem_handlers(app: APIGatewayHttpResolver) -> None:
@@ -91,4 +105,4 @@ def unexpected_problem(error: Exception) -> Response[str]:
     # Where it failed, never what it said: an error's message may quote input (pydantic's does).
     where = "".join(traceback.format_tb(error.__traceback__))
     logger.error("Unhandled error", extra={"error_type": type(error).__name__, "traceback": where})
-    return problem(500, "internal_error", "Something went wrong on our side; please try again.")
+    return problem(500, INTERNAL_ERROR, "Something went wrong on our side; please try again.")

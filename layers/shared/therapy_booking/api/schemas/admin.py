@@ -1,0 +1,38 @@
+"""The team's fix: POST /admin/sessions/{id}/rearrange."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, PlainValidator, WithJsonSchema
+
+from therapy_booking.api.schemas.fields import Body, Identifier, Instant, NonBlankLongText
+from therapy_booking.domain.model import ADMIN_SETTABLE_STATUSES, RearrangeReason, SessionStatus
+
+_SETTABLE = [repr(status.value) for status in ADMIN_SETTABLE_STATUSES]
+_NOT_SETTABLE = f"Input should be {', '.join(_SETTABLE[:-1])} or {_SETTABLE[-1]}"
+
+
+def _admin_settable_status(value: object) -> SessionStatus:
+    if isinstance(value, str) and value in ADMIN_SETTABLE_STATUSES:
+        return SessionStatus(value)
+    raise ValueError(_NOT_SETTABLE)
+
+
+AdminSettableStatus = Annotated[
+    SessionStatus,
+    PlainValidator(_admin_settable_status),
+    WithJsonSchema({"type": "string", "enum": [status.value for status in ADMIN_SETTABLE_STATUSES]}),
+]
+
+
+class AdminRearrangeRequest(Body):
+    start: Instant | None = Field(
+        default=None, examples=["2026-12-02T15:00:00Z"], description="Move the session (past ones too)."
+    )
+    location_id: Identifier | None = Field(default=None, description="One of the therapist's locations.")
+    status: AdminSettableStatus | None = Field(
+        default=None, description="Set the status, e.g. confirmed to reinstate a cancelled session."
+    )
+    reason: RearrangeReason
+    note: NonBlankLongText = Field(description="Why the team made the change; kept in the session's history.")
