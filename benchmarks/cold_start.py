@@ -4,7 +4,7 @@ Each sample is a fresh interpreter (a subprocess) that times itself with `time.p
 
 - a function: `import functions.<name>.app` (the module `Handler: app.lambda_handler` names inside
   the function's CodeUri), then what its first request does before the first DynamoDB call: read the
-  settings (`container.settings`, which binds the table) and create PynamoDB's botocore client,
+  settings and bind the table (`container.storage`) and create PynamoDB's botocore client,
   `TableItem._get_connection().connection.client`;
 - the baseline: `import boto3; boto3.client("dynamodb")`.
 
@@ -66,7 +66,7 @@ _t0 = time.perf_counter()
 __import__(sys.argv[1])
 _t1 = time.perf_counter()
 from therapy_booking.wiring import container
-container.settings
+container.storage
 from therapy_booking.adapters.dynamodb.models import TableItem
 TableItem._get_connection().connection.client
 """

@@ -33,7 +33,7 @@ def aws(clock: FakeClock) -> Iterator[Any]:
         client = aws_clients.dynamodb_client()
         create_table(client, os.environ["TABLE_NAME"])
         container.reset(clock=clock)
-        _ = container.settings  # binds the PynamoDB models to the table
+        _ = container.storage  # binds the PynamoDB models to the table
         yield client
     aws_clients.reset()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
@@ -15,8 +14,7 @@ from therapy_booking.api.openapi import documented
 from therapy_booking.api.resolver import caller, create_app
 from therapy_booking.api.schemas.booking import BookSessionRequest
 from therapy_booking.api.schemas.sessions import SessionResponse
-from therapy_booking.domain.errors import Conflict, ValidationFailed
-from therapy_booking.domain.model import Actor, Role
+from therapy_booking.domain.model import Actor
 from therapy_booking.domain.services import BookingRequest
 from therapy_booking.wiring import container
 
@@ -33,7 +31,7 @@ IdempotencyKey = Annotated[
 ]
 
 
-def _book(actor: Actor, body: BookSessionRequest) -> dict[str, Any]:
+def _book(actor: Actor, body: BookSessionRequest) -> SessionResponse:
     session = container.sessions.book(
         actor,
         BookingRequest(
@@ -46,61 +44,7 @@ def _book(actor: Actor, body: BookSessionRequest) -> dict[str, Any]:
             note=body.note,
         ),
     )
-    return SessionResponse.of(session).model_dump(mode="json")
-
-
-@cache
-def _idempotent_book() -> Any:
-    """Powertools idempotency over the booking, keyed by (client, Idempotency-Key).
-
-    Built on first keyed request so that boto3 stays out of the cold start.
-    """
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        IdempotencyConfig,
-        idempotent_function,
-    )
-    from aws_lambda_powertools.utilities.idempotency.exceptions import (
-        IdempotencyAlreadyInProgressError,
-        IdempotencyValidationError,
-    )
-
-    from therapy_booking.adapters.aws_clients import dynamodb_client
-
-    settings = container.settings
-    store = DynamoDBPersistenceLayer(
-        table_name=settings.table_name,
-        key_attr="pk",
-        sort_key_attr="sk",
-        static_pk_value="IDEMPOTENCY#booking",
-        expiry_attr="ttl",
-        boto3_client=dynamodb_client(),
-    )
-    config = IdempotencyConfig(
-        event_key_jmespath="[client_id, key]",
-        payload_validation_jmespath="request",
-        expires_after_seconds=settings.idempotency_ttl_seconds,
-    )
-
-    @idempotent_function(  # type: ignore[untyped-decorator]
-        data_keyword_argument="booking", persistence_store=store, config=config
-    )
-    def book_once(booking: dict[str, Any]) -> dict[str, Any]:
-        actor = Actor(booking["client_id"], frozenset(Role(r) for r in booking["roles"]))
-        return _book(actor, BookSessionRequest.model_validate(booking["request"]))
-
-    def book(booking: dict[str, Any]) -> dict[str, Any]:
-        try:
-            result: dict[str, Any] = book_once(booking=booking)
-            return result
-        except IdempotencyValidationError:
-            raise ValidationFailed(
-                "This Idempotency-Key was already used for a different booking; use a new key."
-            ) from None
-        except IdempotencyAlreadyInProgressError:
-            raise Conflict("A booking with this Idempotency-Key is still in progress; retry shortly.") from None
-
-    return book, config
+    return SessionResponse.of(session)
 
 
 @app.post(
@@ -112,20 +56,18 @@ def _idempotent_book() -> Any:
 )
 def book_session(body: BookSessionRequest, idempotency_key: IdempotencyKey = None) -> Response[SessionResponse]:
     actor = caller(app)
-    if idempotency_key:
-        book, config = _idempotent_book()
-        config.register_lambda_context(app.lambda_context)
-        result = book(
-            {
-                "client_id": actor.user_id,
-                "key": idempotency_key,
-                "roles": sorted(actor.roles),
-                "request": body.model_dump(mode="json"),
-            }
+    if idempotency_key:  # the first answer under (client, key); the booking runs at most once
+        result = container.keyed_bookings.book(
+            actor.user_id,
+            idempotency_key,
+            body,
+            lambda: _book(actor, body),
+            SessionResponse,
+            invocation=app.lambda_context,
         )
     else:
         result = _book(actor, body)
-    return Response(201, "application/json", SessionResponse.model_validate(result))
+    return Response(201, "application/json", result)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -83,7 +83,7 @@ def deliver_on_moto(clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DASHBOARD_BASE_URL", BASE_URL)
     aws_clients.ses_client().create_email_identity(EmailIdentity=SENDER)
     container.reset(clock=clock)
-    _ = container.settings  # binds the table
+    _ = container.storage  # binds the table
 
 
 @pytest.fixture

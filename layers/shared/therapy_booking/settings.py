@@ -1,13 +1,31 @@
-"""Platform settings from the environment (template parameters), validated on first use."""
+"""The functions' settings (template parameters and resources, passed as environment variables),
+as validated pydantic models: one per capability, each read from the environment once per
+container (`wiring.Container`), by the functions that use it and when first needed.
+
+- `Settings`: the table and the platform policy (every function but the schedules consumer);
+- `ScheduleSettings`: the session schedules consumer (EventBridge Scheduler);
+- `FailureReportSettings`: the sweeper (its dead-letter queue);
+- `NotificationSettings`: the notification and reminder functions (sender, dashboard links).
+
+Each field is read from its variable's name (the alias) only; the field name is for code and
+tests (`NotificationSettings(sender=..., dashboard_base_url=...)`). A variable missing or invalid
+raises `SettingsError` naming the variable and what it must be, so a misconfigured function stops
+at its first request with a readable log line. The messages never echo the value.
+
+Models are built on first validation (`defer_build`), so a function builds only the schemas of the
+settings it reads. The domain receives plain objects (`PlatformPolicy`), never these models.
+"""
 
 from __future__ import annotations
 
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from functools import cache
+from decimal import Decimal
+from functools import cached_property
+from typing import Annotated, ClassVar, Self
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from therapy_booking.domain.formats import EMAIL
 from therapy_booking.domain.model import OfferExpiryPolicy
@@ -15,75 +33,118 @@ from therapy_booking.domain.policies import PlatformPolicy
 
 
 class SettingsError(ValueError):
-    pass
+    """A setting is missing or invalid: the message names each variable and what it must be."""
+
+    def __init__(self, problems: Mapping[str, str]) -> None:
+        super().__init__("; ".join(f"{variable} {problem}" for variable, problem in problems.items()))
+        self.variables = tuple(problems)
 
 
-@dataclass(frozen=True)
-class Settings:
-    table_name: str
-    policy: PlatformPolicy
-    idempotency_ttl_seconds: int = 24 * 3600
+def _matching(pattern: re.Pattern[str]) -> AfterValidator:
+    """A text check with Python's `re` (as the domain's own patterns are written), not pydantic's engine."""
+
+    def check(value: str) -> str:
+        if not pattern.match(value):
+            raise ValueError(f"does not match {pattern.pattern}")
+        return value
+
+    return AfterValidator(check)
+
+
+# An http(s) URL without a trailing slash: links are this base + "/sessions/<id>".
+BASE_URL = re.compile(r"^https?://\S+[^/\s]$")
+EmailAddress = Annotated[str, _matching(EMAIL)]
+BaseUrl = Annotated[str, _matching(BASE_URL)]
+# Set and not empty: the ARNs, names and URLs the template passes in.
+Named = Annotated[str, Field(min_length=1)]
+
+
+class EnvironmentModel(BaseModel):
+    """Fields read from environment variables (their aliases); the field's description says what it must be."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        validate_by_alias=True,
+        validate_by_name=True,  # for code and tests; the environment is read by alias only
+        defer_build=True,
+        extra="ignore",
+    )
 
     @classmethod
-    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:
-        table_name = environ.get("TABLE_NAME", "")
-        if not table_name:
-            raise SettingsError("TABLE_NAME is not set")
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Self:
         try:
-            window = int(environ.get("CANCELLATION_WINDOW_HOURS", "24"))
-            commission = Decimal(environ.get("COMMISSION_PERCENT", "10"))
-        except (ValueError, InvalidOperation) as error:
-            raise SettingsError(f"invalid platform setting: {error}") from None
-        currency = environ.get("CURRENCY", "GBP")
-        if window < 0:
-            raise SettingsError("CANCELLATION_WINDOW_HOURS must not be negative")
-        if not Decimal(0) <= commission <= Decimal(100):
-            raise SettingsError("COMMISSION_PERCENT must be between 0 and 100")
-        if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
-            raise SettingsError("CURRENCY must be an ISO 4217 code such as GBP")
-        expiry = environ.get("OFFER_EXPIRY_POLICY", OfferExpiryPolicy.CANCEL_AND_REFUND)
-        if expiry not in set(OfferExpiryPolicy):
-            raise SettingsError(f"OFFER_EXPIRY_POLICY must be one of {', '.join(OfferExpiryPolicy)}")
-        return cls(
-            table_name=table_name,
-            policy=PlatformPolicy(
-                cancellation_window_hours=window,
-                commission_percent=commission,
-                currency=currency,
-                offer_expiry_policy=OfferExpiryPolicy(expiry),
-            ),
+            return cls.model_validate(dict(environ), by_alias=True, by_name=False)
+        except ValidationError as error:
+            raise SettingsError(cls._problems(error, environ)) from None
+
+    @classmethod
+    def _problems(cls, error: ValidationError, environ: Mapping[str, str]) -> dict[str, str]:
+        problems: dict[str, str] = {}
+        for detail in error.errors(include_input=False):
+            variable = str(detail["loc"][0]) if detail["loc"] else "environment"
+            field = next((f for f in cls.model_fields.values() if f.alias == variable), None)
+            if field is None:
+                problems[variable] = detail["msg"]
+            elif field.is_required() and not environ.get(variable):
+                problems[variable] = "is not set"
+            else:
+                problems[variable] = f"must be {field.description}"
+        return problems
+
+
+class Settings(EnvironmentModel):
+    """The table and the platform policy (template parameters, in every function's environment)."""
+
+    table_name: Named = Field(alias="TABLE_NAME", description="the table's name")
+    cancellation_window_hours: int = Field(
+        24, alias="CANCELLATION_WINDOW_HOURS", ge=0, description="a whole number of hours, not negative"
+    )
+    commission_percent: Decimal = Field(
+        Decimal(10), alias="COMMISSION_PERCENT", ge=0, le=100, description="a number between 0 and 100"
+    )
+    currency: str = Field("GBP", alias="CURRENCY", pattern=r"^[A-Z]{3}$", description="an ISO 4217 code such as GBP")
+    offer_expiry_policy: OfferExpiryPolicy = Field(
+        OfferExpiryPolicy.CANCEL_AND_REFUND,
+        alias="OFFER_EXPIRY_POLICY",
+        description=f"one of {', '.join(OfferExpiryPolicy)}",
+    )
+
+    idempotency_ttl_seconds: ClassVar[int] = 24 * 3600  # keyed bookings are remembered a day
+
+    @cached_property
+    def policy(self) -> PlatformPolicy:
+        """The platform rules the domain applies, from these settings."""
+        return PlatformPolicy(
+            cancellation_window_hours=self.cancellation_window_hours,
+            commission_percent=self.commission_percent,
+            currency=self.currency,
+            offer_expiry_policy=self.offer_expiry_policy,
         )
 
 
-BASE_URL = re.compile(r"^https?://\S+[^/\s]$")
+class ScheduleSettings(EnvironmentModel):
+    """The session schedules consumer's: where one-time schedules go and whom they invoke."""
+
+    group: Named = Field(alias="SCHEDULE_GROUP", description="the schedule group's name")
+    expiry_arn: Named = Field(alias="EXPIRY_FUNCTION_ARN", description="the expiry function's ARN")
+    reminder_arn: Named = Field(alias="REMINDER_FUNCTION_ARN", description="the reminder function's ARN")
+    role_arn: Named = Field(alias="SCHEDULER_ROLE_ARN", description="the role the Scheduler invokes with")
+    dead_letter_arn: Named = Field(alias="SCHEDULES_DLQ_ARN", description="the schedules' dead-letter queue ARN")
 
 
-@dataclass(frozen=True)
-class NotificationSettings:
+class FailureReportSettings(EnvironmentModel):
+    """The sweeper's: the queue that receives a session that failed on its own."""
+
+    dead_letter_queue_url: Named = Field(alias="DEAD_LETTER_QUEUE_URL", description="the dead-letter queue's URL")
+
+
+class NotificationSettings(EnvironmentModel):
     """Who emails come from and where their links point (template parameters EmailSender, DashboardBaseUrl)."""
 
-    sender: str
-    dashboard_base_url: str
-
-    @classmethod
-    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> NotificationSettings:
-        sender = environ.get("EMAIL_SENDER", "")
-        base_url = environ.get("DASHBOARD_BASE_URL", "")
-        if not EMAIL.match(sender):
-            raise SettingsError("EMAIL_SENDER must be an email address (an SES-verified identity)")
-        if not BASE_URL.match(base_url):
-            raise SettingsError("DASHBOARD_BASE_URL must be an http(s) URL without a trailing slash")
-        return cls(sender=sender, dashboard_base_url=base_url)
+    sender: EmailAddress = Field(alias="EMAIL_SENDER", description="an email address (an SES-verified identity)")
+    dashboard_base_url: BaseUrl = Field(
+        alias="DASHBOARD_BASE_URL", description="an http(s) URL without a trailing slash"
+    )
 
     def session_link(self, session_id: str) -> str:
         return f"{self.dashboard_base_url}/sessions/{session_id}"
-
-
-@cache
-def get_notification_settings() -> NotificationSettings:
-    return NotificationSettings.from_environment()
-
-
-@cache
-def get_settings() -> Settings:
-    return Settings.from_environment()

@@ -1,6 +1,10 @@
 """Builds the services on first use and keeps them for the life of the container.
 
-Tests and the local stack start it afresh with `container.reset(clock=...)`.
+Each settings model is read from the environment once, when a part that needs it is first built
+(so a function reads only its own settings). `storage` binds the PynamoDB models to the table the
+settings name, once, and holds the repositories: every part that reads or writes the table gets
+its repositories from there, so nothing touches the table before it is bound, and reading
+settings binds nothing. Tests and the local stack start it afresh with `container.reset(clock=...)`.
 """
 
 from __future__ import annotations
@@ -14,49 +18,92 @@ from therapy_booking.adapters.dynamodb.clients import DynamoClientRepository
 from therapy_booking.adapters.dynamodb.models import bind_table
 from therapy_booking.adapters.dynamodb.sessions import DynamoSessionRepository
 from therapy_booking.adapters.dynamodb.therapists import DynamoTherapistRepository
-from therapy_booking.adapters.session_schedules import EventBridgeSessionSchedules
 from therapy_booking.domain.ports import Clock, FailureReports
 from therapy_booking.domain.services import ClientService, SessionService, TherapistService
-from therapy_booking.settings import Settings, get_notification_settings, get_settings
+from therapy_booking.settings import FailureReportSettings, NotificationSettings, ScheduleSettings, Settings
 
 if TYPE_CHECKING:
     from therapy_booking.adapters.delivery_ledger import PowertoolsDeliveryLedger
+    from therapy_booking.adapters.keyed_bookings import PowertoolsKeyedBookings
+    from therapy_booking.adapters.session_schedules import EventBridgeSessionSchedules
     from therapy_booking.domain.notifications import NotificationService
+
+
+@dataclass(frozen=True)
+class Storage:
+    """The table, bound: the repositories on it."""
+
+    table_name: str
+    sessions: DynamoSessionRepository
+    therapists: DynamoTherapistRepository
+    clients: DynamoClientRepository
 
 
 @dataclass
 class Container:
     clock: Clock = field(default_factory=SystemClock)
 
+    # --- settings, each read from the environment on first use -----------------------------------
+
     @cached_property
     def settings(self) -> Settings:
-        settings = get_settings()
-        bind_table(settings.table_name)
-        return settings
+        return Settings.from_environment()
+
+    @cached_property
+    def schedule_settings(self) -> ScheduleSettings:
+        return ScheduleSettings.from_environment()
+
+    @cached_property
+    def failure_report_settings(self) -> FailureReportSettings:
+        return FailureReportSettings.from_environment()
+
+    @cached_property
+    def notification_settings(self) -> NotificationSettings:
+        return NotificationSettings.from_environment()
+
+    # --- the table ---------------------------------------------------------------------------------
+
+    @cached_property
+    def storage(self) -> Storage:
+        """Binds the PynamoDB models to the settings' table (once per container) and builds the repositories."""
+        table_name = self.settings.table_name
+        bind_table(table_name)
+        return Storage(table_name, DynamoSessionRepository(), DynamoTherapistRepository(), DynamoClientRepository())
+
+    # --- services and adapters ---------------------------------------------------------------------
 
     @cached_property
     def sessions(self) -> SessionService:
-        return SessionService(DynamoSessionRepository(), DynamoTherapistRepository(), self.clock, self.settings.policy)
+        storage = self.storage
+        return SessionService(storage.sessions, storage.therapists, self.clock, self.settings.policy)
 
     @cached_property
     def therapists(self) -> TherapistService:
-        return TherapistService(DynamoTherapistRepository(), self.clock, self.settings.policy)
+        return TherapistService(self.storage.therapists, self.clock, self.settings.policy)
 
     @cached_property
     def clients(self) -> ClientService:
-        _ = self.settings  # binds the table
-        return ClientService(DynamoClientRepository())
+        return ClientService(self.storage.clients)
+
+    @cached_property
+    def keyed_bookings(self) -> PowertoolsKeyedBookings:
+        """Bookings under an Idempotency-Key; Powertools' idempotency and boto3 load on the first one."""
+        from therapy_booking.adapters.keyed_bookings import PowertoolsKeyedBookings
+
+        return PowertoolsKeyedBookings(self.settings.table_name, self.settings.idempotency_ttl_seconds)
 
     @cached_property
     def session_schedules(self) -> EventBridgeSessionSchedules:
         """Both `ExpirySchedules` and `ReminderSchedules`, on EventBridge Scheduler."""
-        return EventBridgeSessionSchedules.from_environment()
+        from therapy_booking.adapters.session_schedules import EventBridgeSessionSchedules
+
+        return EventBridgeSessionSchedules(self.schedule_settings)
 
     @cached_property
     def failure_reports(self) -> FailureReports:
         from therapy_booking.adapters.sqs_failure_reports import SqsFailureReports
 
-        return SqsFailureReports.from_environment()
+        return SqsFailureReports(self.failure_report_settings)
 
     @cached_property
     def delivery_ledger(self) -> PowertoolsDeliveryLedger:
@@ -73,21 +120,20 @@ class Container:
         from therapy_booking.domain.notifications import NotificationService, ProfileContacts
         from therapy_booking.notifications.rendering import TemplateRenderer
 
-        settings = get_notification_settings()
+        settings, storage = self.notification_settings, self.storage
         return NotificationService(
-            contacts=ProfileContacts(DynamoTherapistRepository(), DynamoClientRepository()),
+            contacts=ProfileContacts(storage.therapists, storage.clients),
             renderer=TemplateRenderer(settings),
             email=SesEmailSender(settings.sender),
             sms=SnsSmsSender(),
             ledger=self.delivery_ledger,
-            sessions=DynamoSessionRepository(),
+            sessions=storage.sessions,
             clock=self.clock,
         )
 
     def reset(self, clock: Clock | None = None) -> None:
-        """Forget every built part and re-read settings, optionally with another clock."""
-        get_settings.cache_clear()
-        get_notification_settings.cache_clear()
+        """Forget every built part and every setting read (the next use reads them and binds the table
+        again), optionally with another clock."""
         self.__dict__.clear()
         self.clock = clock or SystemClock()
 

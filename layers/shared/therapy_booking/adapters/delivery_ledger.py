@@ -23,13 +23,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from therapy_booking.adapters import aws_clients
+from therapy_booking.adapters.idempotency import NOTIFICATIONS_PARTITION, persistence_layer
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-PARTITION = "IDEMPOTENCY#notifications"
 KEY_PREFIX = "notifications"
 RETENTION_SECONDS = 7 * 24 * 3600
 
@@ -60,20 +59,9 @@ class PowertoolsDeliveryLedger:
     def _build(self) -> tuple[Callable[..., Any], IdempotencyConfig]:
         """The idempotent function, built on first use (boto3 and the store stay out of the cold start)."""
         if self._built is None:
-            from aws_lambda_powertools.utilities.idempotency import (
-                DynamoDBPersistenceLayer,
-                IdempotencyConfig,
-                idempotent_function,
-            )
+            from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 
-            store = DynamoDBPersistenceLayer(
-                table_name=self._table_name,
-                key_attr="pk",
-                sort_key_attr="sk",
-                static_pk_value=PARTITION,
-                expiry_attr="ttl",
-                boto3_client=aws_clients.dynamodb_client(),
-            )
+            store = persistence_layer(self._table_name, NOTIFICATIONS_PARTITION)
             config = IdempotencyConfig(expires_after_seconds=self._retention_seconds, raise_on_no_idempotency_key=True)
             run = idempotent_function(
                 _send_once, data_keyword_argument="key", persistence_store=store, config=config, key_prefix=KEY_PREFIX

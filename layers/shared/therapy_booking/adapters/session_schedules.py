@@ -21,15 +21,16 @@ retry a failed invocation for an hour, then dead-letter it; deleting a schedule 
 from __future__ import annotations
 
 import json
-import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from therapy_booking.adapters.aws_clients import scheduler_client
-from therapy_booking.settings import SettingsError
+
+if TYPE_CHECKING:
+    from therapy_booking.settings import ScheduleSettings
 
 EXPIRY_PREFIX = "expire-"
 REMINDER_PREFIX = "remind-"
@@ -39,13 +40,6 @@ VALID_NAME = re.compile(r"^[0-9a-zA-Z_.-]{1,64}$")  # EventBridge Scheduler's ru
 RETRY_POLICY = {"MaximumRetryAttempts": 10, "MaximumEventAgeInSeconds": 3600}
 # Create, find it exists, update, find it gone (it fired meanwhile), create again: then give up (the record is retried).
 REMINDER_ATTEMPTS = 3
-ENVIRONMENT = {
-    "group": "SCHEDULE_GROUP",
-    "expiry_arn": "EXPIRY_FUNCTION_ARN",
-    "reminder_arn": "REMINDER_FUNCTION_ARN",
-    "role_arn": "SCHEDULER_ROLE_ARN",
-    "dead_letter_arn": "SCHEDULES_DLQ_ARN",
-}
 
 
 class SchedulerApi(Protocol):
@@ -56,22 +50,6 @@ class SchedulerApi(Protocol):
     def update_schedule(self, **kwargs: Any) -> Any: ...
 
     def delete_schedule(self, **kwargs: Any) -> Any: ...
-
-
-@dataclass(frozen=True)
-class ScheduleSettings:
-    group: str
-    expiry_arn: str
-    reminder_arn: str
-    role_arn: str
-    dead_letter_arn: str
-
-    @classmethod
-    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> ScheduleSettings:
-        missing = [variable for variable in ENVIRONMENT.values() if not environ.get(variable)]
-        if missing:
-            raise SettingsError(f"not set: {', '.join(missing)}")
-        return cls(**{key: environ[variable] for key, variable in ENVIRONMENT.items()})
 
 
 def _name(prefix: str, identifier: str, what: str) -> str:
@@ -106,14 +84,10 @@ def _error_code(error: Exception) -> str | None:
 
 @dataclass
 class EventBridgeSessionSchedules:
-    """Both ports, on one schedule group."""
+    """Both ports, on one schedule group (`settings`: the group, the targets, the role, the dead-letter queue)."""
 
     settings: ScheduleSettings
     client: Callable[[], SchedulerApi] = field(default=scheduler_client)
-
-    @classmethod
-    def from_environment(cls) -> EventBridgeSessionSchedules:
-        return cls(ScheduleSettings.from_environment())
 
     # --- ExpirySchedules -----------------------------------------------------------------------
 
