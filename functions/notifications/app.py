@@ -15,9 +15,11 @@ A number SNS cannot text is not a failure: that party gets the email alone.
 
 A session's messages go out in the order of its events: once an event of a session fails, the
 session's later events in the batch are held back (failed unsent) until it has gone out.
-An item without its session snapshot (written by code older than the snapshot) uses the session
-as stored if it is still at that event's version. Records no retry can fix (an event type this
-code does not know, a snapshot-less event whose session has moved on) are logged and skipped.
+Each record is decoded once into its typed event (`therapy_booking.outbox_consumers`) and goes
+through the dispatch table `HANDLERS`. An item without its session snapshot (written by code older
+than the snapshot) uses the session as stored if it is still at that event's version. Records no
+retry can fix (an event type this code does not know, a snapshot-less event whose session has moved
+on) are logged and skipped; an item whose facts do not fit its type fails its record.
 
 Logs carry event types, ids and delivery keys (ids, roles and channels) only: never an address,
 a number, a name or a note.
@@ -30,14 +32,13 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
-    DynamoDBRecord,
-    DynamoDBRecordEventName,
-)
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from therapy_booking.adapters.dynamodb.outbox import event_from_image
+from therapy_booking.domain.events import STORED_EVENT_TYPES, DomainEvent, UnknownEventType
+from therapy_booking.domain.model import Session
 from therapy_booking.domain.notifications import DeliveryFailed, Occasion
+from therapy_booking.outbox_consumers import Dispatch, dispatch, is_outbox_event, log_keys, outbox_event
 from therapy_booking.wiring import container
 
 logger = Logger()
@@ -52,28 +53,15 @@ class HeldBack(Exception):
     """Not sent yet because an earlier event of the same session is still unsent."""
 
 
-def _string(image: dict[str, Any], name: str) -> str | None:
-    value = image.get(name)
-    found = value.get("S") if isinstance(value, dict) else None
-    return found if isinstance(found, str) else None
+def _ids(event: DomainEvent) -> dict[str, str]:
+    return {"event_type": str(event.event_type), "session_id": event.session_id, "event_id": event.event_id}
 
 
-def record_handler(record: DynamoDBRecord) -> None:
-    image: dict[str, Any] = (record.dynamodb.raw_event.get("NewImage") if record.dynamodb else None) or {}
-    if record.event_name is not DynamoDBRecordEventName.INSERT or _string(image, "entity") != "event":
-        return
-    ids = {"event_type": _string(image, "event_type"), "session_id": _string(image, "session_id")}
-    try:
-        event, session = event_from_image(image)
-    except ValueError:
-        logger.warning("event of a type this code does not know: skipped", extra=ids)
-        return
-    ids["event_id"] = event.event_id
-    if event.session_id in sessions_failed_in_this_batch:
-        raise HeldBack(f"an earlier event of session {event.session_id} is still unsent")
+def notify(event: DomainEvent, session: Session | None) -> None:
+    """Send what `domain.notifications.NOTIFICATIONS` says the event calls for."""
     session = session or container.notifications.session_as_left_by(event)
     if session is None:
-        logger.warning("event without its session snapshot, and the session has moved on: skipped", extra=ids)
+        logger.warning("event without its session snapshot, and the session has moved on: skipped", extra=_ids(event))
         return
     try:
         report = container.notifications.notify(Occasion.of_event(event, session))
@@ -81,13 +69,34 @@ def record_handler(record: DynamoDBRecord) -> None:
         sessions_failed_in_this_batch.add(event.session_id)
         logger.warning(
             "some messages not sent: the record will be retried",
-            extra={**ids, "failed": failed.keys, "causes": sorted({type(c).__name__ for c in failed.causes})},
+            extra={
+                **_ids(event),
+                "failed": failed.keys,
+                "causes": sorted({type(c).__name__ for c in failed.causes}),
+            },
         )
         raise
     logger.info(
         "notified",
-        extra={**ids, "sent_count": len(report.sent), "sent": report.sent, "skipped": report.skipped},
+        extra={**_ids(event), "sent_count": len(report.sent), "sent": report.sent, "skipped": report.skipped},
     )
+
+
+# Every event a session's people may hear about (the mapping decides who hears what, if anything).
+HANDLERS: Dispatch = {event_type: (notify,) for event_type in STORED_EVENT_TYPES}
+
+
+def record_handler(record: DynamoDBRecord) -> None:
+    if not is_outbox_event(record):
+        return
+    try:
+        event, session = outbox_event(record)
+    except UnknownEventType:
+        logger.warning("event of a type this code does not know: skipped", extra=log_keys(record))
+        return
+    if event.session_id in sessions_failed_in_this_batch:
+        raise HeldBack(f"an earlier event of session {event.session_id} is still unsent")
+    dispatch(HANDLERS, event, session)
 
 
 @logger.inject_lambda_context

@@ -84,7 +84,7 @@ def serial_table(monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> Iterator[
         aws_clients.reset()
         client = aws_clients.dynamodb_client()
         create_table(client, name)
-        container.reset(clock=clock)  # binds the table afresh: PynamoDB reconnects, to the server
+        container.reset(clock=clock)  # the next use binds afresh: PynamoDB reconnects, to the server
         try:
             yield SerialTable(client, name, endpoint)
         finally:

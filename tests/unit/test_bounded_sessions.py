@@ -9,7 +9,7 @@ from tests.support.clock import FakeClock
 from tests.support.domain_data import ADMIN, CLIENT, NOW, THERAPIST, WEDNESDAY_10, request
 from tests.support.fakes import InMemoryStore, InMemoryTherapists, RecordingSessions
 from therapy_booking.domain.changes import SessionChange
-from therapy_booking.domain.events import EventType
+from therapy_booking.domain.events import AdminRearranged
 from therapy_booking.domain.model import RearrangeReason, Session, SessionStatus
 from therapy_booking.domain.policies import PlatformPolicy
 from therapy_booking.domain.ports import UnreadableItem
@@ -43,7 +43,7 @@ def test_a_session_changed_thousands_of_times_keeps_a_bounded_history_and_a_full
     assert len(session.history) == 20
     assert [entry.note[:4] for entry in session.history if entry.note] == [f"{n:04d}" for n in range(1980, 2000)]
     # And every change, with its note, is in the outbox events (the audit trail)
-    admin_events = [e for e in store.events.values() if e.event_type is EventType.ADMIN_REARRANGED]
+    admin_events = [e for e in store.events.values() if isinstance(e, AdminRearranged)]
     assert len(admin_events) == 2000
     assert sorted(e.note[:4] for e in admin_events if e.note) == [f"{n:04d}" for n in range(2000)]
 

@@ -11,7 +11,7 @@ import pytest
 
 from tests.support.clock import FakeClock
 from tests.support.domain_data import ADMIN, CLIENT, PROFILE, THERAPIST, WEDNESDAY_10, request
-from tests.support.fakes import InMemoryClients, InMemoryStore, InMemoryTherapists, RecordingSessions
+from tests.support.fakes import InMemoryStore, InMemoryTherapists, RecordingSessions
 from therapy_booking.domain.changes import SessionChange
 from therapy_booking.domain.events import EventType
 from therapy_booking.domain.model import (
@@ -37,9 +37,9 @@ from therapy_booking.domain.notifications import (
     Occasion,
     ProfileContacts,
     Sms,
-    reminder_due_at,
 )
 from therapy_booking.domain.policies import PlatformPolicy
+from therapy_booking.domain.schedules import reminder_due_at
 from therapy_booking.domain.services import SessionService
 
 THERAPIST_PHONE = "+447700900001"
@@ -164,7 +164,7 @@ def notifications(
     store: InMemoryStore, sessions: RecordingSessions, clock: FakeClock, channels: Channels
 ) -> NotificationService:
     return NotificationService(
-        contacts=ProfileContacts(InMemoryTherapists(store), InMemoryClients(store)),
+        contacts=ProfileContacts(InMemoryTherapists(store)),
         renderer=RecordingRenderer(channels),
         email=channels.email_sender(),
         sms=channels.sms_sender(),

@@ -15,6 +15,7 @@ import pytest
 from tests.support.clock import FakeClock
 from tests.support.domain_data import ADMIN, CLIENT, NOW, OTHER_CLIENT, PROFILE, THERAPIST, WEDNESDAY_10, request
 from tests.support.fakes import InMemoryStore, InMemoryTherapists, RecordingSessions
+from therapy_booking.domain import events
 from therapy_booking.domain.calendar import claim_units
 from therapy_booking.domain.changes import Claim, ClaimKind
 from therapy_booking.domain.errors import (
@@ -387,7 +388,8 @@ class TestOffers:
         }
         assert len(store.claims) == 12
         assert event_types(store)[-1] is EventType.ALTERNATIVES_OFFERED and len(store.events) == 3
-        assert store.events[f"{session.session_id}/3"].data["change_id"] == offer.offer_id
+        offer_made = store.events[f"{session.session_id}/3"]
+        assert isinstance(offer_made, events.AlternativesOffered) and offer_made.change_id == offer.offer_id
         assert store.own_rearrangements == {"t1": 1}
 
     def test_five_alternatives_is_the_most(self, service: SessionService, store: InMemoryStore) -> None:
@@ -609,7 +611,8 @@ class TestExpiry:
         assert claimed(store, session.session_id) == {ClaimKind.SESSION: units(WEDNESDAY_10)}
         assert len(store.claims) == 4
         assert event_types(store)[-1] is EventType.OFFER_EXPIRED
-        assert store.events[f"{session.session_id}/{reverted.version}"].data["outcome"] == "reverted"
+        expired = store.events[f"{session.session_id}/{reverted.version}"]
+        assert isinstance(expired, events.OfferExpired) and expired.outcome == "reverted"
         assert book(service, WED_14, OTHER_CLIENT).status is SessionStatus.PENDING
 
     @pytest.mark.parametrize(

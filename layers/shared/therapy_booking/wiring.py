@@ -18,7 +18,7 @@ from therapy_booking.adapters.dynamodb.clients import DynamoClientRepository
 from therapy_booking.adapters.dynamodb.models import bind_table
 from therapy_booking.adapters.dynamodb.sessions import DynamoSessionRepository
 from therapy_booking.adapters.dynamodb.therapists import DynamoTherapistRepository
-from therapy_booking.domain.ports import Clock, FailureReports
+from therapy_booking.domain.ports import Clock, FailureReports, OutboxEvents
 from therapy_booking.domain.services import ClientService, SessionService, TherapistService
 from therapy_booking.settings import FailureReportSettings, NotificationSettings, ScheduleSettings, Settings
 
@@ -100,6 +100,13 @@ class Container:
         return EventBridgeSessionSchedules(self.schedule_settings)
 
     @cached_property
+    def outbox(self) -> OutboxEvents:
+        """Decodes the outbox items the stream consumers receive."""
+        from therapy_booking.adapters.dynamodb.outbox import OutboxCodec
+
+        return OutboxCodec()
+
+    @cached_property
     def failure_reports(self) -> FailureReports:
         from therapy_booking.adapters.sqs_failure_reports import SqsFailureReports
 
@@ -122,7 +129,7 @@ class Container:
 
         settings, storage = self.notification_settings, self.storage
         return NotificationService(
-            contacts=ProfileContacts(storage.therapists, storage.clients),
+            contacts=ProfileContacts(storage.therapists),
             renderer=TemplateRenderer(settings),
             email=SesEmailSender(settings.sender),
             sms=SnsSmsSender(),

@@ -6,10 +6,19 @@ of private text (a note, a history note, free-text reasons) that no message may 
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from therapy_booking.domain.events import DomainEvent, EventType
+from therapy_booking.domain.events import (
+    EVENT_CLASSES,
+    HEADER_FIELDS,
+    DomainEvent,
+    EventHeader,
+    EventType,
+    ExpiryOutcome,
+)
 from therapy_booking.domain.model import (
     Alternative,
     HistoryEntry,
@@ -18,6 +27,8 @@ from therapy_booking.domain.model import (
     LocationKind,
     Money,
     Offer,
+    OfferExpiryPolicy,
+    RearrangeReason,
     Role,
     Session,
     SessionStatus,
@@ -157,11 +168,51 @@ def as_left_by(kind: str, cancelled_by: Role | None = None) -> tuple[Session, Da
             return session(), {}
 
 
-def occasion(kind: str, s: Session, data: dict[str, str | int | bool | None] | None = None) -> Occasion:
+# Each event fact a test leaves out, and how a test may write one (as the outbox item stores it).
+FACT_DEFAULTS: dict[str, object] = {
+    "change_id": "change-1",
+    "expires_at": OCCURRED_AT + timedelta(hours=24),
+    "if_unanswered": OfferExpiryPolicy.CANCEL_AND_REFUND,
+    "previous_start": START - timedelta(days=1),
+    "reason": RearrangeReason.CLIENT_REQUESTED,
+    "was_confirmed": True,
+    "cancelled_by": None,
+    "outcome": ExpiryOutcome.CANCELLED,
+    "note": "",
+}
+FACT_TYPES: dict[str, Callable[[Any], object]] = {
+    "expires_at": datetime.fromisoformat,
+    "previous_start": datetime.fromisoformat,
+    "if_unanswered": OfferExpiryPolicy,
+    "reason": RearrangeReason,
+    "cancelled_by": lambda value: None if value is None else Role(value),
+    "outcome": ExpiryOutcome,
+}
+
+
+def event(kind: str, s: Session, data: Data | None = None) -> DomainEvent:
+    """The typed event of `kind` that left `s`, with the facts `data` names (the others typical)."""
+    cls = EVENT_CLASSES[EventType(kind)]
+    given = {name: FACT_TYPES.get(name, lambda v: v)(value) for name, value in (data or {}).items()}
+    facts = {
+        f.name: given.get(f.name, FACT_DEFAULTS.get(f.name))
+        for f in fields(cls)
+        if f.name not in HEADER_FIELDS and f.name in {*FACT_DEFAULTS, *given}
+    }
+    header = EventHeader(
+        session_id=s.session_id,
+        session_version=s.version,
+        occurred_at=OCCURRED_AT,
+        actor_role=Role.THERAPIST,
+        actor_id="t1",
+    )
+    return cls(**header, **facts)
+
+
+def occasion(kind: str, s: Session, data: Data | None = None) -> Occasion:
     if kind == REMINDER:
         return Occasion.reminder(s, OCCURRED_AT)
-    event = DomainEvent(EventType(kind), s.session_id, s.version, OCCURRED_AT, "therapist", "t1", data or {})
-    return Occasion.of_event(event, s)
+    return Occasion.of_event(event(kind, s, data), s)
 
 
 def notice(
@@ -176,7 +227,7 @@ def notice(
     client: Contact = CLIENT,
 ) -> Notice:
     """The notice of the rule of `kind` sending `template` to `recipient`, for the given (or a typical) session."""
-    rule = next(r for r in NOTIFICATIONS[kind] if r.template == template and r.recipient is recipient)
+    rule = next(r for r in NOTIFICATIONS[EventType(kind)] if r.template == template and r.recipient is recipient)
     typical, typical_data = as_left_by(kind, rule.cancelled_by)
     to = therapist if recipient is Role.THERAPIST else client
     return Notice(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
+from therapy_booking.domain.calendar import claim_units
 from therapy_booking.domain.errors import Conflict
 from therapy_booking.domain.events import DomainEvent
 from therapy_booking.domain.model import Session
@@ -25,6 +27,18 @@ class Claim:
     unit_start: datetime
     kind: ClaimKind
     owner_id: str
+
+
+def claims_of(therapist_id: str, kind: ClaimKind, owner_id: str, units: Iterable[datetime]) -> tuple[Claim, ...]:
+    """The claims an owner makes on each of `units` of a therapist's time, in order."""
+    return tuple(Claim(therapist_id, unit, kind, owner_id) for unit in sorted(units))
+
+
+def claims_over(
+    therapist_id: str, kind: ClaimKind, owner_id: str, start: datetime, end: datetime, unit_minutes: int
+) -> tuple[Claim, ...]:
+    """The claims an owner makes on the units covering [start, end)."""
+    return claims_of(therapist_id, kind, owner_id, claim_units(start, end, unit_minutes))
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,13 @@ class ValidationFailed(DomainError):
     """The request is well-formed but breaks a rule (unknown location, time outside availability...)."""
 
 
+class NotAnAvailableSlot(ValidationFailed):
+    """A start the therapist's published availability does not offer (or no longer does)."""
+
+    def __init__(self, start: str = "That start time") -> None:
+        super().__init__(f"{start} is not one of the therapist's available slots.")
+
+
 class NotAuthenticated(DomainError):
     pass
 

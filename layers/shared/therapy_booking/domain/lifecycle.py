@@ -5,12 +5,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TypedDict
 
-from therapy_booking.domain.calendar import claim_units
-from therapy_booking.domain.changes import Claim, ClaimKind, FreeConsultationMark, SessionChange
+from therapy_booking.domain.changes import Claim, ClaimKind, FreeConsultationMark, SessionChange, claims_over
 from therapy_booking.domain.errors import Forbidden, InvalidTransition, SessionInPast
-from therapy_booking.domain.events import DomainEvent, EventType
-from therapy_booking.domain.model import Actor, Role, Session, SessionStatus
+from therapy_booking.domain.events import (
+    EventHeader,
+    SessionBooked,
+    SessionCancelled,
+    SessionConfirmed,
+    SessionDeclined,
+)
+from therapy_booking.domain.model import Actor, Money, Role, Session, SessionStatus
 from therapy_booking.domain.policies import PlatformPolicy, Settlement, full_refund, settle_cancellation
 
 PAST_SESSION_DETAIL = (
@@ -35,22 +41,20 @@ class Transition:
             return Role.CLIENT
         return Role.ADMIN
 
-    def event(self, session: Session, event_type: EventType, **data: str | int | bool | None) -> DomainEvent:
-        return DomainEvent(
-            event_type=event_type,
+    def header(self, session: Session) -> EventHeader:
+        """What the event of this transition says about itself: `session` is the session it leaves."""
+        return EventHeader(
             session_id=session.session_id,
             session_version=session.version,
             occurred_at=self.now,
             actor_role=self.role_on(session),
             actor_id=self.actor.user_id,
-            data={"status": session.status, **data},
         )
 
 
 def session_claims(session: Session, unit_minutes: int) -> tuple[Claim, ...]:
-    return tuple(
-        Claim(session.therapist_id, unit, ClaimKind.SESSION, session.session_id)
-        for unit in claim_units(session.start, session.end, unit_minutes)
+    return claims_over(
+        session.therapist_id, ClaimKind.SESSION, session.session_id, session.start, session.end, unit_minutes
     )
 
 
@@ -65,7 +69,7 @@ def book(session: Session, ctx: Transition) -> SessionChange:
     return SessionChange(
         session=session,
         expected_version=None,
-        event=ctx.event(session, EventType.SESSION_BOOKED, start=session.start.isoformat()),
+        event=SessionBooked(**ctx.header(session)),
         claims_added=session_claims(session, ctx.policy.calendar_unit_minutes),
         free_consultation_taken=free_consultation(session),
         therapist_must_accept_bookings=True,
@@ -77,16 +81,26 @@ def require(condition: bool, error: Exception) -> None:
         raise error
 
 
-def advance(session: Session, ctx: Transition, **changes: object) -> Session:
-    return replace(session, version=session.version + 1, updated_at=ctx.now, **changes)  # type: ignore[arg-type]
+def advance(changed: Session, ctx: Transition) -> Session:
+    """`changed` (the session with this transition's changes, made with `dataclasses.replace`, which
+    the type checker checks field by field) as the session's next version, changed now."""
+    return replace(changed, version=changed.version + 1, updated_at=ctx.now)
 
 
-def settled(session: Session, settlement: Settlement) -> dict[str, object]:
-    return {
-        "refund": settlement.refund,
-        "therapist_payout": settlement.therapist_payout,
-        "platform_commission": settlement.platform_commission,
-    }
+class SettledFields(TypedDict):
+    """A session's money fields once it is settled."""
+
+    refund: Money | None
+    therapist_payout: Money | None
+    platform_commission: Money | None
+
+
+def settled(settlement: Settlement) -> SettledFields:
+    return SettledFields(
+        refund=settlement.refund,
+        therapist_payout=settlement.therapist_payout,
+        platform_commission=settlement.platform_commission,
+    )
 
 
 def confirm(session: Session, ctx: Transition) -> SessionChange:
@@ -96,11 +110,11 @@ def confirm(session: Session, ctx: Transition) -> SessionChange:
         InvalidTransition(f"A {session.status} session cannot be confirmed; only pending ones can."),
     )
     require(not session.has_started(ctx.now), SessionInPast(PAST_SESSION_DETAIL))
-    confirmed = advance(session, ctx, status=SessionStatus.CONFIRMED)
+    confirmed = advance(replace(session, status=SessionStatus.CONFIRMED), ctx)
     return SessionChange(
         session=confirmed,
         expected_version=session.version,
-        event=ctx.event(confirmed, EventType.SESSION_CONFIRMED),
+        event=SessionConfirmed(**ctx.header(confirmed)),
     )
 
 
@@ -116,16 +130,13 @@ def decline(session: Session, ctx: Transition, reason: str | None) -> SessionCha
         InvalidTransition(f"A {session.status} session cannot be declined; only pending ones can."),
     )
     declined = advance(
-        session,
+        replace(session, status=SessionStatus.DECLINED, decline_reason=reason, **settled(full_refund(session.price))),
         ctx,
-        status=SessionStatus.DECLINED,
-        decline_reason=reason,
-        **settled(session, full_refund(session.price)),
     )
     return SessionChange(
         session=declined,
         expected_version=session.version,
-        event=ctx.event(declined, EventType.SESSION_DECLINED),
+        event=SessionDeclined(**ctx.header(declined)),
         claims_released=session_claims(session, ctx.policy.calendar_unit_minutes),
         free_consultation_released=free_consultation(session),
     )
@@ -151,19 +162,20 @@ def cancel(session: Session, ctx: Transition, reason: str | None) -> SessionChan
     require(not session.has_started(ctx.now), SessionInPast(PAST_SESSION_DETAIL))
     settlement = settle_cancellation(session, by, ctx.now, ctx.policy)
     cancelled = advance(
-        session,
+        replace(
+            session,
+            status=SessionStatus.CANCELLED,
+            cancelled_by=by,
+            cancellation_reason=reason,
+            **settled(settlement),
+        ),
         ctx,
-        status=SessionStatus.CANCELLED,
-        cancelled_by=by,
-        cancellation_reason=reason,
-        **settled(session, settlement),
     )
     return SessionChange(
         session=cancelled,
         expected_version=session.version,
-        event=ctx.event(
-            cancelled,
-            EventType.SESSION_CANCELLED,
+        event=SessionCancelled(
+            **ctx.header(cancelled),
             cancelled_by=by,
             was_confirmed=session.standing_status is SessionStatus.CONFIRMED,
         ),

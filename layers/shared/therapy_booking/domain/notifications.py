@@ -13,20 +13,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
-from therapy_booking.domain.events import DomainEvent, EventType
+from therapy_booking.domain.events import DomainEvent, EventType, LeavesCalendar, SessionReminderDue
 from therapy_booking.domain.formats import E164
 from therapy_booking.domain.model import Role, Session, SessionStatus
 
 if TYPE_CHECKING:
-    from therapy_booking.domain.ports import ClientRepository, Clock, SessionRepository, TherapistRepository
+    from therapy_booking.domain.ports import Clock, SessionRepository, TherapistRepository
 
-REMINDER = "session.reminder"
-REMINDER_LEAD = timedelta(hours=24)
+REMINDER = EventType.SESSION_REMINDER
 
 
 class Channel(StrEnum):
@@ -60,7 +59,7 @@ class Rule:
 
 THERAPIST, CLIENT = Role.THERAPIST, Role.CLIENT
 
-NOTIFICATIONS: dict[str, tuple[Rule, ...]] = {
+NOTIFICATIONS: dict[EventType, tuple[Rule, ...]] = {
     EventType.SESSION_BOOKED: (Rule(THERAPIST, "new_booking", sms=True),),
     EventType.SESSION_CONFIRMED: (Rule(CLIENT, "session_confirmed", invite=True),),
     EventType.SESSION_DECLINED: (Rule(CLIENT, "session_declined"),),
@@ -130,35 +129,50 @@ class Contact:
 
 @dataclass(frozen=True)
 class Occasion:
-    """Something to tell people about: a domain event, or a session's reminder.
+    """Something to tell people about: a domain event (the reminder is one too), with the session
+    as the event left it (the outbox item's snapshot), so a message never shows a later state than
+    the one it announces."""
 
-    `session` is the session as the event left it (the outbox item's snapshot), so a
-    message never shows a later state than the one it announces.
-    """
-
-    occasion_id: str
-    kind: str
+    event: DomainEvent
     session: Session
-    occurred_at: datetime
-    event: DomainEvent | None = None
 
     @classmethod
     def of_event(cls, event: DomainEvent, session: Session) -> Occasion:
-        return cls(event.event_id, event.event_type, session, event.occurred_at, event)
+        return cls(event, session)
 
     @classmethod
     def reminder(cls, session: Session, now: datetime) -> Occasion:
-        return cls(f"{session.session_id}/reminder/{session.start:%Y%m%dT%H%M%SZ}", REMINDER, session, now)
+        due = SessionReminderDue(
+            session_id=session.session_id,
+            session_version=session.version,
+            occurred_at=now,
+            actor_role=Role.SYSTEM,
+            actor_id=None,
+            start=session.start,
+        )
+        return cls(due, session)
+
+    @property
+    def occasion_id(self) -> str:
+        return self.event.event_id
+
+    @property
+    def kind(self) -> EventType:
+        return self.event.event_type
+
+    @property
+    def occurred_at(self) -> datetime:
+        return self.event.occurred_at
 
     @property
     def had_invitation(self) -> bool:
         """Whether the client's calendar holds the session: it was confirmed before this event (if it says)."""
-        return self.event is None or self.event.data.get("was_confirmed") is not False
+        return not isinstance(self.event, LeavesCalendar) or self.event.was_confirmed
 
     @property
     def cancelled_by(self) -> Role | None:
-        named = self.event.data.get("cancelled_by") if self.event else None
-        return Role(str(named)) if named else self.session.cancelled_by
+        named = self.event.cancelled_by if isinstance(self.event, LeavesCalendar) else None
+        return named or self.session.cancelled_by
 
 
 @dataclass(frozen=True)
@@ -288,12 +302,9 @@ def plan(occasion: Occasion, therapist: Contact | None, client: Contact | None) 
 
 
 class ProfileContacts:
-    """The `ContactBook` read from the parties' profiles, both in one read (`get_with_client`).
+    """The `ContactBook` read from the parties' profiles, both in one read (`get_with_client`)."""
 
-    `clients` is no longer read; it stays until the container stops passing it.
-    """
-
-    def __init__(self, therapists: TherapistRepository, clients: ClientRepository | None = None) -> None:
+    def __init__(self, therapists: TherapistRepository) -> None:
         self._therapists = therapists
 
     def parties(self, therapist_id: str, client_id: str) -> tuple[Contact | None, Contact | None]:
@@ -373,27 +384,3 @@ class NotificationService:
             self._email.send(self._renderer.email(notice))
         else:
             self._sms.send(self._renderer.sms(notice))
-
-
-def reminder_due_at(session: Session) -> datetime | None:
-    """When a session's reminder goes out: 24 h before a confirmed session, else never."""
-    if session.status is not SessionStatus.CONFIRMED:
-        return None
-    return session.start - REMINDER_LEAD
-
-
-@dataclass(frozen=True)
-class ReminderPlan:
-    """What a session's reminder schedule must become: a reminder at `at`, or none (`at` is None)."""
-
-    at: datetime | None
-
-
-def reminder_plan(event_type: str, session: Session, now: datetime) -> ReminderPlan | None:
-    """The reminder after this event: at start - 24 h for a confirmed session more than 24 h
-    ahead, none otherwise (a session confirmed later than that has just been told). None when
-    there is nothing to change: a new booking cannot have a reminder yet."""
-    if event_type == EventType.SESSION_BOOKED:
-        return None
-    due = reminder_due_at(session)
-    return ReminderPlan(due if due is not None and due > now else None)

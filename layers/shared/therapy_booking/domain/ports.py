@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from therapy_booking.domain.changes import Claim, SessionChange
+from therapy_booking.domain.events import DomainEvent
 from therapy_booking.domain.model import (
     Availability,
     Block,
@@ -134,3 +135,11 @@ class FailureReports(Protocol):
 
     def report(self, source: str, item_id: str, error_type: str) -> None:
         """Record that `item_id` failed in `source` with an error of class `error_type` (ids only, no content)."""
+
+
+class OutboxEvents(Protocol):
+    """Reads an outbox item, as a stream record carries it, back into its event."""
+
+    def decode(self, image: Mapping[str, Any]) -> tuple[DomainEvent, Session | None]:
+        """The typed event and the session as it left it (None if the item does not carry it).
+        Raises `events.UnknownEventType` or `events.MalformedEvent`."""

@@ -7,20 +7,24 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from itertools import pairwise
+from typing import TypedDict
 
+from therapy_booking.domain import events
 from therapy_booking.domain.calendar import claim_units, on_grid
-from therapy_booking.domain.changes import Claim, ClaimKind, SessionChange
+from therapy_booking.domain.changes import Claim, ClaimKind, SessionChange, claims_over
 from therapy_booking.domain.errors import (
     Forbidden,
     InvalidTransition,
+    NotAnAvailableSlot,
     OfferAlreadyOpen,
     OfferExpired,
     SessionInPast,
     ValidationFailed,
 )
-from therapy_booking.domain.events import EventType
+from therapy_booking.domain.events import EventHeader, ExpiryOutcome, LeavesCalendar
 from therapy_booking.domain.lifecycle import (
     PAST_SESSION_DETAIL,
+    SettledFields,
     Transition,
     advance,
     free_consultation,
@@ -35,6 +39,7 @@ from therapy_booking.domain.model import (
     HistoryEntry,
     Location,
     LocationChange,
+    Money,
     Offer,
     OfferExpiryPolicy,
     RearrangeReason,
@@ -49,7 +54,7 @@ _GIVEN_UP = (SessionStatus.DECLINED, SessionStatus.CANCELLED)
 
 
 def _claims(session: Session, start: datetime, end: datetime, kind: ClaimKind, unit: int) -> set[Claim]:
-    return {Claim(session.therapist_id, u, kind, session.session_id) for u in claim_units(start, end, unit)}
+    return set(claims_over(session.therapist_id, kind, session.session_id, start, end, unit))
 
 
 def _holds(session: Session, unit: int) -> set[Claim]:
@@ -115,17 +120,19 @@ def reschedule(session: Session, ctx: Transition, start: datetime, reason: Rearr
     old = _claims(session, session.start, session.end, ClaimKind.SESSION, unit)
     new = _claims(session, start, end, ClaimKind.SESSION, unit)
     moved = advance(
-        session,
+        replace(
+            session,
+            status=SessionStatus.CONFIRMED,
+            start=start,
+            end=end,
+            history=_entry(ctx, session, "rescheduled", reason),
+        ),
         ctx,
-        status=SessionStatus.CONFIRMED,
-        start=start,
-        end=end,
-        history=_entry(ctx, session, "rescheduled", reason),
     )
     return SessionChange(
         session=moved,
         expected_version=session.version,
-        event=ctx.event(moved, EventType.SESSION_RESCHEDULED, reason=reason, previous_start=session.start.isoformat()),
+        event=events.SessionRescheduled(**ctx.header(moved), reason=reason, previous_start=session.start),
         claims_added=tuple(sorted(new - old, key=lambda c: c.unit_start)),
         claims_released=tuple(sorted(old - new, key=lambda c: c.unit_start)),
     )
@@ -138,33 +145,36 @@ def change_location(
     require(location != session.location, ValidationFailed("The session is already at that location."))
     if not reason.is_therapists_own:
         changed = advance(
-            session,
+            replace(
+                session,
+                status=SessionStatus.CONFIRMED,
+                location=location,
+                history=_entry(ctx, session, "location_changed", reason),
+            ),
             ctx,
-            status=SessionStatus.CONFIRMED,
-            location=location,
-            history=_entry(ctx, session, "location_changed", reason),
         )
         return SessionChange(
             session=changed,
             expected_version=session.version,
-            event=ctx.event(changed, EventType.LOCATION_CHANGED, reason=reason, location_id=location.id),
+            event=events.LocationChanged(**ctx.header(changed), reason=reason),
         )
+    change = LocationChange(change_id, location, _deadline(ctx), session.status)
     requested = advance(
-        session,
+        replace(
+            session,
+            status=SessionStatus.AWAITING_CLIENT,
+            location_change=change,
+            history=_entry(ctx, session, "location_change_requested", reason),
+        ),
         ctx,
-        status=SessionStatus.AWAITING_CLIENT,
-        location_change=LocationChange(change_id, location, _deadline(ctx), session.status),
-        history=_entry(ctx, session, "location_change_requested", reason),
     )
     return SessionChange(
         session=requested,
         expected_version=session.version,
-        event=ctx.event(
-            requested,
-            EventType.LOCATION_CHANGE_REQUESTED,
+        event=events.LocationChangeRequested(
+            **ctx.header(requested),
             change_id=change_id,
-            location_id=location.id,
-            expires_at=requested.location_change.expires_at.isoformat(),  # type: ignore[union-attr]
+            expires_at=change.expires_at,
             if_unanswered=ctx.policy.offer_expiry_policy,
         ),
         counts_as_therapists_own_rearrangement=True,
@@ -172,17 +182,18 @@ def change_location(
 
 
 EXPIRED_ACTIONS = ("offer_expired", "location_change_expired")
+_TOO_LATE = "The time to answer has passed."
 
 
 def _client_answer(session: Session, ctx: Transition, status: SessionStatus, what: str) -> datetime:
     require(session.is_client(ctx.actor), Forbidden(f"Only the session's client can {what}."))
     if session.status is not status and session.history and session.history[-1].action in EXPIRED_ACTIONS:
-        raise OfferExpired("The time to answer has passed (24 hours); the change has expired.")
+        raise OfferExpired(f"{_TOO_LATE} The change has expired.")
     require(session.status is status, InvalidTransition(f"There is nothing to {what} on a {session.status} session."))
     deadline = session.answer_deadline
     assert deadline is not None  # the status says a change is waiting for the client
     if ctx.now >= deadline:
-        raise OfferExpired("The time to answer has passed (24 hours).")
+        raise OfferExpired(_TOO_LATE)
     return deadline
 
 
@@ -191,46 +202,51 @@ def accept_location_change(session: Session, ctx: Transition) -> SessionChange:
     change = session.location_change
     assert change is not None
     accepted = advance(
-        session,
+        replace(
+            session,
+            status=SessionStatus.CONFIRMED,
+            location=change.location,
+            location_change=None,
+            history=_entry(ctx, session, "location_change_accepted"),
+        ),
         ctx,
-        status=SessionStatus.CONFIRMED,
-        location=change.location,
-        location_change=None,
-        history=_entry(ctx, session, "location_change_accepted"),
     )
     return SessionChange(
         session=accepted,
         expected_version=session.version,
-        event=ctx.event(accepted, EventType.LOCATION_CHANGE_ACCEPTED, change_id=change.change_id),
+        event=events.LocationChangeAccepted(**ctx.header(accepted), change_id=change.change_id),
     )
 
 
 def _cancel_everything(
-    session: Session, ctx: Transition, by: Role, reason: str, event_type: EventType, action: str
+    session: Session,
+    ctx: Transition,
+    by: Role,
+    reason: str,
+    event: Callable[[EventHeader, str | None, Role, bool], LeavesCalendar],
+    action: str,
 ) -> SessionChange:
-    """Cancel, refund in full, release the session's time and any holds."""
+    """Cancel, refund in full, release the session's time and any holds. `event` makes the event from
+    its header, the change it closes, who cancelled and whether the session had been confirmed."""
     unit = ctx.policy.calendar_unit_minutes
-    change_id = session.open_change_id
     cancelled = advance(
-        session,
+        replace(
+            session,
+            status=SessionStatus.CANCELLED,
+            cancelled_by=by,
+            cancellation_reason=reason,
+            offer=None,
+            location_change=None,
+            history=_entry(ctx, session, action),
+            **settled(full_refund(session.price)),
+        ),
         ctx,
-        status=SessionStatus.CANCELLED,
-        cancelled_by=by,
-        cancellation_reason=reason,
-        offer=None,
-        location_change=None,
-        history=_entry(ctx, session, action),
-        **settled(session, full_refund(session.price)),
     )
     return SessionChange(
         session=cancelled,
         expected_version=session.version,
-        event=ctx.event(
-            cancelled,
-            event_type,
-            change_id=change_id,
-            cancelled_by=by,
-            was_confirmed=session.standing_status is SessionStatus.CONFIRMED,
+        event=event(
+            ctx.header(cancelled), session.open_change_id, by, session.standing_status is SessionStatus.CONFIRMED
         ),
         claims_released=tuple(sorted(set(session_claims(session, unit)) | _holds(session, unit), key=_order)),
         free_consultation_released=free_consultation(session),
@@ -248,7 +264,9 @@ def reject_location_change(session: Session, ctx: Transition) -> SessionChange:
         ctx,
         Role.CLIENT,
         "location_change_rejected",
-        EventType.LOCATION_CHANGE_REJECTED,
+        lambda header, change_id, by, was_confirmed: events.LocationChangeRejected(
+            **header, change_id=change_id, cancelled_by=by, was_confirmed=was_confirmed
+        ),
         "location_change_rejected",
     )
 
@@ -260,7 +278,7 @@ def offer_alternatives(
     is_bookable: Callable[[datetime], bool],
     new_id: Callable[[], str],
 ) -> SessionChange:
-    """Hold 1 to 5 alternative times (and the original) for the client to choose from within 24 hours."""
+    """Hold 1 to 5 alternative times (and the original) for the client to choose from within the answer window."""
     ensure_therapist_can_change(session, ctx, "offer alternative times")
     limit = ctx.policy.max_alternatives
     require(1 <= len(starts) <= limit, ValidationFailed(f"Offer between 1 and {limit} alternative times."))
@@ -275,28 +293,26 @@ def offer_alternatives(
         )
         require(
             is_bookable(alternative.start),
-            ValidationFailed(
-                f"{alternative.start.isoformat()} is not one of the therapist's available slots "
-                "(see GET /therapists/{therapist_id}/slots)."
-            ),
+            NotAnAvailableSlot(alternative.start.isoformat()),
         )
     offer = Offer(new_id(), _deadline(ctx), alternatives, session.status)
     offered = advance(
-        session,
+        replace(
+            session,
+            status=SessionStatus.ALTERNATIVES_OFFERED,
+            offer=offer,
+            history=_entry(ctx, session, "alternatives_offered", RearrangeReason.THERAPIST_UNAVAILABLE),
+        ),
         ctx,
-        status=SessionStatus.ALTERNATIVES_OFFERED,
-        offer=offer,
-        history=_entry(ctx, session, "alternatives_offered", RearrangeReason.THERAPIST_UNAVAILABLE),
     )
     holds = sorted(_holds(offered, ctx.policy.calendar_unit_minutes), key=_order)
     return SessionChange(
         session=offered,
         expected_version=session.version,
-        event=ctx.event(
-            offered,
-            EventType.ALTERNATIVES_OFFERED,
+        event=events.AlternativesOffered(
+            **ctx.header(offered),
             change_id=offer.offer_id,
-            expires_at=offer.expires_at.isoformat(),
+            expires_at=offer.expires_at,
             if_unanswered=ctx.policy.offer_expiry_policy,
         ),
         claims_added=tuple(holds),
@@ -317,20 +333,20 @@ def accept_offer(session: Session, ctx: Transition, alternative_id: str) -> Sess
     kept_units = {c.unit_start for c in kept}
     released = {c for c in set(session_claims(session, unit)) | _holds(session, unit) if c.unit_start not in kept_units}
     accepted = advance(
-        session,
+        replace(
+            session,
+            status=SessionStatus.CONFIRMED,
+            start=chosen.start,
+            end=chosen.end,
+            offer=None,
+            history=_entry(ctx, session, "offer_accepted"),
+        ),
         ctx,
-        status=SessionStatus.CONFIRMED,
-        start=chosen.start,
-        end=chosen.end,
-        offer=None,
-        history=_entry(ctx, session, "offer_accepted"),
     )
     return SessionChange(
         session=accepted,
         expected_version=session.version,
-        event=ctx.event(
-            accepted, EventType.OFFER_ACCEPTED, change_id=offer.offer_id, previous_start=session.start.isoformat()
-        ),
+        event=events.OfferAccepted(**ctx.header(accepted), change_id=offer.offer_id, previous_start=session.start),
         claims_released=tuple(sorted(released, key=_order)),
         claims_converted=tuple(sorted(kept, key=_order)),
     )
@@ -339,7 +355,14 @@ def accept_offer(session: Session, ctx: Transition, alternative_id: str) -> Sess
 def reject_offer(session: Session, ctx: Transition) -> SessionChange:
     _client_answer(session, ctx, SessionStatus.ALTERNATIVES_OFFERED, "reject")
     return _cancel_everything(
-        session, ctx, Role.CLIENT, "alternatives_rejected", EventType.OFFER_REJECTED, "offer_rejected"
+        session,
+        ctx,
+        Role.CLIENT,
+        "alternatives_rejected",
+        lambda header, change_id, by, was_confirmed: events.OfferRejected(
+            **header, change_id=change_id, cancelled_by=by, was_confirmed=was_confirmed
+        ),
+        "offer_rejected",
     )
 
 
@@ -348,26 +371,44 @@ def expire(session: Session, ctx: Transition, change_id: str) -> SessionChange |
     deadline = session.answer_deadline
     if session.open_change_id != change_id or deadline is None or ctx.now < deadline:
         return None
-    offer_expired = session.status is SessionStatus.ALTERNATIVES_OFFERED
-    event_type = EventType.OFFER_EXPIRED if offer_expired else EventType.LOCATION_CHANGE_EXPIRED
+    expired: type[events.OfferExpired | events.LocationChangeExpired] = (
+        events.OfferExpired if session.status is SessionStatus.ALTERNATIVES_OFFERED else events.LocationChangeExpired
+    )
+    action = "offer_expired" if expired is events.OfferExpired else "location_change_expired"
+    was_confirmed = session.standing_status is SessionStatus.CONFIRMED
     revert = ctx.policy.offer_expiry_policy is OfferExpiryPolicy.REVERT_TO_ORIGINAL
     if not revert or session.has_started(ctx.now):  # nothing to go back to once the original time has passed
-        reason = "offer_expired" if offer_expired else "location_change_expired"
-        return _cancel_everything(session, ctx, Role.SYSTEM, reason, event_type, reason)
-    previous = session.offer.previous_status if session.offer else session.location_change.previous_status  # type: ignore[union-attr]
+        return _cancel_everything(
+            session,
+            ctx,
+            Role.SYSTEM,
+            action,
+            lambda header, change_id, by, was_confirmed: expired(
+                **header,
+                change_id=change_id,
+                cancelled_by=by,
+                was_confirmed=was_confirmed,
+                outcome=ExpiryOutcome.CANCELLED,
+            ),
+            action,
+        )
     unit = ctx.policy.calendar_unit_minutes
     reverted = advance(
-        session,
+        replace(
+            session,
+            status=session.standing_status,
+            offer=None,
+            location_change=None,
+            history=_entry(ctx, session, action, ExpiryOutcome.REVERTED),
+        ),
         ctx,
-        status=previous,
-        offer=None,
-        location_change=None,
-        history=_entry(ctx, session, "offer_expired" if offer_expired else "location_change_expired", "reverted"),
     )
     return SessionChange(
         session=reverted,
         expected_version=session.version,
-        event=ctx.event(reverted, event_type, change_id=change_id, outcome="reverted"),
+        event=expired(
+            **ctx.header(reverted), change_id=change_id, was_confirmed=was_confirmed, outcome=ExpiryOutcome.REVERTED
+        ),
         claims_released=tuple(sorted(_holds(session, unit), key=_order)),
     )
 
@@ -377,12 +418,12 @@ def complete(session: Session, ctx: Transition) -> SessionChange | None:
     if session.status is not SessionStatus.CONFIRMED or ctx.now < session.end:
         return None
     completed = advance(
-        session, ctx, status=SessionStatus.COMPLETED, **settled(session, paid_out(session.price, ctx.policy))
+        replace(session, status=SessionStatus.COMPLETED, **settled(paid_out(session.price, ctx.policy))), ctx
     )
     return SessionChange(
         session=completed,
         expected_version=session.version,
-        event=ctx.event(completed, EventType.SESSION_COMPLETED),
+        event=events.SessionCompleted(**ctx.header(completed)),
         claims_released=session_claims(session, ctx.policy.calendar_unit_minutes),
     )
 
@@ -405,7 +446,7 @@ def admin_rearrange(
     )
     require(
         status is None or status in ADMIN_SETTABLE_STATUSES,
-        ValidationFailed("status can be set to pending, confirmed, cancelled or completed."),
+        ValidationFailed(f"status can be set to {_in_words(ADMIN_SETTABLE_STATUSES)}."),
     )
     unit = ctx.policy.calendar_unit_minutes
     if start is not None:
@@ -422,16 +463,18 @@ def admin_rearrange(
     )
     new = _claims(session, new_start, new_end, ClaimKind.SESSION, unit) if will_hold else set()
     changed = advance(
-        session,
+        replace(
+            session,
+            status=new_status,
+            start=new_start,
+            end=new_end,
+            location=location or session.location,
+            offer=None,
+            location_change=None,
+            history=_entry(ctx, session, "admin_rearranged", reason, note),
+            **_admin_settlement(session, new_status, ctx, reason),
+        ),
         ctx,
-        status=new_status,
-        start=new_start,
-        end=new_end,
-        location=location or session.location,
-        offer=None,
-        location_change=None,
-        history=_entry(ctx, session, "admin_rearranged", reason, note),
-        **_admin_settlement(session, new_status, ctx, reason),
     )
     gave_up = session.status in _GIVEN_UP  # a free consultation's mark is released once it is given up
     gives_up = new_status in _GIVEN_UP
@@ -441,14 +484,12 @@ def admin_rearrange(
     return SessionChange(
         session=changed,
         expected_version=session.version,
-        event=replace(
-            ctx.event(
-                changed,
-                EventType.ADMIN_REARRANGED,
-                reason=reason,
-                change_id=session.open_change_id,
-                was_confirmed=session.standing_status is SessionStatus.CONFIRMED,
-            ),
+        event=events.AdminRearranged(
+            **ctx.header(changed),
+            reason=reason,
+            change_id=session.open_change_id,
+            was_confirmed=session.standing_status is SessionStatus.CONFIRMED,
+            cancelled_by=changed.cancelled_by,
             note=note,
         ),
         claims_added=tuple(sorted((c for c in new if c.unit_start not in held_units), key=_order)),
@@ -460,25 +501,43 @@ def admin_rearrange(
     )
 
 
+class AdminSettlement(TypedDict, total=False):
+    """The money and cancellation fields the team's change sets (those it leaves out stay as they are)."""
+
+    cancelled_by: Role | None
+    cancellation_reason: str | None
+    decline_reason: str | None
+    refund: Money | None
+    therapist_payout: Money | None
+    platform_commission: Money | None
+
+
 def _admin_settlement(
     session: Session, status: SessionStatus, ctx: Transition, reason: RearrangeReason
-) -> dict[str, object]:
+) -> AdminSettlement:
     """Money and cancellation fields when the team ends a session, or brings an ended one back.
 
     Cancelled by the team: full refund. Completed: the therapist is paid less commission.
     Reinstated: nothing is settled any more (the session goes ahead).
     """
     if status is session.status:
-        return {}
+        return AdminSettlement()
     if status is SessionStatus.CANCELLED:
-        return {
-            "cancelled_by": Role.ADMIN,
-            "cancellation_reason": reason,
-            **settled(session, full_refund(session.price)),
-        }
-    cleared = {"cancelled_by": None, "cancellation_reason": None, "decline_reason": None}
+        return AdminSettlement(
+            cancelled_by=Role.ADMIN,
+            cancellation_reason=reason,
+            decline_reason=session.decline_reason,
+            **settled(full_refund(session.price)),
+        )
     if status is SessionStatus.COMPLETED:
-        return {**cleared, **settled(session, paid_out(session.price, ctx.policy))}
-    if session.status in ACTIVE_STATUSES:
-        return {}
-    return {**cleared, "refund": None, "therapist_payout": None, "platform_commission": None}
+        money = settled(paid_out(session.price, ctx.policy))
+    elif session.status in ACTIVE_STATUSES:
+        return AdminSettlement()
+    else:
+        money = SettledFields(refund=None, therapist_payout=None, platform_commission=None)
+    return AdminSettlement(cancelled_by=None, cancellation_reason=None, decline_reason=None, **money)
+
+
+def _in_words(statuses: Sequence[SessionStatus]) -> str:
+    *others, last = (str(status) for status in statuses)
+    return f"{', '.join(others)} or {last}"

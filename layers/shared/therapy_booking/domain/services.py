@@ -13,11 +13,12 @@ from importlib import resources
 from itertools import pairwise
 
 from therapy_booking.domain import lifecycle, rearrangement
-from therapy_booking.domain.calendar import TimeRange, bookable_starts, claim_units, free_slots, on_grid
-from therapy_booking.domain.changes import Claim, ClaimKind, SessionChange, within_budget
+from therapy_booking.domain.calendar import TimeRange, bookable_starts, free_slots, on_grid
+from therapy_booking.domain.changes import Claim, ClaimKind, SessionChange, claims_over, within_budget
 from therapy_booking.domain.errors import (
     Conflict,
     Forbidden,
+    NotAnAvailableSlot,
     NotFound,
     TherapistUnavailableForBooking,
     ValidationFailed,
@@ -219,10 +220,7 @@ class SessionService:
             )
         ensure_within_horizon(availability, start, now)
         if not is_bookable_start(availability, therapist.profile.timezone, offer.duration, start, now, self._policy):
-            raise ValidationFailed(
-                "That start time is not one of the therapist's available slots "
-                "(see GET /therapists/{therapist_id}/slots)."
-            )
+            raise NotAnAvailableSlot()
 
     def get(self, actor: Actor, session_id: str) -> Session:
         session = self._sessions.get(session_id)
@@ -532,9 +530,13 @@ class TherapistService:
         self._therapists.remove_block(block, self._block_claims(block))
 
     def _block_claims(self, block: Block) -> tuple[Claim, ...]:
-        return tuple(
-            Claim(block.therapist_id, unit, ClaimKind.BLOCK, block.block_id)
-            for unit in claim_units(block.start, block.end, self._policy.calendar_unit_minutes)
+        return claims_over(
+            block.therapist_id,
+            ClaimKind.BLOCK,
+            block.block_id,
+            block.start,
+            block.end,
+            self._policy.calendar_unit_minutes,
         )
 
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from therapy_booking.domain.model import Location, LocationKind, Money, Role, Session, SessionStatus
+from therapy_booking.domain.events import ChangeOpened, Moved
+from therapy_booking.domain.model import Location, LocationKind, Money, Role, SessionStatus
 from therapy_booking.domain.notifications import Contact, Notice
 from therapy_booking.settings import NotificationSettings
 
@@ -91,8 +92,8 @@ def message_view(notice: Notice, settings: NotificationSettings) -> MessageView:
     occasion = notice.occasion
     session = occasion.session
     zone = time_zone(notice.recipient)
-    previous = occasion.event.data.get("previous_start") if occasion.event else None
-    previous_start = datetime.fromisoformat(previous) if isinstance(previous, str) else None
+    event = occasion.event
+    previous_start = event.previous_start if isinstance(event, Moved) else None
     return MessageView(
         kind=occasion.kind,
         to_therapist=notice.recipient.role is Role.THERAPIST,
@@ -112,10 +113,8 @@ def message_view(notice: Notice, settings: NotificationSettings) -> MessageView:
         refund=some(session.refund),
         payout=some(session.therapist_payout),
         alternatives=tuple(when(a.start, a.end, zone) for a in session.offer.alternatives) if session.offer else (),
-        answer_by=moment(deadline, zone) if (deadline := answer_by(session)) else None,
-        if_unanswered=str(unanswered)
-        if occasion.event and (unanswered := occasion.event.data.get("if_unanswered"))
-        else None,
+        answer_by=moment(deadline, zone) if (deadline := session.answer_deadline) else None,
+        if_unanswered=str(event.if_unanswered) if isinstance(event, ChangeOpened) else None,
         proposed_place=place(session.location_change.location) if session.location_change else None,
         link=settings.session_link(session.session_id),
         invite=notice.calendar,
@@ -162,14 +161,6 @@ def moment(instant: datetime, zone: tzinfo) -> Moment:
         full=f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M} {name}",
         short=f"{local:%a} {local.day} {local:%b}, {local:%H:%M} {name}",
     )
-
-
-def answer_by(session: Session) -> datetime | None:
-    if session.offer is not None:
-        return session.offer.expires_at
-    if session.location_change is not None:
-        return session.location_change.expires_at
-    return None
 
 
 def place(location: Location) -> Place:

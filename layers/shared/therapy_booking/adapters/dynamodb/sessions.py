@@ -36,7 +36,7 @@ from therapy_booking.adapters.dynamodb.models import (
 )
 from therapy_booking.adapters.dynamodb.outbox import event_item
 from therapy_booking.adapters.dynamodb.transaction import Transaction, claim_item
-from therapy_booking.domain.changes import Claim, ClaimKind, SessionChange
+from therapy_booking.domain.changes import ClaimKind, SessionChange, claims_of
 from therapy_booking.domain.errors import Conflict, DomainError, FreeConsultationUsed, TherapistUnavailableForBooking
 from therapy_booking.domain.model import Role, Session, Therapist
 from therapy_booking.domain.ports import Page, SessionQuery, UnreadableItem
@@ -144,11 +144,11 @@ class DynamoSessionRepository:
                 SessionItem.version == session.version,
                 _session_changed,
             )
-            for unit in remaining:
+            for claim in claims_of(session.therapist_id, ClaimKind.SESSION, session.session_id, remaining):
                 tx.delete(
-                    claim_item(Claim(session.therapist_id, unit, ClaimKind.SESSION, session.session_id)),
+                    claim_item(claim),
                     ClaimItem.pk.does_not_exist() | (ClaimItem.owner_id == session.session_id),
-                    partial(_NotOwned, unit),
+                    partial(_NotOwned, claim.unit_start),
                 )
             try:
                 tx.commit()
