@@ -13,13 +13,15 @@ other messages still go out and it raises `DeliveryFailed`, so it is reported in
 `batchItemFailures` and Lambda retries from it (bounded, bisecting, then the dead-letter queue).
 A number SNS cannot text is not a failure: that party gets the email alone.
 
-A session's messages go out in the order of its events: once an event of a session fails, the
-session's later events in the batch are held back (failed unsent) until it has gone out.
+A session's messages go out in the order of its events: once a record of a session fails (for
+whatever reason), the session's later records in the batch are held back (failed unsent) until it
+has gone through (`OutboxConsumer(in_order=True)`).
 Each record is decoded once into its typed event (`therapy_booking.outbox_consumers`) and goes
 through the dispatch table `HANDLERS`. An item without its session snapshot (written by code older
-than the snapshot) uses the session as stored if it is still at that event's version. Records no
-retry can fix (an event type this code does not know, a snapshot-less event whose session has moved
-on) are logged and skipped; an item whose facts do not fit its type fails its record.
+than the snapshot) uses the session as stored if it is still at that event's version. An event type
+this code does not know, and a snapshot-less event whose session has moved on, are logged and
+skipped; an item whose facts do not fit its type fails its record, and so reaches the dead-letter
+queue once Lambda's retries are spent.
 
 Logs carry event types, ids and delivery keys (ids, roles and channels) only: never an address,
 a number, a name or a note.
@@ -32,25 +34,16 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from therapy_booking.domain.events import STORED_EVENT_TYPES, DomainEvent, UnknownEventType
+from therapy_booking.domain.events import STORED_EVENT_TYPES, DomainEvent
 from therapy_booking.domain.model import Session
 from therapy_booking.domain.notifications import DeliveryFailed, Occasion
-from therapy_booking.outbox_consumers import Dispatch, dispatch, is_outbox_event, log_keys, outbox_event
+from therapy_booking.outbox_consumers import Dispatch, OutboxConsumer
 from therapy_booking.wiring import container
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-# Sessions with an event whose messages failed in this invocation: their later events wait, failing
-# too, so that people never get a session's messages out of order (Lambda retries from the first
-# failed record anyway, so holding the later ones back costs nothing).
-sessions_failed_in_this_batch: set[str] = set()
-
-
-class HeldBack(Exception):
-    """Not sent yet because an earlier event of the same session is still unsent."""
 
 
 def _ids(event: DomainEvent) -> dict[str, str]:
@@ -66,7 +59,6 @@ def notify(event: DomainEvent, session: Session | None) -> None:
     try:
         report = container.notifications.notify(Occasion.of_event(event, session))
     except DeliveryFailed as failed:
-        sessions_failed_in_this_batch.add(event.session_id)
         logger.warning(
             "some messages not sent: the record will be retried",
             extra={
@@ -84,23 +76,15 @@ def notify(event: DomainEvent, session: Session | None) -> None:
 
 # Every event a session's people may hear about (the mapping decides who hears what, if anything).
 HANDLERS: Dispatch = {event_type: (notify,) for event_type in STORED_EVENT_TYPES}
-
-
-def record_handler(record: DynamoDBRecord) -> None:
-    if not is_outbox_event(record):
-        return
-    try:
-        event, session = outbox_event(record)
-    except UnknownEventType:
-        logger.warning("event of a type this code does not know: skipped", extra=log_keys(record))
-        return
-    if event.session_id in sessions_failed_in_this_batch:
-        raise HeldBack(f"an earlier event of session {event.session_id} is still unsent")
-    dispatch(HANDLERS, event, session)
+# A session's messages go out in the order of its events: once a record of a session fails, its later
+# records in the batch fail too (Lambda retries from the first failed record anyway).
+consumer = OutboxConsumer(HANDLERS, logger, in_order=True)
 
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    sessions_failed_in_this_batch.clear()
+    consumer.new_batch()
     container.delivery_ledger.for_invocation(context)
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    return process_partial_response(
+        event=event, record_handler=consumer.record_handler, processor=processor, context=context
+    )

@@ -31,13 +31,12 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from therapy_booking.domain.events import STORED_EVENT_TYPES, DomainEvent, UnknownEventType
+from therapy_booking.domain.events import STORED_EVENT_TYPES, DomainEvent
 from therapy_booking.domain.model import Session
 from therapy_booking.domain.schedules import ExpiryAt, ExpiryGone, expiry_step, reminder_plan
-from therapy_booking.outbox_consumers import Dispatch, dispatch, is_outbox_event, log_keys, outbox_event
+from therapy_booking.outbox_consumers import Dispatch, OutboxConsumer
 from therapy_booking.wiring import container
 
 logger = Logger()
@@ -74,17 +73,11 @@ def keep_reminder_in_step(event: DomainEvent, session: Session | None) -> None:
 HANDLERS: Dispatch = {event_type: (keep_expiry_in_step, keep_reminder_in_step) for event_type in STORED_EVENT_TYPES}
 
 
-def record_handler(record: DynamoDBRecord) -> None:
-    if not is_outbox_event(record):
-        return
-    try:
-        event, session = outbox_event(record)
-    except UnknownEventType:
-        logger.warning("event of a type this code does not know: skipped", extra=log_keys(record))
-        return
-    dispatch(HANDLERS, event, session)
+consumer = OutboxConsumer(HANDLERS, logger)
 
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    return process_partial_response(
+        event=event, record_handler=consumer.record_handler, processor=processor, context=context
+    )

@@ -446,6 +446,31 @@ class TestFailures:
         assert len(subjects) == 2 and "confirmed" in subjects[0] and "cancelled" in subjects[1].lower()
         assert len(texts_to(CLIENT_PHONE)) == 1
 
+    def test_a_record_that_cannot_be_read_holds_back_its_sessions_later_events_too(
+        self, therapist_who_texts: None, stream: TableStream
+    ) -> None:
+        # Given Sam's session confirmed then cancelled by the therapist, in one batch, the confirmation's
+        # item damaged (an actor role no code knows), and another client's booking
+        session = confirmed(CLIENT, WEDNESDAY_10)
+        container.sessions.cancel(THERAPIST, session.session_id, None)
+        book(OTHER_CLIENT, WEDNESDAY_10 + timedelta(hours=4))
+        records = stream.new_records_for(CONSUMER)
+        confirmation, cancellation = (
+            record_of(records, session, e) for e in ("session.confirmed", "session.cancelled")
+        )
+        confirmation["dynamodb"]["NewImage"]["actor_role"] = {"S": "wizard"}
+
+        # When the consumer receives them
+        response = consume(records)
+
+        # Then both of Sam's records fail (no text about a cancellation before its confirmation), and the
+        # other booking's messages still go out
+        assert sorted(f["itemIdentifier"] for f in response["batchItemFailures"]) == sorted(
+            sequence_number(r) for r in (confirmation, cancellation)
+        )
+        assert emails_to(CLIENT_PROFILE.email) == [] and texts_to(CLIENT_PHONE) == []
+        assert len(emails_to(PROFILE.email)) >= 1
+
     def test_a_record_whose_only_message_fails_fails_the_whole_invocation_when_alone(
         self, therapist_who_texts: None, stream: TableStream
     ) -> None:

@@ -27,7 +27,7 @@ from typing import Annotated, ClassVar, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from therapy_booking.domain.formats import EMAIL
+from therapy_booking.domain.formats import CURRENCY_PATTERN, EMAIL
 from therapy_booking.domain.model import OfferExpiryPolicy
 from therapy_booking.domain.policies import PlatformPolicy
 
@@ -102,7 +102,7 @@ class Settings(EnvironmentModel):
     commission_percent: Decimal = Field(
         Decimal(10), alias="COMMISSION_PERCENT", ge=0, le=100, description="a number between 0 and 100"
     )
-    currency: str = Field("GBP", alias="CURRENCY", pattern=r"^[A-Z]{3}$", description="an ISO 4217 code such as GBP")
+    currency: str = Field("GBP", alias="CURRENCY", pattern=CURRENCY_PATTERN, description="an ISO 4217 code such as GBP")
     offer_expiry_policy: OfferExpiryPolicy = Field(
         OfferExpiryPolicy.CANCEL_AND_REFUND,
         alias="OFFER_EXPIRY_POLICY",

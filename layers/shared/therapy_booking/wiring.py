@@ -2,9 +2,10 @@
 
 Each settings model is read from the environment once, when a part that needs it is first built
 (so a function reads only its own settings). `storage` binds the PynamoDB models to the table the
-settings name, once, and holds the repositories: every part that reads or writes the table gets
-its repositories from there, so nothing touches the table before it is bound, and reading
-settings binds nothing. Tests and the local stack start it afresh with `container.reset(clock=...)`.
+settings name, once, and holds the repositories: every part that reads or writes the table through
+PynamoDB gets its repositories from there, so nothing touches the table before it is bound, and
+reading settings binds nothing. (The delivery ledger and keyed bookings write their idempotency
+records through Powertools' own store, to the table `settings.table_name` names.) Tests and the local stack start it afresh with `container.reset(clock=...)`.
 """
 
 from __future__ import annotations

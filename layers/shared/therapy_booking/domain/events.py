@@ -11,8 +11,10 @@ A few bases group what several events say alike, so that a consumer asks one que
 `ChangeClosed` (answers, expiries and the team's fix that end such a change), `Moved` (the
 session's time changed) and `LeavesCalendar` (the session may have left the client's calendar).
 
-Adding an event: a class here with its `event_type`, listed in `EVENT_CLASSES`; then one entry in
-the dispatch table of each consumer that cares (and a row in `domain.notifications.NOTIFICATIONS`).
+Adding an event: an `EventType` member and a class here with that `event_type`, listed in
+`EVENT_CLASSES`; a row in `domain.notifications.NOTIFICATIONS` (a test fails until it has one). The
+two consumers today send every stored type to their handlers (their tables are built from
+`STORED_EVENT_TYPES`); a consumer that acts on some types only lists them in its own table.
 """
 
 from __future__ import annotations

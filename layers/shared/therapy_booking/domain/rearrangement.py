@@ -22,6 +22,7 @@ from therapy_booking.domain.errors import (
     ValidationFailed,
 )
 from therapy_booking.domain.events import EventHeader, ExpiryOutcome, LeavesCalendar
+from therapy_booking.domain.formats import in_words
 from therapy_booking.domain.lifecycle import (
     PAST_SESSION_DETAIL,
     SettledFields,
@@ -446,7 +447,7 @@ def admin_rearrange(
     )
     require(
         status is None or status in ADMIN_SETTABLE_STATUSES,
-        ValidationFailed(f"status can be set to {_in_words(ADMIN_SETTABLE_STATUSES)}."),
+        ValidationFailed(f"status can be set to {in_words([str(s) for s in ADMIN_SETTABLE_STATUSES])}."),
     )
     unit = ctx.policy.calendar_unit_minutes
     if start is not None:
@@ -476,6 +477,7 @@ def admin_rearrange(
         ),
         ctx,
     )
+    cancels = new_status is SessionStatus.CANCELLED and session.status is not SessionStatus.CANCELLED
     gave_up = session.status in _GIVEN_UP  # a free consultation's mark is released once it is given up
     gives_up = new_status in _GIVEN_UP
     held_units = {c.unit_start: c for c in old}
@@ -489,7 +491,7 @@ def admin_rearrange(
             reason=reason,
             change_id=session.open_change_id,
             was_confirmed=session.standing_status is SessionStatus.CONFIRMED,
-            cancelled_by=changed.cancelled_by,
+            cancelled_by=Role.ADMIN if cancels else None,
             note=note,
         ),
         claims_added=tuple(sorted((c for c in new if c.unit_start not in held_units), key=_order)),
@@ -536,8 +538,3 @@ def _admin_settlement(
     else:
         money = SettledFields(refund=None, therapist_payout=None, platform_commission=None)
     return AdminSettlement(cancelled_by=None, cancellation_reason=None, decline_reason=None, **money)
-
-
-def _in_words(statuses: Sequence[SessionStatus]) -> str:
-    *others, last = (str(status) for status in statuses)
-    return f"{', '.join(others)} or {last}"

@@ -149,6 +149,13 @@ class BookingRequest:
     note: str | None = None
 
 
+def _visible(session: Session | None, actor: Actor) -> Session:
+    """The session, if the caller may see it; to anyone else it does not exist."""
+    if session is None or not session.is_visible_to(actor):
+        raise NotFound("There is no session with that id.")
+    return session
+
+
 class SessionService:
     def __init__(
         self,
@@ -223,10 +230,7 @@ class SessionService:
             raise NotAnAvailableSlot()
 
     def get(self, actor: Actor, session_id: str) -> Session:
-        session = self._sessions.get(session_id)
-        if session is None or not session.is_visible_to(actor):
-            raise NotFound("There is no session with that id.")
-        return session
+        return _visible(self._sessions.get(session_id), actor)
 
     def list_own(self, actor: Actor, query: SessionQuery) -> Page[Session]:
         if query.start_from and query.start_to and query.start_to <= query.start_from:
@@ -273,9 +277,8 @@ class SessionService:
         (None otherwise). A therapist's session and their own record are read together, in one call."""
         if not actor.has(Role.THERAPIST):
             return self.get(actor, session_id), None
-        session, therapist = self._sessions.get_with_therapist(session_id, actor.user_id)
-        if session is None or not session.is_visible_to(actor):
-            raise NotFound("There is no session with that id.")
+        found, therapist = self._sessions.get_with_therapist(session_id, actor.user_id)
+        session = _visible(found, actor)
         return session, therapist if session.is_therapist(actor) else None
 
     def reschedule(self, actor: Actor, session_id: str, start: datetime, reason: RearrangeReason) -> Session:

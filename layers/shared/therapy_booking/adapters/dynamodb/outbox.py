@@ -24,20 +24,23 @@ from therapy_booking.domain.changes import SessionChange
 from therapy_booking.domain.events import (
     EVENT_CLASSES,
     HEADER_FIELDS,
-    AdminRearranged,
     DomainEvent,
     EventType,
+    LocationChangeExpired,
     MalformedEvent,
+    OfferExpired,
     UnknownEventType,
 )
 from therapy_booking.domain.model import Role, Session
 
 # Kept on the item's own `note` attribute rather than in `data`: the team's free text, audit trail only.
 NOTE = "note"
-# Facts that items written before events were typed may lack, with what those items meant: an expiry
+# Facts that expiry items written before events were typed may lack, with what those items meant: one
 # that cancelled said no outcome, and one that reverted did not say whether the session was confirmed
 # (its messages then treat the client's calendar as holding it).
-LEGACY_DEFAULTS: dict[str, object] = {"outcome": "cancelled", "was_confirmed": True}
+LEGACY_DEFAULTS: dict[type[DomainEvent], dict[str, object]] = {
+    expired: {"outcome": "cancelled", "was_confirmed": True} for expired in (OfferExpired, LocationChangeExpired)
+}
 
 
 def event_item(change: SessionChange) -> EventItem:
@@ -56,7 +59,7 @@ def event_item(change: SessionChange) -> EventItem:
         actor_id=event.actor_id,
         data={"status": str(change.session.status), **event_data(event)},
         session=session_snapshot(change.session),
-        note=event.note if isinstance(event, AdminRearranged) else None,
+        note=getattr(event, NOTE, None),
     )
 
 
@@ -104,9 +107,10 @@ def event_from_image(image: Mapping[str, Any]) -> tuple[DomainEvent, Session | N
         raise UnknownEventType(f"unknown event type {item.event_type!r}") from None
     data = dict(item.data.as_dict()) if item.data is not None else {}
     facts: dict[str, Any] = {}
+    legacy = LEGACY_DEFAULTS.get(cls, {})
     for f in _facts(cls):
-        if f.name in data or f.name in LEGACY_DEFAULTS:
-            facts[f.name] = _typed(_hints(cls)[f.name], data.get(f.name, LEGACY_DEFAULTS.get(f.name)), f.name)
+        if f.name in data or f.name in legacy:
+            facts[f.name] = _typed(_hints(cls)[f.name], data.get(f.name, legacy.get(f.name)), f.name)
         elif f.default is MISSING:
             raise MalformedEvent(f"{item.event_type} event without {f.name}")
     if NOTE in _field_names(cls):
@@ -146,8 +150,10 @@ def _typed(hint: Any, value: object, name: str) -> object:
     """`value` as read from the item, as the field's type `hint` says (optional, enum, instant or plain)."""
     if get_origin(hint) in (Union, types.UnionType):
         options = [option for option in get_args(hint) if option is not type(None)]
-        if value is None:
+        if value is None and len(options) < len(get_args(hint)):
             return None
+        if len(options) != 1:
+            raise MalformedEvent(f"{name}: this codec reads optional facts of one type only")
         (hint,) = options
     if isinstance(hint, type) and issubclass(hint, Enum):
         if not isinstance(value, str):

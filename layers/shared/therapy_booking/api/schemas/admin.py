@@ -7,10 +7,10 @@ from typing import Annotated
 from pydantic import Field, PlainValidator, WithJsonSchema
 
 from therapy_booking.api.schemas.fields import Body, Identifier, Instant, NonBlankLongText
+from therapy_booking.domain.formats import in_words
 from therapy_booking.domain.model import ADMIN_SETTABLE_STATUSES, RearrangeReason, SessionStatus
 
-_SETTABLE = [repr(status.value) for status in ADMIN_SETTABLE_STATUSES]
-_NOT_SETTABLE = f"Input should be {', '.join(_SETTABLE[:-1])} or {_SETTABLE[-1]}"
+_NOT_SETTABLE = f"Input should be {in_words([repr(status.value) for status in ADMIN_SETTABLE_STATUSES])}"
 
 
 def _admin_settable_status(value: object) -> SessionStatus:

@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from therapy_booking.domain.formats import E164_PATTERN, email_pattern
+from therapy_booking.domain.formats import CURRENCY_PATTERN, E164_PATTERN, email_pattern
 from therapy_booking.domain.model import Location, LocationKind, Money
 
 
@@ -176,7 +176,7 @@ class Body(BaseModel):
 
 class MoneyBody(Body):
     amount: JsonInt = Field(ge=0, le=100_000_000, description="Minor units (pence, cents).")
-    currency: str = Field(pattern=r"^[A-Z]{3}$", examples=["GBP"])
+    currency: str = Field(pattern=CURRENCY_PATTERN, examples=["GBP"])
 
     @classmethod
     def of(cls, money: Money) -> MoneyBody:
