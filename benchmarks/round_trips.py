@@ -3,7 +3,8 @@
 One scenario drives every HTTP route of template.yaml in turn through `tests.support.api.Api` (HTTP
 API v2.0 events routed by template.yaml to the real `lambda_handler`s), on moto in-process with the
 table built from template.yaml and a fixed clock, as the handler tests do: the profiles, reads,
-booking (with and without an Idempotency-Key), the therapist's answers and cancellation, blocks,
+booking (with and without an Idempotency-Key), the therapist's answers and cancellation, blocks (added,
+listed, removed), the own reads of a therapist's and a client's profile,
 the rearrangements (reschedule, location change, offers), the client's answers to a location
 change and to an offer, and the team's rearrangement. Each request must answer with its expected
 status, or the run stops; so does a route of template.yaml that the scenario does not measure, so a
@@ -270,6 +271,8 @@ def _api_operations(result: RoundTripResult) -> None:
         measure(WRITE, "PUT /therapists/me/availability", THERAPIST, 200, body=availability())
         client_profile = {"name": "Sam Client", "email": "sam@example.com", "timezone": "Europe/London"}
         measure(WRITE, "PUT /clients/me", CLIENT, 200, body=client_profile)
+        measure(READ, "GET /therapists/me", THERAPIST, 200)
+        measure(READ, "GET /clients/me", CLIENT, 200)
         measure(READ, "GET /therapists", CLIENT, 200)
         measure(READ, "GET /therapists/{therapist_id}", CLIENT, 200, path=f"/therapists/{therapist}")
         slots = f"/therapists/{therapist}/slots"
@@ -297,6 +300,9 @@ def _api_operations(result: RoundTripResult) -> None:
         measure(WRITE, "POST /sessions/{session_id}/cancel", CLIENT, 200, path=cancel, body=cancelled)
         block_body = {"start": "2026-12-03T09:00:00Z", "end": "2026-12-03T12:00:00Z", "note": "Training"}
         block = measure(WRITE, "POST /therapists/me/blocks", THERAPIST, 201, body=block_body)
+        later_block = {"start": "2026-12-04T09:00:00Z", "end": "2026-12-04T10:00:00Z"}
+        setup("POST", "/therapists/me/blocks", THERAPIST, 201, body=later_block)
+        measure(READ, "GET /therapists/me/blocks", THERAPIST, 200, note="2 blocks")
         unblock = f"/therapists/me/blocks/{block['block_id']}"
         measure(WRITE, "DELETE /therapists/me/blocks/{block_id}", THERAPIST, 204, path=unblock)
 

@@ -339,6 +339,40 @@ def sample_put_client_profile(samples: Samples) -> None:
 
 
 @case
+def sample_get_therapist_profile(samples: Samples) -> None:
+    # Given no profile yet / When the therapist loads their own / Then 404
+    assert_not_found(samples.run("get_therapist_profile"), "You have not published a therapist profile yet.")
+    # Given the sample therapist has published / Then their own profile, as the PUT answered it
+    samples.published_therapist()
+    put = samples.run("put_therapist_profile")
+    answer = samples.run("get_therapist_profile")
+    assert answer.status == 200, answer.body
+    assert answer.body == put.body
+    assert answer.body["availability"] == body(load("put_availability"))
+
+
+@case
+def sample_list_blocks(samples: Samples) -> None:
+    # Given no block / Then an empty list
+    assert samples.run("list_blocks").body == {"items": []}
+    # Given the add_block sample's block / When the therapist lists their blocks / Then it, as added
+    added = samples.run("add_block")
+    answer = samples.run("list_blocks")
+    assert answer.status == 200, answer.body
+    assert answer.body == {"items": [added.body]}
+
+
+@case
+def sample_get_client_profile(samples: Samples) -> None:
+    # Given no profile yet / When the client loads their own / Then 404
+    assert_not_found(samples.run("get_client_profile"), "You have not published a client profile yet.")
+    # Given the put_client_profile sample / Then the profile it stored
+    put = samples.run("put_client_profile")
+    answer = samples.run("get_client_profile")
+    assert (answer.status, answer.body) == (200, put.body)
+
+
+@case
 def sample_list_therapists(samples: Samples) -> None:
     # Given no therapist / Then an empty first page
     assert samples.run("list_therapists").body == {"items": [], "next_cursor": None}
@@ -714,11 +748,26 @@ def test_samples_agree_on_who_is_who() -> None:
     therapist = claims(load("put_therapist_profile"))["sub"]
     client = claims(load("book_session"))["sub"]
     assert therapist != client
-    therapist_samples = ("put_availability", "add_block", "delete_block", "confirm_session", "decline_session")
+    therapist_samples = (
+        "put_availability",
+        "get_therapist_profile",
+        "list_blocks",
+        "add_block",
+        "delete_block",
+        "confirm_session",
+        "decline_session",
+    )
     rearrangements = ("reschedule_session", "change_location", "offer_alternatives")
     for name in therapist_samples + rearrangements:
         assert (claims(load(name))["sub"], claims(load(name))["cognito:groups"]) == (therapist, "[therapists]")
-    client_samples = ("put_client_profile", "list_therapists", "get_therapist", "list_slots", "list_sessions")
+    client_samples = (
+        "put_client_profile",
+        "get_client_profile",
+        "list_therapists",
+        "get_therapist",
+        "list_slots",
+        "list_sessions",
+    )
     answers = ("accept_location_change", "reject_location_change", "accept_offer", "reject_offer")
     for name in client_samples + answers:
         assert (claims(load(name))["sub"], claims(load(name))["cognito:groups"]) == (client, "[clients]")

@@ -43,6 +43,9 @@ THERAPIST_AND_CLIENT_ROUTES = [
     ("POST", "/therapists/me/blocks"),
     ("DELETE", "/therapists/me/blocks/{block_id}"),
     ("PUT", "/clients/me"),
+    ("GET", "/therapists/me"),
+    ("GET", "/therapists/me/blocks"),
+    ("GET", "/clients/me"),
 ]
 SESSION_ROUTES = [
     ("POST", "/sessions"),
@@ -328,6 +331,24 @@ def test_reads_function_cannot_write() -> None:
     assert allowed, "ReadsFunction has no permissions"
     assert allowed <= DYNAMODB_READ_ACTIONS, f"ReadsFunction may write: {sorted(allowed - DYNAMODB_READ_ACTIONS)}"
     assert not [p for p in reads["Properties"].get("Policies", []) if isinstance(p, str)], "no managed policies"
+
+
+def test_profiles_function_queries_the_table_only_for_the_own_reads() -> None:
+    # Given the function of the caller's own profile and blocks (it writes them and reads them back)
+    profiles = FUNCTIONS["ProfilesFunction"]
+    # When the resources of its Query grants are collected
+    queried = [
+        resource
+        for statement in statements(profiles)
+        if statement["Effect"] == "Allow" and "dynamodb:Query" in as_list(statement["Action"])
+        for resource in as_list(statement["Resource"])
+    ]
+    # Then it queries the table itself (a therapist's block items), no index, and scans nothing
+    assert queried == [{"Fn::GetAtt": "Table.Arn"}]
+    assert not any(
+        "dynamodb:Scan" in as_list(statement["Action"]) or "dynamodb:BatchGetItem" in as_list(statement["Action"])
+        for statement in statements(profiles)
+    )
 
 
 # --- authentication ----------------------------------------------------------------------------
@@ -778,10 +799,17 @@ def test_template_route_is_served_by_its_function(route: TemplateRoute) -> None:
 
 @pytest.mark.parametrize("route", template_routes(), ids=lambda route: f"{route.method} {route.path}")
 def test_template_route_sent_to_another_function_is_not_found(route: TemplateRoute) -> None:
-    # Given the functions that do not declare the route (shows that a 401 above means Powertools matched it)
-    declaring = {r.module for r in template_routes() if r.key == route.key}
-    others = sorted({r.module for r in template_routes()} - declaring)
+    # Given the functions that do not declare the route (shows that a 401 above means Powertools matched it),
+    # leaving out those with a less specific route the path also fits (GET /therapists/{therapist_id} for
+    # GET /therapists/me): API Gateway sends a path to its most specific route, never to them
     parameters = {name: f"example-{name}" for name in re.findall(r"{(\w+)}", route.path)}
+    path = re.sub(r"{(\w+)}", lambda m: parameters[m.group(1)], route.path)
+    declaring = {
+        r.module
+        for r in template_routes()
+        if r.method == route.method and re.fullmatch(re.sub(r"{\w+}", "[^/]+", r.path), path)
+    }
+    others = sorted({r.module for r in template_routes()} - declaring)
     event = http_event(route.method, route.path, path_parameters=parameters, body=sample_body(route))
     assert others
     for module in others:

@@ -1,4 +1,4 @@
-"""Profiles: a therapist's profile, availability and blocks; a client's profile."""
+"""Profiles: a therapist's profile, availability and blocks, and a client's profile, written and read by their owner."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from therapy_booking.api.resolver import caller, create_app
 from therapy_booking.api.schemas.profiles import (
     AvailabilityRequest,
     AvailabilityResponse,
+    BlockList,
     BlockRequest,
     BlockResponse,
     ClientProfileRequest,
@@ -37,6 +38,16 @@ def put_therapist_profile(body: TherapistProfileRequest) -> TherapistOwnProfile:
     return TherapistOwnProfile.of(container.therapists.put_profile(caller(app), body.to_domain()))
 
 
+@app.get(
+    "/therapists/me",
+    summary="The caller's own therapist profile, as PUT /therapists/me answers it",
+    tags=["therapists"],
+    responses=documented(403, 404),
+)
+def get_therapist_profile() -> TherapistOwnProfile:
+    return TherapistOwnProfile.of(container.therapists.own_profile(caller(app)))
+
+
 @app.put(
     "/therapists/me/availability",
     summary="Publish weekly availability",
@@ -49,6 +60,16 @@ def put_availability(body: AvailabilityRequest) -> AvailabilityResponse:
     return AvailabilityResponse(
         therapist_id=therapist.therapist_id, **AvailabilityRequest.of(therapist.availability).model_dump()
     )
+
+
+@app.get(
+    "/therapists/me/blocks",
+    summary="The caller's blocks that have not ended yet, by start",
+    tags=["therapists"],
+    responses=documented(403),
+)
+def list_blocks() -> BlockList:
+    return BlockList(items=[BlockResponse.of(block) for block in container.therapists.own_blocks(caller(app))])
 
 
 @app.post(
@@ -84,6 +105,16 @@ def delete_block(block_id: BlockId) -> Response[None]:
 def put_client_profile(body: ClientProfileRequest) -> ClientProfileResponse:
     actor = caller(app)
     return ClientProfileResponse.of(container.clients.put_profile(actor, body.to_domain(actor.user_id)))
+
+
+@app.get(
+    "/clients/me",
+    summary="The caller's own client profile, as PUT /clients/me answers it",
+    tags=["clients"],
+    responses=documented(403, 404),
+)
+def get_client_profile() -> ClientProfileResponse:
+    return ClientProfileResponse.of(container.clients.own_profile(caller(app)))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -24,6 +24,7 @@ from tests.support.scenario import (
     book,
     publish_therapist,
 )
+from therapy_booking.wiring import container
 
 START = "2026-12-02T10:00:00Z"
 THURSDAY = "2026-12-03"
@@ -832,3 +833,63 @@ class TestAdminRearrange:
 
     def test_an_unknown_session_is_404(self, api: Api) -> None:
         assert_problem(admin_rearrange(api, "no-such-session", status="confirmed"), 404, "not_found")
+
+
+def completed(api: Api, clock: FakeClock) -> str:
+    """A confirmed session that took place, completed by the sweep (as SweeperFunction does every 5 minutes)."""
+    session_id = confirmed(api)
+    clock.set(datetime(2026, 12, 2, 11, 0, tzinfo=UTC))
+    assert container.sessions.sweep().completed == 1
+    assert session(api, session_id)["status"] == "completed"
+    return session_id
+
+
+PARTY_ROUTES = [
+    ("confirm", THERAPIST, None),
+    ("decline", THERAPIST, {"reason": "Away"}),
+    ("cancel", THERAPIST, None),
+    ("cancel", CLIENT, {"reason": "Unwell"}),
+    ("reschedule", THERAPIST, {"start": "2026-12-04T10:00:00Z", "reason": "client_requested"}),
+    ("location-change", THERAPIST, {"location_id": "video", "reason": "error_correction"}),
+    ("offers", THERAPIST, {"alternatives": [{"start": "2026-12-04T10:00:00Z"}]}),
+    ("location-change/accept", CLIENT, None),
+    ("location-change/reject", CLIENT, None),
+    ("offers/accept", CLIENT, {"alternative_id": "any"}),
+    ("offers/reject", CLIENT, None),
+]
+
+
+@pytest.mark.usefixtures("therapist")
+class TestCompletedSessions:
+    @pytest.mark.parametrize(
+        ("action", "who", "body"), PARTY_ROUTES, ids=[f"{a} by {w.role}" for a, w, _ in PARTY_ROUTES]
+    )
+    def test_a_completed_session_is_409_session_in_past_contact_the_team(
+        self, api: Api, clock: FakeClock, action: str, who: Caller, body: dict[str, Any] | None
+    ) -> None:
+        # Given a session that took place and was completed
+        session_id = completed(api, clock)
+        before = session(api, session_id)
+        # When its therapist or client changes, cancels or answers it
+        answer = api.post(f"/sessions/{session_id}/{action}", who, body)
+        # Then 409 session_in_past pointing to the team, and nothing changed
+        assert_problem(answer, 409, "session_in_past")
+        assert "taken place" in answer.body["detail"] and "contact the team" in answer.body["detail"]
+        assert session(api, session_id) == before
+
+    def test_the_team_still_fixes_a_completed_session(self, api: Api, clock: FakeClock) -> None:
+        # Given a completed session
+        session_id = completed(api, clock)
+        # When the team records that it was held online / Then 200, still completed
+        answer = admin_rearrange(api, session_id, location_id="video")
+        assert answer.status == 200, answer.body
+        assert (answer.body["status"], answer.body["location"]["id"]) == ("completed", "video")
+
+    def test_a_cancelled_session_stays_409_invalid_transition_after_its_time(self, api: Api, clock: FakeClock) -> None:
+        # Given a session cancelled before it took place, and its time has passed
+        session_id = confirmed(api)
+        assert api.post(f"/sessions/{session_id}/cancel", CLIENT).status == 200
+        clock.set(datetime(2026, 12, 2, 11, 0, tzinfo=UTC))
+        # When a party acts on it / Then invalid_transition: it did not take place
+        assert_problem(api.post(f"/sessions/{session_id}/cancel", CLIENT), 409, "invalid_transition")
+        assert_problem(reschedule(api, session_id, "2026-12-04T10:00:00Z"), 409, "invalid_transition")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -204,3 +205,90 @@ class TestClientProfile:
     def test_missing_fields_are_422(self, api: Api) -> None:
         answer = api.put("/clients/me", CLIENT, {"name": "Sam"})
         assert answer.status == 422 and "email: Field required" in answer.body["detail"]
+
+
+class TestOwnReads:
+    """GET /therapists/me, /therapists/me/blocks and /clients/me: a dashboard loads what it shows."""
+
+    def test_a_therapist_reads_back_their_own_profile_as_the_put_answered_it(self, api: Api) -> None:
+        # Given a therapist who published a profile and availability
+        api.put("/therapists/me", THERAPIST, therapist_profile())
+        written = api.put("/therapists/me/availability", THERAPIST, availability())
+        # When they load their own profile
+        answer = api.get("/therapists/me", THERAPIST)
+        # Then it is what the last PUT /therapists/me would answer: contact details and availability included
+        assert answer.status == 200
+        assert answer.body == api.put("/therapists/me", THERAPIST, therapist_profile()).body
+        assert answer.body["email"] == "ada@example.com" and answer.body["deactivated"] is False
+        assert answer.body["availability"] == {k: v for k, v in written.body.items() if k != "therapist_id"}
+
+    def test_a_hidden_therapist_still_sees_their_own_profile(self, api: Api) -> None:
+        # Given a therapist who hid their profile
+        publish_therapist(api, visible=False)
+        # When they load it / Then 200 with visible false (the public read is 404 for others)
+        answer = api.get("/therapists/me", THERAPIST)
+        assert answer.status == 200 and answer.body["visible"] is False
+        assert api.get(f"/therapists/{THERAPIST.sub}", CLIENT).status == 404
+
+    def test_before_the_first_put_the_own_profile_is_404(self, api: Api) -> None:
+        # Given a therapist who only published availability, and one who did nothing yet
+        api.put("/therapists/me/availability", THERAPIST, availability())
+        # When they load their own profile / Then 404 not_found, as before the first PUT
+        for who in (THERAPIST, OTHER_THERAPIST):
+            answer = api.get("/therapists/me", who)
+            assert answer.status == 404 and answer.body["code"] == "not_found"
+
+    def test_a_client_reads_back_their_own_profile(self, api: Api) -> None:
+        # Given no profile yet / When the client loads it / Then 404
+        assert api.get("/clients/me", CLIENT).status == 404
+        # Given the client saved one
+        body = {"name": "Sam Client", "email": "sam@example.com", "sms_opt_in": False, "timezone": "Europe/Paris"}
+        saved = api.put("/clients/me", CLIENT, body)
+        # When they load it / Then what the PUT answered
+        answer = api.get("/clients/me", CLIENT)
+        assert answer.status == 200 and answer.body == saved.body == {**body, "phone": None, "client_id": CLIENT.sub}
+
+    @pytest.mark.parametrize(
+        ("path", "who"),
+        [("/therapists/me", CLIENT), ("/therapists/me/blocks", CLIENT), ("/clients/me", THERAPIST)],
+    )
+    def test_the_wrong_role_is_403(self, api: Api, path: str, who: Any) -> None:
+        # Given a caller of the other role / When they load the other role's own read / Then 403 forbidden
+        answer = api.get(path, who)
+        assert answer.status == 403 and answer.body["code"] == "forbidden"
+
+    def test_the_blocks_list_holds_the_future_blocks_by_start_and_only_the_callers(
+        self, api: Api, clock: FakeClock
+    ) -> None:
+        # Given three blocks added out of order, one of another therapist's, and no block at first
+        publish_therapist(api)
+        assert api.get("/therapists/me/blocks", THERAPIST).body == {"items": []}
+        later = {"start": "2026-12-03T09:00:00Z", "end": "2026-12-03T10:00:00Z", "note": "training"}
+        sooner = {"start": "2026-12-01T12:00:00Z", "end": "2026-12-01T13:00:00Z"}
+        soonest = {"start": "2026-11-30T12:00:00Z", "end": "2026-11-30T14:00:00Z", "note": "dentist"}
+        ids = {
+            n: api.post("/therapists/me/blocks", THERAPIST, b).body["block_id"]
+            for n, b in enumerate([later, sooner, soonest])
+        }
+        publish_therapist(api, OTHER_THERAPIST)
+        api.post("/therapists/me/blocks", OTHER_THERAPIST, sooner)
+        # When the therapist loads their blocks
+        answer = api.get("/therapists/me/blocks", THERAPIST)
+        # Then theirs, by start, each as POST answered it
+        assert answer.status == 200
+        assert answer.body["items"] == [
+            {"block_id": ids[2], **soonest},
+            {"block_id": ids[1], **sooner, "note": None},
+            {"block_id": ids[0], **later},
+        ]
+        # When the first block is under way / Then it is still listed (it has not ended)
+        clock.set(datetime(2026, 11, 30, 13, 0, tzinfo=UTC))
+        assert [b["block_id"] for b in api.get("/therapists/me/blocks", THERAPIST).body["items"]] == [
+            ids[2],
+            ids[1],
+            ids[0],
+        ]
+        # When it has ended / Then it is left out; and a deleted block is gone
+        clock.set(datetime(2026, 11, 30, 14, 0, tzinfo=UTC))
+        api.delete(f"/therapists/me/blocks/{ids[0]}", THERAPIST)
+        assert [b["block_id"] for b in api.get("/therapists/me/blocks", THERAPIST).body["items"]] == [ids[1]]

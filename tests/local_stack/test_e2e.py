@@ -229,6 +229,33 @@ def test_a_booking_confirmed_by_the_therapist_is_confirmed_for_the_client(
     assert seen.json()["version"] > session["version"]
 
 
+@pytest.mark.usefixtures("demo_data")
+def test_a_dashboard_loads_the_callers_own_profile_and_blocks(
+    http: Http, client_token: str, therapist_token: str
+) -> None:
+    # Given the demo therapist and client, who published their profiles, and a block the therapist adds
+    first, second = free_slots(http, client_token)[:2]
+    block = {"start": first, "end": second}
+    added = http.post("/therapists/me/blocks", block, token=therapist_token)
+    assert added.status == 201, added.body
+
+    # When each loads their own profile, and the therapist their blocks
+    therapist = http.get("/therapists/me", token=therapist_token)
+    client = http.get("/clients/me", token=client_token)
+    blocks = http.get("/therapists/me/blocks", token=therapist_token)
+
+    # Then the own profiles (GET /therapists/me is the own route, not a therapist called "me"), and the block
+    assert therapist.status == 200, therapist.body
+    assert (therapist.json()["therapist_id"], therapist.json()["email"]) == (
+        demo.THERAPIST.sub,
+        demo.THERAPIST_PROFILE["email"],
+    )
+    assert client.status == 200 and client.json()["email"] == demo.CLIENT_PROFILE["email"]
+    assert blocks.status == 200 and added.json() in blocks.json()["items"]
+    removed = http.request("DELETE", f"/therapists/me/blocks/{added.json()['block_id']}", token=therapist_token)
+    assert removed.status == 204
+
+
 class TestClock:
     def test_advancing_the_clock_moves_now_forward_by_that_amount(self, http: Http) -> None:
         # Given the stack's clock

@@ -191,6 +191,10 @@ class InMemoryTherapists:
     def get_block(self, therapist_id: str, block_id: str) -> Block | None:
         return self.store.blocks.get((therapist_id, block_id))
 
+    def future_blocks(self, therapist_id: str, now: datetime) -> list[Block]:
+        blocks = [b for (tid, _), b in self.store.blocks.items() if tid == therapist_id and b.end > now]
+        return sorted(blocks, key=lambda block: (block.start, block.block_id))
+
     def add_block(self, block: Block, claims: tuple[Claim, ...]) -> None:
         self.store.take(claims)
         self.store.apply_claims(claims, ())

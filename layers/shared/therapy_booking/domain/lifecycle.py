@@ -22,6 +22,9 @@ from therapy_booking.domain.policies import PlatformPolicy, Settlement, full_ref
 PAST_SESSION_DETAIL = (
     "This session's start time has passed, so it can no longer be changed here; please contact the team to update it."
 )
+ENDED_SESSION_DETAIL = (
+    "This session has taken place, so it can no longer be changed here; please contact the team to update it."
+)
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,14 @@ def require(condition: bool, error: Exception) -> None:
         raise error
 
 
+def refuse_if_taken_place(session: Session) -> None:
+    """The one rule for a session that has ended: its therapist and client change or cancel nothing any more
+    (409 session_in_past, the team fixes it), whatever they ask. Every therapist and client transition calls
+    this once it knows the caller is a party, before it looks at the status; the team's changes do not.
+    A declined or cancelled session did not take place: those answer invalid_transition, as before."""
+    require(session.status is not SessionStatus.COMPLETED, SessionInPast(ENDED_SESSION_DETAIL))
+
+
 def advance(changed: Session, ctx: Transition) -> Session:
     """`changed` (the session with this transition's changes, made with `dataclasses.replace`, which
     the type checker checks field by field) as the session's next version, changed now."""
@@ -105,6 +116,7 @@ def settled(settlement: Settlement) -> SettledFields:
 
 def confirm(session: Session, ctx: Transition) -> SessionChange:
     require(session.is_therapist(ctx.actor), Forbidden("Only the session's therapist can confirm it."))
+    refuse_if_taken_place(session)
     require(
         session.status is SessionStatus.PENDING,
         InvalidTransition(f"A {session.status} session cannot be confirmed; only pending ones can."),
@@ -125,6 +137,7 @@ def decline(session: Session, ctx: Transition, reason: str | None) -> SessionCha
     client is refunded rather than left waiting.
     """
     require(session.is_therapist(ctx.actor), Forbidden("Only the session's therapist can decline it."))
+    refuse_if_taken_place(session)
     require(
         session.status is SessionStatus.PENDING,
         InvalidTransition(f"A {session.status} session cannot be declined; only pending ones can."),
@@ -158,6 +171,7 @@ def cancel(session: Session, ctx: Transition, reason: str | None) -> SessionChan
         )
     else:
         raise Forbidden("Only the session's client or therapist can cancel it.")
+    refuse_if_taken_place(session)
     require(cancellable, InvalidTransition(refusal))
     require(not session.has_started(ctx.now), SessionInPast(PAST_SESSION_DETAIL))
     settlement = settle_cancellation(session, by, ctx.now, ctx.policy)

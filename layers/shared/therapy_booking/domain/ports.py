@@ -94,6 +94,9 @@ class TherapistRepository(Protocol):
 
     def get_block(self, therapist_id: str, block_id: str) -> Block | None: ...
 
+    def future_blocks(self, therapist_id: str, now: datetime) -> list[Block]:
+        """The therapist's blocks that end after `now`, by start (then id), in one read."""
+
     def add_block(self, block: Block, claims: tuple[Claim, ...]) -> None:
         """Raise SlotUnavailable if any claim is taken."""
 

@@ -29,6 +29,7 @@ from therapy_booking.domain.lifecycle import (
     Transition,
     advance,
     free_consultation,
+    refuse_if_taken_place,
     require,
     session_claims,
     settled,
@@ -95,8 +96,9 @@ def _deadline(ctx: Transition) -> datetime:
 
 
 def ensure_therapist_can_change(session: Session, ctx: Transition, what: str) -> None:
-    """The checks every therapist change shares: role, no open offer, status, not started."""
+    """The checks every therapist change shares: role, not taken place, no open offer, status, not started."""
     require(session.is_therapist(ctx.actor), Forbidden(f"Only the session's therapist can {what}."))
+    refuse_if_taken_place(session)
     if session.status is SessionStatus.ALTERNATIVES_OFFERED:
         raise OfferAlreadyOpen("Alternative times are on offer; they cannot be changed until answered or expired.")
     require(
@@ -188,6 +190,7 @@ _TOO_LATE = "The time to answer has passed."
 
 def _client_answer(session: Session, ctx: Transition, status: SessionStatus, what: str) -> datetime:
     require(session.is_client(ctx.actor), Forbidden(f"Only the session's client can {what}."))
+    refuse_if_taken_place(session)
     if session.status is not status and session.history and session.history[-1].action in EXPIRED_ACTIONS:
         raise OfferExpired(f"{_TOO_LATE} The change has expired.")
     require(session.status is status, InvalidTransition(f"There is nothing to {what} on a {session.status} session."))

@@ -472,6 +472,19 @@ class TherapistService:
     def get(self, actor: Actor, therapist_id: str) -> Therapist:
         return self._visible(actor, self._therapists.get(therapist_id))
 
+    def own_profile(self, actor: Actor) -> Therapist:
+        """The caller's own account as `put_profile` answers it (hidden or deactivated included)."""
+        require_role(actor, Role.THERAPIST, "read a therapist profile of their own")
+        therapist = self._therapists.get(actor.user_id)
+        if therapist is None or therapist.profile is None:
+            raise NotFound("You have not published a therapist profile yet.")
+        return therapist
+
+    def own_blocks(self, actor: Actor) -> list[Block]:
+        """The caller's blocks that have not ended yet, by start."""
+        require_role(actor, Role.THERAPIST, "read their blocks")
+        return self._therapists.future_blocks(actor.user_id, self._clock.now())
+
     def list_bookable(self, limit: int, cursor: str | None) -> Page[Therapist]:
         return self._therapists.list_bookable(limit, cursor)
 
@@ -546,6 +559,13 @@ class TherapistService:
 class ClientService:
     def __init__(self, clients: ClientRepository) -> None:
         self._clients = clients
+
+    def own_profile(self, actor: Actor) -> ClientProfile:
+        require_role(actor, Role.CLIENT, "read a client profile of their own")
+        profile = self._clients.get(actor.user_id)
+        if profile is None:
+            raise NotFound("You have not published a client profile yet.")
+        return profile
 
     def put_profile(self, actor: Actor, profile: ClientProfile) -> ClientProfile:
         require_role(actor, Role.CLIENT, "publish a client profile")

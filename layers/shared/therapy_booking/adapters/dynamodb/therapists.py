@@ -132,6 +132,18 @@ class DynamoTherapistRepository:
         except BlockItem.DoesNotExist:
             return None
 
+    def future_blocks(self, therapist_id: str, now: datetime) -> list[Block]:
+        """One Query over the therapist's block items (sk BLOCK#<id>), those that have ended filtered out by
+        DynamoDB; sorted here, as block ids do not sort by time. Past blocks are read (and filtered) too, so a
+        page of 1 MB holds some thousands of blocks; a larger partition is read on, page by page."""
+        found = BlockItem.query(
+            therapist_key(therapist_id),
+            BlockItem.sk.startswith("BLOCK#"),
+            filter_condition=BlockItem.end > now.astimezone(UTC),
+        )
+        blocks = [block_from_item(item) for item in found if isinstance(item, BlockItem)]
+        return sorted(blocks, key=lambda block: (block.start, block.block_id))
+
     def _block_item(self, block: Block) -> BlockItem:
         return BlockItem(
             therapist_key(block.therapist_id),

@@ -1,5 +1,6 @@
 """A therapist's profile, availability and blocks, and a client's profile: PUT /therapists/me,
-/therapists/me/availability, POST /therapists/me/blocks, PUT /clients/me."""
+/therapists/me/availability, POST /therapists/me/blocks, PUT /clients/me, and the own reads that answer
+the same models (GET /therapists/me, /therapists/me/blocks, /clients/me)."""
 
 from __future__ import annotations
 
@@ -148,6 +149,12 @@ class BlockResponse(Body):
     @classmethod
     def of(cls, block: Block) -> BlockResponse:
         return cls(block_id=block.block_id, start=block.start, end=block.end, note=block.note)
+
+
+class BlockList(Body):
+    """The caller's blocks that have not ended yet, by start; all of them (no pages)."""
+
+    items: list[BlockResponse]
 
 
 class ClientProfileRequest(Body):
