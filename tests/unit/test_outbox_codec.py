@@ -201,7 +201,7 @@ class TestItemsWrittenBeforeEventsWereTyped:
     def test_items_as_the_previous_version_wrote_them_are_read(self) -> None:
         # Given outbox items exactly as the previous version wrote them (extra facts since dropped, no
         # cancelled_by on the team's change, no outcome on a cancelling expiry)
-        written = {
+        written: dict[str, dict[str, str | bool | None]] = {
             "session.booked": {"status": "pending", "start": "2026-12-02T10:00:00+00:00"},
             "session.location_changed": {"status": "confirmed", "reason": "client_requested", "location_id": "video"},
             "session.admin_rearranged": {

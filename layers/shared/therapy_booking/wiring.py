@@ -5,7 +5,8 @@ Each settings model is read from the environment once, when a part that needs it
 settings name, once, and holds the repositories: every part that reads or writes the table through
 PynamoDB gets its repositories from there, so nothing touches the table before it is bound, and
 reading settings binds nothing. (The delivery ledger and keyed bookings write their idempotency
-records through Powertools' own store, to the table `settings.table_name` names.) Tests and the local stack start it afresh with `container.reset(clock=...)`.
+records through Powertools' own store, to the table `settings.table_name` names.) Tests and the
+local stack start it afresh with `container.reset(clock=...)`.
 """
 
 from __future__ import annotations
