@@ -342,6 +342,13 @@ def _api_operations(result: RoundTripResult) -> None:
         measure(WRITE, route, ADMIN, 200, fix, "a move", body={"start": "2026-12-08T11:00:00Z", **team_note})
         measure(WRITE, route, ADMIN, 200, fix, "a location", body={"location_id": "video", **team_note})
 
+        # The team reactivates the therapist (visible profile: listed again in the same write).
+        route, reactivate = (
+            "POST /admin/therapists/{therapist_id}/reactivate",
+            f"/admin/therapists/{therapist}/reactivate",
+        )
+        measure(WRITE, route, ADMIN, 200, reactivate, body={"note": "Spoke with the therapist"})
+
     _every_route_measured(result.operations)
 
 

@@ -677,6 +677,23 @@ def sample_admin_rearrange(samples: Samples) -> None:
     assert session["start"] in free and sent["start"] not in free
 
 
+@case
+def sample_reactivate_therapist(samples: Samples) -> None:
+    # Given the sample's therapist has no profile yet / Then 404
+    assert_not_found(samples.run("reactivate_therapist"), "There is no therapist with that id.")
+    # Given the therapist has published a profile / When the team reactivates the account with a note
+    samples.published_therapist()
+    answer = samples.run("reactivate_therapist")
+    # Then the cancellation part of the standing comes back: active, streak 0, not flagged
+    assert answer.status == 200, answer.body
+    assert answer.body == {
+        "therapist_id": claims(load("put_therapist_profile"))["sub"],
+        "cancellation_streak": 0,
+        "flagged": False,
+        "deactivated": False,
+    }
+
+
 # --- tests -----------------------------------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""The team's fixes: move, relocate or reinstate any session, past ones included."""
+"""The team's fixes: move, relocate or reinstate any session, past ones included; reactivate a therapist."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from therapy_booking.api.openapi import SessionId, documented
+from therapy_booking.api.openapi import SessionId, TherapistId, documented
 from therapy_booking.api.resolver import caller, create_app
-from therapy_booking.api.schemas.admin import AdminRearrangeRequest
+from therapy_booking.api.schemas.admin import AdminRearrangeRequest, CancellationStandingResponse, ReactivateRequest
 from therapy_booking.api.schemas.sessions import SessionResponse
 from therapy_booking.wiring import container
 
@@ -35,6 +35,16 @@ def admin_rearrange(session_id: SessionId, body: AdminRearrangeRequest) -> Sessi
         note=body.note,
     )
     return SessionResponse.of(session)
+
+
+@app.post(
+    "/admin/therapists/<therapist_id>/reactivate",
+    summary="Reactivate a therapist account and reset their cancellation streak",
+    tags=["admin"],
+    responses=documented(403, 404, body=True),
+)
+def reactivate_therapist(therapist_id: TherapistId, body: ReactivateRequest) -> CancellationStandingResponse:
+    return CancellationStandingResponse.of(container.therapists.reactivate(caller(app), therapist_id, body.note))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

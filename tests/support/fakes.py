@@ -18,6 +18,7 @@ from therapy_booking.domain.model import (
     Availability,
     Block,
     ClientProfile,
+    Reactivation,
     Role,
     Session,
     Therapist,
@@ -36,6 +37,7 @@ class InMemoryStore:
     free_consultations: dict[tuple[str, str], str] = field(default_factory=dict)
     blocks: dict[tuple[str, str], Block] = field(default_factory=dict)
     own_rearrangements: dict[str, int] = field(default_factory=dict)
+    reactivations: list[tuple[str, Reactivation]] = field(default_factory=list)
 
     def take(
         self, claims: tuple[Claim, ...], releasing: tuple[Claim, ...] = (), converting: tuple[Claim, ...] = ()
@@ -100,10 +102,21 @@ class InMemorySessions:
         ):
             raise Conflict("free consultation marked for another session")  # as the adapter's delete condition
         store.take(change.claims_added, change.claims_released, change.claims_converted)
+        streak, therapist = change.cancellation_streak, store.therapists.get(session.therapist_id)
+        if streak is not None and not streak.reset:  # the adapter's condition on the therapist item
+            current = therapist.cancellation_streak if therapist is not None else 0
+            if therapist is None or (current >= streak.deactivate_at - 1) != streak.deactivates:
+                raise Conflict("The therapist's record changed while this request ran.")
 
         store.apply_claims(change.claims_added, change.claims_released, change.claims_converted)
         if change.counts_as_therapists_own_rearrangement:
             store.own_rearrangements[session.therapist_id] = store.own_rearrangements.get(session.therapist_id, 0) + 1
+        if streak is not None and therapist is not None:
+            store.therapists[session.therapist_id] = replace(
+                therapist,
+                cancellation_streak=0 if streak.reset else therapist.cancellation_streak + 1,
+                deactivated=therapist.deactivated or streak.deactivates,
+            )
         store.sessions[session.session_id] = session
         store.events[change.event.event_id] = change.event
         if taken is not None:
@@ -187,6 +200,14 @@ class InMemoryTherapists:
     def list_bookable(self, limit: int, cursor: str | None) -> Page[Therapist]:
         listed = sorted((t for t in self.store.therapists.values() if t.accepts_bookings), key=lambda t: t.therapist_id)
         return Page(listed[:limit])
+
+    def reactivate(self, therapist_id: str, reactivation: Reactivation) -> Therapist | None:
+        current = self.store.therapists.get(therapist_id)
+        if current is None or current.profile is None:
+            return None
+        self.store.therapists[therapist_id] = replace(current, deactivated=False, cancellation_streak=0)
+        self.store.reactivations.append((therapist_id, reactivation))
+        return self.store.therapists[therapist_id]
 
     def get_block(self, therapist_id: str, block_id: str) -> Block | None:
         return self.store.blocks.get((therapist_id, block_id))

@@ -51,6 +51,34 @@ class FreeConsultationMark:
 
 
 @dataclass(frozen=True)
+class StreakChange:
+    """What a transition does to its therapist's cancellation streak, as one more item of its transaction.
+
+    `reset`: the session went ahead (completed): the streak becomes 0 (no condition). Otherwise one
+    therapist cancellation is added: an atomic ADD, so concurrent cancellations count exactly. Whether
+    this one reaches `deactivate_at` cannot be decided inside one update, so the transition says which
+    side it expects (`deactivates`, from the streak read with the session) and the write is conditional
+    on it: below, on the streak staying under `deactivate_at - 1`; at or above, on the streak being at
+    least `deactivate_at - 1`, and the account is deactivated (and leaves the listing) in the same write.
+    A wrong guess (a concurrent cancellation or completion moved the streak) cancels the transaction as a
+    Conflict; the service reads again and retries once.
+    """
+
+    reset: bool = False
+    deactivate_at: int = 0
+    deactivates: bool = False
+
+    @classmethod
+    def counted(cls, streak_before: int, deactivate_at: int) -> StreakChange:
+        """One more therapist cancellation, after `streak_before` as read."""
+        return cls(deactivate_at=deactivate_at, deactivates=streak_before + 1 >= deactivate_at)
+
+    @classmethod
+    def went_ahead(cls) -> StreakChange:
+        return cls(reset=True)
+
+
+@dataclass(frozen=True)
 class SessionChange:
     """A session's new state and everything that must commit with it, or not at all.
 
@@ -69,6 +97,7 @@ class SessionChange:
     free_consultation_released: FreeConsultationMark | None = None
     therapist_must_accept_bookings: bool = False
     counts_as_therapists_own_rearrangement: bool = False
+    cancellation_streak: StreakChange | None = None  # an update of the therapist's item (never with the counter)
 
     @property
     def item_count(self) -> int:
@@ -76,6 +105,7 @@ class SessionChange:
         guards = (
             self.therapist_must_accept_bookings,
             self.counts_as_therapists_own_rearrangement,
+            self.cancellation_streak is not None,
             self.free_consultation_taken is not None,
             self.free_consultation_released is not None,
         )

@@ -7,7 +7,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypedDict
 
-from therapy_booking.domain.changes import Claim, ClaimKind, FreeConsultationMark, SessionChange, claims_over
+from therapy_booking.domain.changes import (
+    Claim,
+    ClaimKind,
+    FreeConsultationMark,
+    SessionChange,
+    StreakChange,
+    claims_over,
+)
 from therapy_booking.domain.errors import Forbidden, InvalidTransition, SessionInPast
 from therapy_booking.domain.events import (
     EventHeader,
@@ -155,8 +162,13 @@ def decline(session: Session, ctx: Transition, reason: str | None) -> SessionCha
     )
 
 
-def cancel(session: Session, ctx: Transition, reason: str | None) -> SessionChange:
-    """Cancellation by the session's client (pending or confirmed) or therapist (confirmed)."""
+def cancel(session: Session, ctx: Transition, reason: str | None, therapist_streak: int = 0) -> SessionChange:
+    """Cancellation by the session's client (pending or confirmed) or therapist (confirmed).
+
+    The therapist's cancellation adds one to their cancellation streak in the same write
+    (`therapist_streak` is the streak as read with the session; the write checks it is still on the same
+    side of the deactivation threshold). A decline is not a cancellation and does not count.
+    """
     if session.is_client(ctx.actor):
         by = Role.CLIENT
         cancellable = session.status in (SessionStatus.PENDING, SessionStatus.CONFIRMED)
@@ -195,4 +207,7 @@ def cancel(session: Session, ctx: Transition, reason: str | None) -> SessionChan
         ),
         claims_released=session_claims(session, ctx.policy.calendar_unit_minutes),
         free_consultation_released=free_consultation(session),
+        cancellation_streak=(
+            StreakChange.counted(therapist_streak, ctx.policy.streak_deactivate_at) if by is Role.THERAPIST else None
+        ),
     )

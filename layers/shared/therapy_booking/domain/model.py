@@ -166,10 +166,40 @@ class Therapist:
     profile: TherapistProfile | None = None
     availability: Availability | None = None
     deactivated: bool = False
+    cancellation_streak: int = 0  # the therapist's cancellations since a session last went ahead
 
     @property
     def accepts_bookings(self) -> bool:
         return self.profile is not None and self.profile.visible and not self.deactivated
+
+    def flagged(self, flag_at: int) -> bool:
+        """Derived, never stored: the streak has reached `flag_at` (`PlatformPolicy.streak_flag_at`)."""
+        return self.cancellation_streak >= flag_at
+
+
+@dataclass(frozen=True)
+class CancellationStanding:
+    """The cancellation part of a therapist's standing: `flagged` is derived from the streak, never stored."""
+
+    therapist_id: str
+    cancellation_streak: int
+    flagged: bool
+    deactivated: bool
+
+    @classmethod
+    def of(cls, therapist: Therapist, flag_at: int) -> CancellationStanding:
+        return cls(
+            therapist.therapist_id, therapist.cancellation_streak, therapist.flagged(flag_at), therapist.deactivated
+        )
+
+
+@dataclass(frozen=True)
+class Reactivation:
+    """The team's reactivation of a therapist account: who, when and why (kept on the account)."""
+
+    admin_id: str
+    at: datetime
+    note: str
 
 
 @dataclass(frozen=True)

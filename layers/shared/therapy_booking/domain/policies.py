@@ -21,6 +21,8 @@ class PlatformPolicy:
     answer_window_hours: int = 24
     max_alternatives: int = 5
     history_limit: int = 20  # entries kept on a session (the outbox events keep them all)
+    streak_flag_at: int = 3  # therapist cancellations in a row that flag the therapist
+    streak_deactivate_at: int = 5  # ... and that deactivate the account, in the cancellation's own transaction
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from therapy_booking.domain.model import (
     Availability,
     Block,
     ClientProfile,
+    Reactivation,
     Role,
     Session,
     SessionStatus,
@@ -101,6 +102,9 @@ class TherapistRepository(Protocol):
         """Raise SlotUnavailable if any claim is taken."""
 
     def remove_block(self, block: Block, claims: tuple[Claim, ...]) -> None: ...
+
+    def reactivate(self, therapist_id: str, reactivation: Reactivation) -> Therapist | None:
+        """Not deactivated, streak 0, listed again if visible, the reactivation recorded; None if unknown."""
 
 
 class ClientRepository(Protocol):

@@ -11,7 +11,7 @@ from typing import TypedDict
 
 from therapy_booking.domain import events
 from therapy_booking.domain.calendar import claim_units, on_grid
-from therapy_booking.domain.changes import Claim, ClaimKind, SessionChange, claims_over
+from therapy_booking.domain.changes import Claim, ClaimKind, SessionChange, StreakChange, claims_over
 from therapy_booking.domain.errors import (
     Forbidden,
     InvalidTransition,
@@ -429,6 +429,7 @@ def complete(session: Session, ctx: Transition) -> SessionChange | None:
         expected_version=session.version,
         event=events.SessionCompleted(**ctx.header(completed)),
         claims_released=session_claims(session, ctx.policy.calendar_unit_minutes),
+        cancellation_streak=StreakChange.went_ahead(),  # a session that went ahead resets the streak
     )
 
 

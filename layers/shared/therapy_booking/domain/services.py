@@ -27,9 +27,11 @@ from therapy_booking.domain.model import (
     Actor,
     Availability,
     Block,
+    CancellationStanding,
     ClientProfile,
     Location,
     Money,
+    Reactivation,
     RearrangeReason,
     Role,
     Session,
@@ -248,7 +250,21 @@ class SessionService:
         return self._commit(lifecycle.decline(self.get(actor, session_id), self._transition(actor), reason))
 
     def cancel(self, actor: Actor, session_id: str, reason: str | None) -> Session:
-        return self._commit(lifecycle.cancel(self.get(actor, session_id), self._transition(actor), reason))
+        """The session's therapist's cancellation counts towards their streak: the session is read with their
+        record (one call), and if a concurrent cancellation or completion moved the streak across the
+        deactivation threshold the write is refused as a Conflict; then both are read again and it is retried
+        once (a second Conflict is answered 409)."""
+        if not actor.has(Role.THERAPIST):
+            return self._commit(lifecycle.cancel(self.get(actor, session_id), self._transition(actor), reason))
+        try:
+            return self._cancel_as_therapist(actor, session_id, reason)
+        except Conflict:
+            return self._cancel_as_therapist(actor, session_id, reason)
+
+    def _cancel_as_therapist(self, actor: Actor, session_id: str, reason: str | None) -> Session:
+        session, therapist = self._get_with_own_therapist(actor, session_id)
+        streak = therapist.cancellation_streak if therapist is not None else 0
+        return self._commit(lifecycle.cancel(session, self._transition(actor), reason, streak))
 
     def _commit(self, change: SessionChange) -> Session:
         """Write the transition atomically; time it gave up beyond one write's size follows at once."""
@@ -487,6 +503,15 @@ class TherapistService:
 
     def list_bookable(self, limit: int, cursor: str | None) -> Page[Therapist]:
         return self._therapists.list_bookable(limit, cursor)
+
+    def reactivate(self, actor: Actor, therapist_id: str, note: str) -> CancellationStanding:
+        """The team restores an account: not deactivated, streak 0, listed again if its profile is visible;
+        the admin's note is kept with who and when."""
+        require_role(actor, Role.ADMIN, "reactivate a therapist")
+        therapist = self._therapists.reactivate(therapist_id, Reactivation(actor.user_id, self._clock.now(), note))
+        if therapist is None or therapist.profile is None:
+            raise NotFound("There is no therapist with that id.")
+        return CancellationStanding.of(therapist, self._policy.streak_flag_at)
 
     def slots(
         self,

@@ -221,7 +221,9 @@ def therapist_from_item(item: TherapistItem) -> Therapist:
             min_notice_hours=int(item.min_notice_hours or 0),
             horizon_days=int(item.horizon_days or 0),
         )
-    return Therapist(item.therapist_id, profile, availability, bool(item.deactivated))
+    return Therapist(
+        item.therapist_id, profile, availability, bool(item.deactivated), int(item.cancellation_streak or 0)
+    )
 
 
 def client_from_item(item: ClientItem) -> ClientProfile:

@@ -178,6 +178,10 @@ class TherapistItem(TableItem, discriminator="therapist"):
     min_notice_hours = NumberAttribute(null=True)
     horizon_days = NumberAttribute(null=True)
     own_rearrangements = NumberAttribute(null=True)  # rearrangements for the therapist's own reasons
+    cancellation_streak = NumberAttribute(null=True)  # therapist cancellations since a session went ahead (ADD)
+    reactivated_at = UTCDateTimeAttribute(null=True)  # the team's latest reactivation: when, who, why
+    reactivated_by = UnicodeAttribute(null=True)
+    reactivation_note = UnicodeAttribute(null=True)
 
 
 class ClientItem(TableItem, discriminator="client"):

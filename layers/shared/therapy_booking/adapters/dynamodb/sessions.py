@@ -9,6 +9,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
+from pynamodb.expressions.update import Action
 from pynamodb.indexes import GlobalSecondaryIndex
 
 from therapy_booking.adapters.dynamodb.batch import get_items
@@ -36,7 +37,7 @@ from therapy_booking.adapters.dynamodb.models import (
 )
 from therapy_booking.adapters.dynamodb.outbox import event_item
 from therapy_booking.adapters.dynamodb.transaction import Transaction, claim_item
-from therapy_booking.domain.changes import ClaimKind, SessionChange, claims_of
+from therapy_booking.domain.changes import ClaimKind, SessionChange, StreakChange, claims_of
 from therapy_booking.domain.errors import Conflict, DomainError, FreeConsultationUsed, TherapistUnavailableForBooking
 from therapy_booking.domain.model import Role, Session, Therapist
 from therapy_booking.domain.ports import Page, SessionQuery, UnreadableItem
@@ -64,6 +65,30 @@ def _due_entry(raw: dict[str, Any]) -> Session | UnreadableItem:
 
 def _session_changed() -> DomainError:
     return Conflict("The session was changed by someone else; reload it and try again.")
+
+
+def _therapist_changed() -> DomainError:
+    return Conflict("The therapist's record changed while this request ran; please try again.")
+
+
+def _count_streak(tx: Transaction, therapist_id: str, streak: StreakChange) -> None:
+    """The therapist's cancellation streak in the transition's transaction: reset (SET 0), or one more (ADD 1),
+    conditional on the side of the deactivation threshold the transition expects; on the deactivating side
+    the account is deactivated and leaves the listing (gsi1 keys removed), as a hidden profile does."""
+    item = TherapistItem(therapist_key(therapist_id), PROFILE)
+    if streak.reset:
+        tx.update(item, [TherapistItem.cancellation_streak.set(0)], _therapist_changed)
+        return
+    last_below = streak.deactivate_at - 1  # the streak before the cancellation that deactivates
+    actions: list[Action] = [TherapistItem.cancellation_streak.add(1)]
+    if streak.deactivates:
+        condition = TherapistItem.cancellation_streak >= last_below if last_below > 0 else TherapistItem.pk.exists()
+        actions += [TherapistItem.deactivated.set(True), TherapistItem.gsi1pk.remove(), TherapistItem.gsi1sk.remove()]
+    else:
+        condition = TherapistItem.cancellation_streak.does_not_exist() | (
+            TherapistItem.cancellation_streak < last_below
+        )
+    tx.update(item, actions, _therapist_changed, condition & TherapistItem.pk.exists())
 
 
 class DynamoSessionRepository:
@@ -111,6 +136,8 @@ class DynamoSessionRepository:
                 [TherapistItem.own_rearrangements.add(1)],
                 lambda: Conflict("The therapist's record changed while this request ran; please try again."),
             )
+        if (streak := change.cancellation_streak) is not None:
+            _count_streak(tx, session.therapist_id, streak)
         if (mark := change.free_consultation_taken) is not None:
             tx.put(
                 free_consultation_item(mark.client_id, mark.therapist_id, mark.session_id),

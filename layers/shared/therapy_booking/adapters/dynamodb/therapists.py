@@ -32,7 +32,14 @@ from therapy_booking.adapters.dynamodb.models import (
 from therapy_booking.adapters.dynamodb.transaction import Transaction, claim_sort_key
 from therapy_booking.domain.changes import Claim
 from therapy_booking.domain.errors import Conflict
-from therapy_booking.domain.model import Availability, Block, ClientProfile, Therapist, TherapistProfile
+from therapy_booking.domain.model import (
+    Availability,
+    Block,
+    ClientProfile,
+    Reactivation,
+    Therapist,
+    TherapistProfile,
+)
 from therapy_booking.domain.ports import Calendar, Page
 
 
@@ -101,6 +108,31 @@ class DynamoTherapistRepository:
                 raise
             item.update(actions=actions + unlisted)  # deactivated accounts stay out of the listing
         return therapist_from_item(item)
+
+    def reactivate(self, therapist_id: str, reactivation: Reactivation) -> Therapist | None:
+        """One UpdateItem when the profile is visible (listed again), two when it is hidden (left out of
+        the listing); None, with nothing written, for a therapist without a profile."""
+        item = TherapistItem(therapist_key(therapist_id), PROFILE)
+        actions: list[Action] = [
+            TherapistItem.deactivated.set(False),
+            TherapistItem.cancellation_streak.set(0),
+            TherapistItem.reactivated_at.set(reactivation.at),
+            TherapistItem.reactivated_by.set(reactivation.admin_id),
+            TherapistItem.reactivation_note.set(reactivation.note),
+        ]
+        listed: list[Action] = [TherapistItem.gsi1pk.set(LISTED), TherapistItem.gsi1sk.set(therapist_id)]
+        has_profile = TherapistItem.pk.exists() & TherapistItem.name.exists()
+        for extra, condition in (
+            (listed, has_profile & (TherapistItem.visible == True)),  # noqa: E712
+            ([], has_profile),
+        ):
+            try:
+                item.update(actions=actions + extra, condition=condition)
+                return therapist_from_item(item)
+            except UpdateError as error:
+                if error.cause_response_code != "ConditionalCheckFailedException":
+                    raise
+        return None
 
     def save_availability(self, therapist_id: str, availability: Availability) -> Therapist:
         item = TherapistItem(therapist_key(therapist_id), PROFILE)

@@ -74,8 +74,14 @@ class Transaction:
         self._tx.save(item, condition=condition)
         self._puts.append(error)
 
-    def update(self, item: TableItem, actions: list[Action], error: Callable[[], DomainError]) -> None:
-        self._tx.update(item, actions=actions)
+    def update(
+        self,
+        item: TableItem,
+        actions: list[Action],
+        error: Callable[[], DomainError],
+        condition: Condition | None = None,
+    ) -> None:
+        self._tx.update(item, actions=actions, condition=condition)
         self._updates.append(error)
 
     def take_claims(self, claims: Iterable[Claim]) -> None:
