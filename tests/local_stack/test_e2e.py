@@ -514,3 +514,67 @@ def test_sigterm_stops_the_stack_cleanly(http: Http, stack_process: StackProcess
         next_run.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the stack's server does
         next_run.bind(("127.0.0.1", stack_process.port))
         next_run.listen()
+
+
+def listed_therapists(http: Http, token: str) -> set[str]:
+    """Every therapist id the listing shows, all pages."""
+    ids: set[str] = set()
+    cursor = ""
+    while True:
+        reply = http.get(f"/therapists?limit=50{cursor}", token=token)
+        assert reply.status == 200, reply.body
+        page = reply.json()
+        ids.update(item["therapist_id"] for item in page["items"])
+        if not page.get("next_cursor"):
+            return ids
+        cursor = f"&cursor={page['next_cursor']}"
+
+
+def test_five_cancellations_in_a_row_deactivate_a_therapist_until_the_team_reactivates(http: Http) -> None:
+    # Given a new therapist, listed and bookable, and a client who books and has confirmed five sessions
+    therapist_id = f"streak-{uuid.uuid4().hex[:12]}"
+    therapist = http.token(therapist_id, "therapist")
+    client = http.token(demo.CLIENT.sub, demo.CLIENT.role)
+    admin = http.token(demo.ADMIN.sub, demo.ADMIN.role)
+    assert http.put("/therapists/me", demo.THERAPIST_PROFILE, token=therapist).status == 200
+    assert http.put("/therapists/me/availability", demo.AVAILABILITY, token=therapist).status == 200
+    assert http.put("/clients/me", demo.CLIENT_PROFILE, token=client).status == 200
+    assert therapist_id in listed_therapists(http, client)
+    slots = http.get(f"/therapists/{therapist_id}/slots?session_type=individual", token=client)
+    assert slots.status == 200, slots.body
+    starts = [slot["start"] for slot in slots.json()["items"]][:6]
+    sessions = []
+    for start in starts[:5]:
+        booked = http.post("/sessions", {**booking(start), "therapist_id": therapist_id}, token=client)
+        assert booked.status == 201, booked.body
+        confirmed = http.post(f"/sessions/{booked.json()['session_id']}/confirm", token=therapist)
+        assert confirmed.status == 200, confirmed.body
+        sessions.append(booked.json()["session_id"])
+
+    # When the therapist cancels all five, one after the other
+    for session_id in sessions:
+        cancelled = http.post(f"/sessions/{session_id}/cancel", {"reason": "unwell"}, token=therapist)
+        assert cancelled.status == 200, cancelled.body
+
+    # Then the account is deactivated: gone from the listing, and a new booking is refused
+    assert therapist_id not in listed_therapists(http, client)
+    refused = http.post("/sessions", {**booking(starts[5]), "therapist_id": therapist_id}, token=client)
+    assert refused.status == 409, refused.body
+    assert refused.json()["code"] == "therapist_unavailable_for_booking"
+
+    # When the team reactivates it, with a note
+    reactivated = http.post(
+        f"/admin/therapists/{therapist_id}/reactivate", {"note": "Spoke with them; back from sick leave"}, token=admin
+    )
+
+    # Then the streak is back to 0, the therapist listed and bookable again
+    assert reactivated.status == 200, reactivated.body
+    assert reactivated.json() == {
+        "therapist_id": therapist_id,
+        "cancellation_streak": 0,
+        "flagged": False,
+        "deactivated": False,
+    }
+    assert therapist_id in listed_therapists(http, client)
+    again = http.post("/sessions", {**booking(starts[5]), "therapist_id": therapist_id}, token=client)
+    assert again.status == 201, again.body
