@@ -21,15 +21,24 @@ from hypothesis import strategies as st
 from tests.support.clock import FakeClock
 from tests.support.domain_data import ADMIN, CLIENT, NOW, OTHER_CLIENT, PROFILE, THERAPIST
 from tests.support.fakes import InMemoryStore, InMemoryTherapists, RecordingSessions
+from tests.unit.notifications.samples import session as sample_session
 from therapy_booking.domain.calendar import claim_units
-from therapy_booking.domain.changes import TRANSACTION_ITEM_LIMIT, ClaimKind, within_budget
+from therapy_booking.domain.changes import (
+    TRANSACTION_ITEM_LIMIT,
+    ClaimKind,
+    SessionChange,
+    StreakChange,
+    within_budget,
+)
 from therapy_booking.domain.errors import Conflict, SlotUnavailable
+from therapy_booking.domain.events import SessionCancelled
 from therapy_booking.domain.model import (
     ACTIVE_STATUSES,
     Availability,
     Money,
     OfferExpiryPolicy,
     RearrangeReason,
+    Role,
     Session,
     SessionStatus,
     SessionType,
@@ -266,3 +275,27 @@ def test_a_change_that_would_pile_up_a_hundred_pending_units_is_refused() -> Non
     # And without the earlier backlog the same change fits, leaving the 13 to the second step
     fitted = within_budget(replace(change, session=offered))
     assert (fitted.item_count, len(fitted.session.releases_pending)) == (TRANSACTION_ITEM_LIMIT, 13)
+
+
+def test_a_change_that_would_touch_the_therapists_item_twice_is_refused_before_any_write() -> None:
+    # Given a session's cancellation counted in the streak that would also count an own-reason rearrangement
+    session = sample_session()
+    cancelled = SessionCancelled(
+        session_id=session.session_id,
+        session_version=session.version,
+        occurred_at=NOW,
+        actor_role=Role.THERAPIST,
+        actor_id="t1",
+        was_confirmed=True,
+        cancelled_by=Role.THERAPIST,
+    )
+
+    # When the change is built, then it is refused: DynamoDB refuses two operations on one item of a transaction
+    with pytest.raises(ValueError, match="once"):
+        SessionChange(
+            session=session,
+            expected_version=session.version - 1,
+            event=cancelled,
+            counts_as_therapists_own_rearrangement=True,
+            cancellation_streak=StreakChange.counted(0, 5),
+        )

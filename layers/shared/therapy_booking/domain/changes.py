@@ -99,6 +99,17 @@ class SessionChange:
     counts_as_therapists_own_rearrangement: bool = False
     cancellation_streak: StreakChange | None = None  # an update of the therapist's item (never with the counter)
 
+    def __post_init__(self) -> None:
+        # A transaction may touch an item once (DynamoDB refuses it otherwise; moto does not): the therapist's
+        # item is checked for a booking, counted for an own-reason rearrangement, or updated for the streak.
+        therapist_item_uses = (
+            self.therapist_must_accept_bookings,
+            self.counts_as_therapists_own_rearrangement,
+            self.cancellation_streak is not None,
+        )
+        if sum(therapist_item_uses) > 1:
+            raise ValueError("a change may touch the therapist's item once in its transaction")
+
     @property
     def item_count(self) -> int:
         """Items of the one atomic write: the session, its event, every claim and every guard or mark."""
