@@ -153,6 +153,12 @@ def race(table: SerialTable, clock: FakeClock, contenders: list[tuple[Caller, di
         )
         for n, (caller, body) in enumerate(contenders)
     ]
+    return run_together(processes, outcomes, "bookings")
+
+
+def run_together(processes: list[ForkServerProcess], outcomes: Any, what: str) -> list[Outcome]:
+    """Start the processes, collect one outcome from each (failing the test if one never answers or
+    crashed), and leave none running."""
     for process in processes:
         process.start()
     results: list[Outcome] = []
@@ -160,7 +166,7 @@ def race(table: SerialTable, clock: FakeClock, contenders: list[tuple[Caller, di
         for _ in processes:
             results.append(outcomes.get(timeout=OUTCOME_SECONDS))
     except Empty:
-        pytest.fail(f"only {len(results)} of {len(processes)} bookings answered: {results}")
+        pytest.fail(f"only {len(results)} of {len(processes)} {what} answered: {results}")
     finally:
         for process in processes:
             process.join(timeout=5)

@@ -15,16 +15,15 @@ import os
 import traceback
 from datetime import datetime
 from multiprocessing.context import ForkServerProcess
-from queue import Empty
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from tests.integration.test_booking_concurrency import (
-    OUTCOME_SECONDS,
     RENDEZVOUS_SECONDS,
     Outcome,
     SerialTable,
+    run_together,
     serial_table,  # noqa: F401 (the fixture)
 )
 from tests.support.api import Api, Caller
@@ -101,24 +100,7 @@ def cancel_together(clock: FakeClock, session_ids: list[str]) -> list[Outcome]:
         )
         for session_id in session_ids
     ]
-    for process in processes:
-        process.start()
-    results: list[Outcome] = []
-    try:
-        for _ in processes:
-            results.append(outcomes.get(timeout=OUTCOME_SECONDS))
-    except Empty:
-        pytest.fail(f"only {len(results)} of {len(processes)} cancellations answered: {results}")
-    finally:
-        for process in processes:
-            process.join(timeout=5)
-            if process.is_alive():
-                process.kill()
-                process.join()
-        outcomes.close()
-    crashed = [outcome for outcome in results if outcome.status == -1]
-    assert not crashed, "\n".join(outcome.body for outcome in crashed)
-    return results
+    return run_together(processes, outcomes, "cancellations")
 
 
 def two_confirmed_sessions(api: Api) -> list[str]:
