@@ -1,4 +1,5 @@
-"""The team's fixes: move, relocate or reinstate any session, past ones included; reactivate a therapist."""
+"""The team's fixes: move, relocate or reinstate any session, past ones included; read a therapist's standing
+and reactivate their account."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from therapy_booking.api.openapi import SessionId, TherapistId, documented
 from therapy_booking.api.resolver import caller, create_app
-from therapy_booking.api.schemas.admin import AdminRearrangeRequest, CancellationStandingResponse, ReactivateRequest
+from therapy_booking.api.schemas.admin import AdminRearrangeRequest, ReactivateRequest
 from therapy_booking.api.schemas.sessions import SessionResponse
+from therapy_booking.api.schemas.standing import StandingResponse
 from therapy_booking.wiring import container
 
 logger = Logger()
@@ -43,8 +45,18 @@ def admin_rearrange(session_id: SessionId, body: AdminRearrangeRequest) -> Sessi
     tags=["admin"],
     responses=documented(403, 404, body=True),
 )
-def reactivate_therapist(therapist_id: TherapistId, body: ReactivateRequest) -> CancellationStandingResponse:
-    return CancellationStandingResponse.of(container.therapists.reactivate(caller(app), therapist_id, body.note))
+def reactivate_therapist(therapist_id: TherapistId, body: ReactivateRequest) -> StandingResponse:
+    return StandingResponse.of(container.therapists.reactivate(caller(app), therapist_id, body.note))
+
+
+@app.get(
+    "/admin/therapists/<therapist_id>/standing",
+    summary="Any therapist's standing: response time, cancellation streak, rearrangements and rank factors",
+    tags=["admin"],
+    responses=documented(403, 404),
+)
+def therapist_standing(therapist_id: TherapistId) -> StandingResponse:
+    return StandingResponse.of(container.therapists.standing(caller(app), therapist_id))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

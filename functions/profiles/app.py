@@ -22,6 +22,7 @@ from therapy_booking.api.schemas.profiles import (
     TherapistOwnProfile,
     TherapistProfileRequest,
 )
+from therapy_booking.api.schemas.standing import StandingResponse
 from therapy_booking.wiring import container
 
 logger = Logger()
@@ -46,6 +47,16 @@ def put_therapist_profile(body: TherapistProfileRequest) -> TherapistOwnProfile:
 )
 def get_therapist_profile() -> TherapistOwnProfile:
     return TherapistOwnProfile.of(container.therapists.own_profile(caller(app)))
+
+
+@app.get(
+    "/therapists/me/standing",
+    summary="The caller's standing: response time, cancellation streak, rearrangements and rank factors",
+    tags=["therapists"],
+    responses=documented(403, 404),
+)
+def get_own_standing() -> StandingResponse:
+    return StandingResponse.of(container.therapists.own_standing(caller(app)))
 
 
 @app.put(

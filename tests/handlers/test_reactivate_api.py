@@ -27,7 +27,7 @@ def deactivate(aws: Any, streak: int = 5) -> None:
     aws.update_item(
         TableName="therapy-booking-test",
         Key={"pk": {"S": f"THERAPIST#{THERAPIST.sub}"}, "sk": {"S": "PROFILE"}},
-        UpdateExpression="SET cancellation_streak = :n, deactivated = :t REMOVE gsi1pk, gsi1sk",
+        UpdateExpression="SET cancellation_streak = :n, deactivated = :t REMOVE gsi1pk",
         ExpressionAttributeValues={":n": {"N": str(streak)}, ":t": {"BOOL": True}},
     )
 
@@ -41,14 +41,17 @@ class TestReactivate:
         assert api.get("/therapists/me", THERAPIST).body["deactivated"] is True
         # When an admin reactivates the account with a note
         answer = reactivate(api)
-        # Then 200 with the cancellation standing: streak 0, not flagged, not deactivated
+        # Then 200 with the standing: streak 0, not flagged, not deactivated, and the newcomer's neutral rank
         assert answer.status == 200, answer.body
-        assert answer.body == {
+        standing = answer.body
+        assert {key: standing[key] for key in ("therapist_id", "cancellation_streak", "flagged", "deactivated")} == {
             "therapist_id": THERAPIST.sub,
             "cancellation_streak": 0,
             "flagged": False,
             "deactivated": False,
         }
+        assert standing["response_time"] == {"median_business_minutes": None, "samples": 0, "within_sla_ratio": None}
+        assert standing["rank_score"] == pytest.approx(sum(standing["rank_factors"].values()))
         # And the therapist is listed again, and the note is kept on the account with who and when
         assert [t["therapist_id"] for t in api.get("/therapists", CLIENT).body["items"]] == [THERAPIST.sub]
         item = profile_item(aws)

@@ -16,11 +16,11 @@ from tests.support.environment import TEST_ENVIRONMENT
 
 EVERY_ROUTE = {"fields", "problems"}
 SCHEMAS_OF = {
-    "AdminFunction": EVERY_ROUTE | {"sessions", "admin"},
+    "AdminFunction": EVERY_ROUTE | {"sessions", "admin", "standing"},
     "BookingFunction": EVERY_ROUTE | {"sessions", "booking"},
     "CancellationFunction": EVERY_ROUTE | {"sessions", "reasons"},
     "ClientAnswersFunction": EVERY_ROUTE | {"sessions", "client_answers"},
-    "ProfilesFunction": EVERY_ROUTE | {"therapists", "profiles"},
+    "ProfilesFunction": EVERY_ROUTE | {"therapists", "profiles", "standing"},
     "ReadsFunction": EVERY_ROUTE | {"sessions", "therapists", "reads"},
     "RearrangementFunction": EVERY_ROUTE | {"sessions", "rearrangement"},
     "TherapistResponsesFunction": EVERY_ROUTE | {"sessions", "reasons"},

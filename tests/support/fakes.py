@@ -19,6 +19,7 @@ from therapy_booking.domain.model import (
     Block,
     ClientProfile,
     Reactivation,
+    ResponseRecord,
     Role,
     Session,
     Therapist,
@@ -111,6 +112,20 @@ class InMemorySessions:
         store.apply_claims(change.claims_added, change.claims_released, change.claims_converted)
         if change.counts_as_therapists_own_rearrangement:
             store.own_rearrangements[session.therapist_id] = store.own_rearrangements.get(session.therapist_id, 0) + 1
+            if therapist is not None:
+                therapist = replace(therapist, own_rearrangements=therapist.own_rearrangements + 1)
+                store.therapists[session.therapist_id] = therapist
+        if (sample := change.response) is not None and therapist is not None:
+            responses = therapist.responses
+            therapist = replace(
+                therapist,
+                responses=ResponseRecord(
+                    samples=responses.samples + 1,
+                    within_sla=responses.within_sla + sample.within_sla,
+                    recent_minutes=(*responses.recent_minutes, sample.business_minutes),
+                ),
+            )
+            store.therapists[session.therapist_id] = therapist
         if streak is not None and therapist is not None:
             store.therapists[session.therapist_id] = replace(
                 therapist,

@@ -278,7 +278,7 @@ def test_a_change_that_would_pile_up_a_hundred_pending_units_is_refused() -> Non
 
 
 def test_a_change_that_would_touch_the_therapists_item_twice_is_refused_before_any_write() -> None:
-    # Given a session's cancellation counted in the streak that would also count an own-reason rearrangement
+    # Given a session's change that would both check the therapist's item (as a booking does) and count on it
     session = sample_session()
     cancelled = SessionCancelled(
         session_id=session.session_id,
@@ -296,6 +296,6 @@ def test_a_change_that_would_touch_the_therapists_item_twice_is_refused_before_a
             session=session,
             expected_version=session.version - 1,
             event=cancelled,
-            counts_as_therapists_own_rearrangement=True,
+            therapist_must_accept_bookings=True,
             cancellation_streak=StreakChange.counted(0, 5),
         )

@@ -21,15 +21,17 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from datetime import time
 from decimal import Decimal
 from functools import cached_property
 from typing import Annotated, ClassVar, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from therapy_booking.domain.business_hours import WorkingHours
 from therapy_booking.domain.formats import CURRENCY_PATTERN, EMAIL
-from therapy_booking.domain.model import OfferExpiryPolicy
-from therapy_booking.domain.policies import PlatformPolicy
+from therapy_booking.domain.model import OfferExpiryPolicy, Weekday
+from therapy_booking.domain.policies import PlatformPolicy, RankingPolicy
 
 
 class SettingsError(ValueError):
@@ -109,17 +111,80 @@ class Settings(EnvironmentModel):
         description=f"one of {', '.join(OfferExpiryPolicy)}",
     )
 
+    response_sla_business_hours: int = Field(
+        4, alias="RESPONSE_SLA_BUSINESS_HOURS", ge=1, le=200, description="a whole number of hours, 1 to 200"
+    )
+    response_reminder_business_hours_before: int = Field(
+        1,
+        alias="RESPONSE_REMINDER_BUSINESS_HOURS_BEFORE",
+        ge=0,
+        description="a whole number of hours, below RESPONSE_SLA_BUSINESS_HOURS",
+    )
+    working_days: str = Field(
+        "mon,tue,wed,thu,fri",
+        alias="WORKING_DAYS",
+        pattern=r"^(mon|tue|wed|thu|fri|sat|sun)(,(mon|tue|wed|thu|fri|sat|sun)){0,6}$",
+        description="weekdays separated by commas, such as mon,tue,wed,thu,fri",
+    )
+    working_hours: str = Field(
+        "09:00-17:30",
+        alias="WORKING_HOURS",
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$",
+        description="HH:MM-HH:MM, the start before the end",
+    )
+    default_country: str = Field(
+        "GB",
+        alias="DEFAULT_COUNTRY",
+        pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$",
+        description="an ISO 3166 code the holidays calendar knows, such as GB or GB-SCT",
+    )
+    streak_flag_at: int = Field(
+        3, alias="STREAK_FLAG_AT", ge=1, description="a whole number, below STREAK_DEACTIVATE_AT"
+    )
+    streak_deactivate_at: int = Field(
+        5, alias="STREAK_DEACTIVATE_AT", ge=2, le=1000, description="a whole number above STREAK_FLAG_AT"
+    )
+    rank_weights: str = Field(
+        "0.5,0.3,0.2",
+        alias="RANK_WEIGHTS",
+        pattern=r"^[0-9]{1,3}(\.[0-9]{1,6})?,[0-9]{1,3}(\.[0-9]{1,6})?,[0-9]{1,3}(\.[0-9]{1,6})?$",
+        description="three weights (response time, cancellations, rearrangements) adding up to 1, such as 0.5,0.3,0.2",
+    )
+
     idempotency_ttl_seconds: ClassVar[int] = 24 * 3600  # keyed bookings are remembered a day
 
     @cached_property
     def policy(self) -> PlatformPolicy:
-        """The platform rules the domain applies, from these settings."""
-        return PlatformPolicy(
-            cancellation_window_hours=self.cancellation_window_hours,
-            commission_percent=self.commission_percent,
-            currency=self.currency,
-            offer_expiry_policy=self.offer_expiry_policy,
-        )
+        """The platform rules the domain applies, from these settings. Rules across variables (hours that start
+        before they end, weights adding up to 1, the flag below the deactivation, the reminder within the
+        allowance) are checked here, once; a breach raises `SettingsError` naming the variables."""
+        start, end = (time.fromisoformat(part) for part in self.working_hours.split("-"))
+        try:
+            hours = WorkingHours(frozenset(Weekday(day) for day in self.working_days.split(",")), start, end)
+        except ValueError as error:
+            raise SettingsError({"WORKING_HOURS": str(error)}) from None
+        try:
+            response, cancellations, rearrangements = (Decimal(weight) for weight in self.rank_weights.split(","))
+            ranking = RankingPolicy(response, cancellations, rearrangements)
+        except ValueError as error:
+            raise SettingsError({"RANK_WEIGHTS": str(error)}) from None
+        try:
+            return PlatformPolicy(
+                cancellation_window_hours=self.cancellation_window_hours,
+                commission_percent=self.commission_percent,
+                currency=self.currency,
+                offer_expiry_policy=self.offer_expiry_policy,
+                streak_flag_at=self.streak_flag_at,
+                streak_deactivate_at=self.streak_deactivate_at,
+                working_hours=hours,
+                default_country=self.default_country,
+                response_sla_business_hours=self.response_sla_business_hours,
+                response_reminder_business_hours_before=self.response_reminder_business_hours_before,
+                ranking=ranking,
+            )
+        except ValueError as error:
+            variables = "STREAK_FLAG_AT/STREAK_DEACTIVATE_AT/RESPONSE_REMINDER_BUSINESS_HOURS_BEFORE"
+            raise SettingsError({variables: str(error)}) from None
 
 
 class ScheduleSettings(EnvironmentModel):

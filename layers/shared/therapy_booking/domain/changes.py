@@ -79,6 +79,15 @@ class StreakChange:
 
 
 @dataclass(frozen=True)
+class ResponseSample:
+    """A therapist's first answer to a booking, measured (`domain.responses`): counted on their record in the
+    answer's own write (one more sample, within the allowance or not, and its business minutes)."""
+
+    business_minutes: int
+    within_sla: bool
+
+
+@dataclass(frozen=True)
 class SessionChange:
     """A session's new state and everything that must commit with it, or not at all.
 
@@ -97,26 +106,31 @@ class SessionChange:
     free_consultation_released: FreeConsultationMark | None = None
     therapist_must_accept_bookings: bool = False
     counts_as_therapists_own_rearrangement: bool = False
-    cancellation_streak: StreakChange | None = None  # an update of the therapist's item (never with the counter)
+    cancellation_streak: StreakChange | None = None
+    response: ResponseSample | None = None  # the therapist's first answer to the booking, measured
 
     def __post_init__(self) -> None:
         # A transaction may touch an item once (DynamoDB refuses it otherwise; moto does not): the therapist's
-        # item is checked for a booking, counted for an own-reason rearrangement, or updated for the streak.
-        therapist_item_uses = (
-            self.therapist_must_accept_bookings,
-            self.counts_as_therapists_own_rearrangement,
-            self.cancellation_streak is not None,
-        )
-        if sum(therapist_item_uses) > 1:
+        # item is either checked for a booking or updated with what the change counts on it (one update).
+        if self.therapist_must_accept_bookings and self.updates_therapist:
             raise ValueError("a change may touch the therapist's item once in its transaction")
+
+    @property
+    def updates_therapist(self) -> bool:
+        """Whether the change counts something on the therapist's record: an own-reason rearrangement, a
+        measured first answer or the cancellation streak (all in one update of the item)."""
+        return (
+            self.counts_as_therapists_own_rearrangement
+            or self.cancellation_streak is not None
+            or self.response is not None
+        )
 
     @property
     def item_count(self) -> int:
         """Items of the one atomic write: the session, its event, every claim and every guard or mark."""
         guards = (
             self.therapist_must_accept_bookings,
-            self.counts_as_therapists_own_rearrangement,
-            self.cancellation_streak is not None,
+            self.updates_therapist,
             self.free_consultation_taken is not None,
             self.free_consultation_released is not None,
         )

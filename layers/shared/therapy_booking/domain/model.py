@@ -150,12 +150,26 @@ class TherapistProfile:
     session_types: tuple[SessionTypeOffer, ...]
     free_initial_consultation: bool
     visible: bool
+    country: str | None = None  # ISO 3166 code of the public holidays they keep; None: the platform's default
 
     def location(self, location_id: str) -> Location | None:
         return next((loc for loc in self.locations if loc.id == location_id), None)
 
     def offer_for(self, session_type: SessionType) -> SessionTypeOffer | None:
         return next((o for o in self.session_types if o.type == session_type), None)
+
+
+@dataclass(frozen=True)
+class ResponseRecord:
+    """A therapist's first answers to bookings: how many, how many within the allowance, and the business
+    minutes of the most recent ones (at most `RECENT_RESPONSES`; the median is taken over those)."""
+
+    samples: int = 0
+    within_sla: int = 0
+    recent_minutes: tuple[int, ...] = ()
+
+
+RECENT_RESPONSES = 50  # the answers the median response time is taken over
 
 
 @dataclass(frozen=True)
@@ -167,6 +181,8 @@ class Therapist:
     availability: Availability | None = None
     deactivated: bool = False
     cancellation_streak: int = 0  # the therapist's cancellations since a session last went ahead
+    responses: ResponseRecord = ResponseRecord()
+    own_rearrangements: int = 0  # rearrangements for their own reasons (RearrangeReason.is_therapists_own, offers)
 
     @property
     def accepts_bookings(self) -> bool:
@@ -175,22 +191,6 @@ class Therapist:
     def flagged(self, flag_at: int) -> bool:
         """Derived, never stored: the streak has reached `flag_at` (`PlatformPolicy.streak_flag_at`)."""
         return self.cancellation_streak >= flag_at
-
-
-@dataclass(frozen=True)
-class CancellationStanding:
-    """The cancellation part of a therapist's standing: `flagged` is derived from the streak, never stored."""
-
-    therapist_id: str
-    cancellation_streak: int
-    flagged: bool
-    deactivated: bool
-
-    @classmethod
-    def of(cls, therapist: Therapist, flag_at: int) -> CancellationStanding:
-        return cls(
-            therapist.therapist_id, therapist.cancellation_streak, therapist.flagged(flag_at), therapist.deactivated
-        )
 
 
 @dataclass(frozen=True)
@@ -290,6 +290,16 @@ class Session:
     # Units of time this session gave up whose claims are still to be deleted (a transition that would
     # have exceeded a transaction's size leaves them to a second step; see `changes.within_budget`).
     releases_pending: tuple[datetime, ...] = ()
+    # The response rule (PRODUCT.md, "Details of the platform rules"), set at booking in the therapist's business
+    # hours: when the first answer is due and when they are reminded; and when they first answered.
+    response_due_at: datetime | None = None
+    response_reminder_at: datetime | None = None
+    answered_at: datetime | None = None
+
+    @property
+    def awaits_first_answer(self) -> bool:
+        """A booking the therapist has not answered yet (confirm, decline, reschedule, location change, offer)."""
+        return self.status is SessionStatus.PENDING and self.answered_at is None
 
     @property
     def open_change_id(self) -> str | None:

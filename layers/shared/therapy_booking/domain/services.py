@@ -13,6 +13,7 @@ from importlib import resources
 from itertools import pairwise
 
 from therapy_booking.domain import lifecycle, rearrangement
+from therapy_booking.domain.business_hours import parse_country
 from therapy_booking.domain.calendar import TimeRange, bookable_starts, free_slots, on_grid
 from therapy_booking.domain.changes import Claim, ClaimKind, SessionChange, claims_over, within_budget
 from therapy_booking.domain.errors import (
@@ -27,7 +28,6 @@ from therapy_booking.domain.model import (
     Actor,
     Availability,
     Block,
-    CancellationStanding,
     ClientProfile,
     Location,
     Money,
@@ -51,6 +51,8 @@ from therapy_booking.domain.ports import (
     TherapistRepository,
     UnreadableItem,
 )
+from therapy_booking.domain.responses import with_first_answer, with_response_deadlines
+from therapy_booking.domain.standing import Standing
 
 ATTENDEE_COUNTS = {
     SessionType.INDIVIDUAL: (1, 1),
@@ -216,7 +218,7 @@ class SessionService:
             version=1,
             note=request.note,
         )
-        return self._commit(lifecycle.book(session, ctx))
+        return self._commit(lifecycle.book(with_response_deadlines(session, profile, self._policy), ctx))
 
     def _ensure_bookable(self, therapist: Therapist, offer: SessionTypeOffer, start: datetime, now: datetime) -> None:
         availability = therapist.availability
@@ -244,10 +246,17 @@ class SessionService:
         raise Forbidden("Only therapists and clients have sessions to list.")
 
     def confirm(self, actor: Actor, session_id: str) -> Session:
-        return self._commit(lifecycle.confirm(self.get(actor, session_id), self._transition(actor)))
+        session, therapist = self._get_with_own_therapist(actor, session_id)
+        return self._answer(lifecycle.confirm(session, self._transition(actor)), session, therapist)
 
     def decline(self, actor: Actor, session_id: str, reason: str | None) -> Session:
-        return self._commit(lifecycle.decline(self.get(actor, session_id), self._transition(actor), reason))
+        session, therapist = self._get_with_own_therapist(actor, session_id)
+        return self._answer(lifecycle.decline(session, self._transition(actor), reason), session, therapist)
+
+    def _answer(self, change: SessionChange, before: Session, therapist: Therapist | None) -> Session:
+        """Commit a therapist's answer; the first to a booking is measured as their response time."""
+        profile = therapist.profile if therapist is not None else None
+        return self._commit(with_first_answer(change, before, profile, self._policy))
 
     def cancel(self, actor: Actor, session_id: str, reason: str | None) -> Session:
         """The session's therapist's cancellation counts towards their streak: the session is read with their
@@ -305,7 +314,7 @@ class SessionService:
         if availability is None:
             raise ValidationFailed("Publish your availability first: a move is bounded by its booking horizon.")
         ensure_within_horizon(availability, start, ctx.now)
-        return self._commit(rearrangement.reschedule(session, ctx, start.astimezone(UTC), reason))
+        return self._answer(rearrangement.reschedule(session, ctx, start.astimezone(UTC), reason), session, therapist)
 
     def change_location(self, actor: Actor, session_id: str, location_id: str, reason: RearrangeReason) -> Session:
         session, therapist = self._get_with_own_therapist(actor, session_id)
@@ -314,7 +323,8 @@ class SessionService:
         profile = _existing(therapist).profile
         assert profile is not None
         location = location_of(profile, location_id)
-        return self._commit(rearrangement.change_location(session, ctx, location, reason, self._ids()))
+        change = rearrangement.change_location(session, ctx, location, reason, self._ids())
+        return self._answer(change, session, therapist)
 
     def answer_location_change(self, actor: Actor, session_id: str, accept: bool) -> Session:
         session = self.get(actor, session_id)
@@ -336,7 +346,8 @@ class SessionService:
             )
 
         utc_starts = [s.astimezone(UTC) for s in starts]
-        return self._commit(rearrangement.offer_alternatives(session, ctx, utc_starts, is_bookable, self._ids))
+        change = rearrangement.offer_alternatives(session, ctx, utc_starts, is_bookable, self._ids)
+        return self._answer(change, session, therapist)
 
     def answer_offer(self, actor: Actor, session_id: str, alternative_id: str | None) -> Session:
         """Accept the alternative named, or reject them all (None)."""
@@ -456,6 +467,12 @@ class TherapistService:
     def put_profile(self, actor: Actor, profile: TherapistProfile) -> Therapist:
         require_role(actor, Role.THERAPIST, "publish a therapist profile")
         ensure_timezone(profile.timezone)
+        if profile.country is not None:
+            try:
+                code, subdivision = parse_country(profile.country)
+            except ValueError as error:
+                raise ValidationFailed(str(error)) from None
+            profile = replace(profile, country=f"{code}-{subdivision}" if subdivision else code)
         ensure_sms_reachable(profile.sms_opt_in, profile.phone)
         for offer in profile.session_types:
             if offer.price.currency != self._policy.currency:
@@ -504,14 +521,26 @@ class TherapistService:
     def list_bookable(self, limit: int, cursor: str | None) -> Page[Therapist]:
         return self._therapists.list_bookable(limit, cursor)
 
-    def reactivate(self, actor: Actor, therapist_id: str, note: str) -> CancellationStanding:
+    def reactivate(self, actor: Actor, therapist_id: str, note: str) -> Standing:
         """The team restores an account: not deactivated, streak 0, listed again if its profile is visible;
         the admin's note is kept with who and when."""
         require_role(actor, Role.ADMIN, "reactivate a therapist")
         therapist = self._therapists.reactivate(therapist_id, Reactivation(actor.user_id, self._clock.now(), note))
         if therapist is None or therapist.profile is None:
             raise NotFound("There is no therapist with that id.")
-        return CancellationStanding.of(therapist, self._policy.streak_flag_at)
+        return Standing.of(therapist, self._policy)
+
+    def own_standing(self, actor: Actor) -> Standing:
+        """The caller's standing: their measures, flag, rank score and each factor of it."""
+        return Standing.of(self.own_profile(actor), self._policy)
+
+    def standing(self, actor: Actor, therapist_id: str) -> Standing:
+        """Any therapist's standing, for the team (hidden and deactivated ones included)."""
+        require_role(actor, Role.ADMIN, "read another therapist's standing")
+        therapist = self._therapists.get(therapist_id)
+        if therapist is None or therapist.profile is None:
+            raise NotFound("There is no therapist with that id.")
+        return Standing.of(therapist, self._policy)
 
     def slots(
         self,

@@ -34,6 +34,7 @@ from therapy_booking.domain.model import (
     LocationKind,
     Money,
     Offer,
+    ResponseRecord,
     Role,
     Session,
     SessionStatus,
@@ -96,6 +97,9 @@ def session_from_item(item: SessionItem) -> Session:
             HistoryEntry(h.at, h.action, h.actor_role, h.actor_id, h.reason, h.note) for h in item.history or []
         ),
         releases_pending=tuple(datetime.fromisoformat(str(unit)) for unit in item.releases_pending or []),
+        response_due_at=item.response_due_at,
+        response_reminder_at=item.response_reminder_at,
+        answered_at=item.answered_at,
     )
 
 
@@ -184,6 +188,9 @@ def session_item(session: Session) -> SessionItem:
         refund=money_map(session.refund),
         therapist_payout=money_map(session.therapist_payout),
         platform_commission=money_map(session.platform_commission),
+        response_due_at=session.response_due_at,
+        response_reminder_at=session.response_reminder_at,
+        answered_at=session.answered_at,
         **_session_extras(session),
     )
 
@@ -210,6 +217,7 @@ def therapist_from_item(item: TherapistItem) -> Therapist:
             ),
             free_initial_consultation=bool(item.free_initial_consultation),
             visible=bool(item.visible),
+            country=item.country,
         )
     availability = None
     if item.weekly is not None:
@@ -222,7 +230,17 @@ def therapist_from_item(item: TherapistItem) -> Therapist:
             horizon_days=int(item.horizon_days or 0),
         )
     return Therapist(
-        item.therapist_id, profile, availability, bool(item.deactivated), int(item.cancellation_streak or 0)
+        item.therapist_id,
+        profile,
+        availability,
+        deactivated=bool(item.deactivated),
+        cancellation_streak=int(item.cancellation_streak or 0),
+        responses=ResponseRecord(
+            samples=int(item.response_samples or 0),
+            within_sla=int(item.responses_within_sla or 0),
+            recent_minutes=tuple(int(str(minutes)) for minutes in item.recent_response_minutes or []),
+        ),
+        own_rearrangements=int(item.own_rearrangements or 0),
     )
 
 

@@ -161,7 +161,9 @@ class HistoryMap(MapAttribute[str, Any]):
 
 
 class TherapistItem(TableItem, discriminator="therapist"):
-    """pk THERAPIST#id, sk PROFILE. Listed (gsi1pk LISTED) while visible and active."""
+    """pk THERAPIST#id, sk PROFILE. Listed (gsi1pk LISTED) while visible and active, in rank order (gsi1sk is
+    the rank key, see `ranking_keys`): the counts below are updated by the sessions' own transactions, the
+    score and the key by the standing projection (functions/therapist_standing)."""
 
     therapist_id = UnicodeAttribute()
     name = UnicodeAttribute(null=True)
@@ -182,6 +184,11 @@ class TherapistItem(TableItem, discriminator="therapist"):
     reactivated_at = UTCDateTimeAttribute(null=True)  # the team's latest reactivation: when, who, why
     reactivated_by = UnicodeAttribute(null=True)
     reactivation_note = UnicodeAttribute(null=True)
+    country = UnicodeAttribute(null=True)  # whose public holidays they keep (None: the platform's default)
+    response_samples = NumberAttribute(null=True)  # first answers measured (ADD)
+    responses_within_sla = NumberAttribute(null=True)  # ... of which within the allowance (ADD)
+    recent_response_minutes = ListAttribute(of=NumberAttribute, null=True)  # appended; trimmed by the projection
+    rank_score = NumberAttribute(null=True)  # as the projection last computed it (None: never yet)
 
 
 class ClientItem(TableItem, discriminator="client"):
@@ -223,6 +230,9 @@ class SessionItem(TableItem, discriminator="session"):
     location_change = LocationChangeMap(null=True)
     history = ListAttribute(of=HistoryMap, null=True)
     releases_pending = ListAttribute(of=UnicodeAttribute, null=True)  # unit starts (`iso`) still to give back
+    response_due_at = UTCDateTimeAttribute(null=True)
+    response_reminder_at = UTCDateTimeAttribute(null=True)
+    answered_at = UTCDateTimeAttribute(null=True)
 
 
 class RawItemAttribute(Attribute[dict[str, Any]]):

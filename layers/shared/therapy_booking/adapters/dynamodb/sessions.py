@@ -9,6 +9,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
+from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import GlobalSecondaryIndex
 
@@ -71,24 +72,45 @@ def _therapist_changed() -> DomainError:
     return Conflict("The therapist's record changed while this request ran; please try again.")
 
 
-def _count_streak(tx: Transaction, therapist_id: str, streak: StreakChange) -> None:
-    """The therapist's cancellation streak in the transition's transaction: reset (SET 0), or one more (ADD 1),
-    conditional on the side of the deactivation threshold the transition expects; on the deactivating side
-    the account is deactivated and leaves the listing (gsi1 keys removed), as a hidden profile does."""
-    item = TherapistItem(therapist_key(therapist_id), PROFILE)
+def _streak_actions(streak: StreakChange) -> tuple[list[Action], Condition | None]:
+    """The cancellation streak: reset (SET 0), or one more (ADD 1) conditional on the side of the deactivation
+    threshold the transition expects; on the deactivating side the account is deactivated and leaves the
+    listing (its gsi1 partition key removed), as a hidden profile does."""
     if streak.reset:
-        tx.update(item, [TherapistItem.cancellation_streak.set(0)], _therapist_changed)
-        return
+        return [TherapistItem.cancellation_streak.set(0)], None
     last_below = streak.deactivate_at - 1  # the streak before the cancellation that deactivates
     actions: list[Action] = [TherapistItem.cancellation_streak.add(1)]
     if streak.deactivates:
         condition = TherapistItem.cancellation_streak >= last_below if last_below > 0 else TherapistItem.pk.exists()
-        actions += [TherapistItem.deactivated.set(True), TherapistItem.gsi1pk.remove(), TherapistItem.gsi1sk.remove()]
+        actions += [TherapistItem.deactivated.set(True), TherapistItem.gsi1pk.remove()]
     else:
         condition = TherapistItem.cancellation_streak.does_not_exist() | (
             TherapistItem.cancellation_streak < last_below
         )
-    tx.update(item, actions, _therapist_changed, condition & TherapistItem.pk.exists())
+    return actions, condition & TherapistItem.pk.exists()
+
+
+def _count_on_therapist(tx: Transaction, therapist_id: str, change: SessionChange) -> None:
+    """Everything the change counts on its therapist's record, as the one update of that item the transaction
+    may hold: an own-reason rearrangement (ADD), a measured first answer (ADD to the counts, its minutes
+    appended to the recent ones; the standing projection keeps that list short) and the streak. Atomic
+    updates, no read: concurrent changes of one therapist all count."""
+    actions: list[Action] = []
+    condition: Condition | None = None
+    if change.counts_as_therapists_own_rearrangement:
+        actions.append(TherapistItem.own_rearrangements.add(1))
+    if (sample := change.response) is not None:
+        actions += [
+            TherapistItem.response_samples.add(1),
+            TherapistItem.responses_within_sla.add(1 if sample.within_sla else 0),
+            TherapistItem.recent_response_minutes.set(
+                (TherapistItem.recent_response_minutes | []).append([sample.business_minutes])
+            ),
+        ]
+    if (streak := change.cancellation_streak) is not None:
+        streak_actions, condition = _streak_actions(streak)
+        actions += streak_actions
+    tx.update(TherapistItem(therapist_key(therapist_id), PROFILE), actions, _therapist_changed, condition)
 
 
 class DynamoSessionRepository:
@@ -130,14 +152,8 @@ class DynamoSessionRepository:
         tx.release_claims(change.claims_released)
         tx.take_claims(change.claims_added)
         tx.convert_claims(change.claims_converted)
-        if change.counts_as_therapists_own_rearrangement:
-            tx.update(
-                TherapistItem(therapist_key(session.therapist_id), PROFILE),
-                [TherapistItem.own_rearrangements.add(1)],
-                lambda: Conflict("The therapist's record changed while this request ran; please try again."),
-            )
-        if (streak := change.cancellation_streak) is not None:
-            _count_streak(tx, session.therapist_id, streak)
+        if change.updates_therapist:
+            _count_on_therapist(tx, session.therapist_id, change)
         if (mark := change.free_consultation_taken) is not None:
             tx.put(
                 free_consultation_item(mark.client_id, mark.therapist_id, mark.session_id),

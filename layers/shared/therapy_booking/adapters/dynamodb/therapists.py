@@ -95,6 +95,7 @@ class DynamoTherapistRepository:
             ),
             TherapistItem.free_initial_consultation.set(profile.free_initial_consultation),
             TherapistItem.visible.set(profile.visible),
+            TherapistItem.country.set(profile.country) if profile.country else TherapistItem.country.remove(),
         ]
         unlisted: list[Action] = [TherapistItem.gsi1pk.remove(), TherapistItem.gsi1sk.remove()]
         if not profile.visible:

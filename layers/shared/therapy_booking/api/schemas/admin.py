@@ -8,7 +8,7 @@ from pydantic import Field, PlainValidator, WithJsonSchema
 
 from therapy_booking.api.schemas.fields import Body, Identifier, Instant, NonBlankLongText
 from therapy_booking.domain.formats import in_words
-from therapy_booking.domain.model import ADMIN_SETTABLE_STATUSES, CancellationStanding, RearrangeReason, SessionStatus
+from therapy_booking.domain.model import ADMIN_SETTABLE_STATUSES, RearrangeReason, SessionStatus
 
 _NOT_SETTABLE = f"Input should be {in_words([repr(status.value) for status in ADMIN_SETTABLE_STATUSES])}"
 
@@ -40,21 +40,3 @@ class AdminRearrangeRequest(Body):
 
 class ReactivateRequest(Body):
     note: NonBlankLongText = Field(description="Why the team reactivates the account; kept on the account.")
-
-
-class CancellationStandingResponse(Body):
-    """The cancellation part of a therapist's standing (the rest of API.md's standing comes with its own work)."""
-
-    therapist_id: str
-    cancellation_streak: int = Field(description="Cancellations by the therapist since a session last went ahead.")
-    flagged: bool = Field(description="The streak has reached 3 (ranked lower).")
-    deactivated: bool = Field(description="Hidden from the listing and refusing bookings (at a streak of 5).")
-
-    @classmethod
-    def of(cls, standing: CancellationStanding) -> CancellationStandingResponse:
-        return cls(
-            therapist_id=standing.therapist_id,
-            cancellation_streak=standing.cancellation_streak,
-            flagged=standing.flagged,
-            deactivated=standing.deactivated,
-        )

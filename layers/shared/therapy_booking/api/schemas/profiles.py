@@ -46,6 +46,13 @@ class TherapistProfileRequest(Body):
     session_types: list[SessionTypeBody] = Field(min_length=1, max_length=3)
     free_initial_consultation: JsonBool = False
     visible: JsonBool = True
+    country: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z]{2}(-[A-Za-z0-9]{1,3})?$",
+        examples=["GB", "GB-SCT", "IE"],
+        description="ISO 3166 code whose public holidays are not business hours (response times); "
+        "the platform's default (GB, meaning England) when left out.",
+    )
 
     @model_validator(mode="after")
     def _unique(self) -> Self:
@@ -69,6 +76,7 @@ class TherapistProfileRequest(Body):
             ),
             free_initial_consultation=self.free_initial_consultation,
             visible=self.visible,
+            country=self.country,
         )
 
 
@@ -116,6 +124,7 @@ class TherapistOwnProfile(TherapistPublicProfile):
     sms_opt_in: bool
     visible: bool
     deactivated: bool
+    country: str | None = Field(description="As given; null means the platform's default.")
     availability: AvailabilityRequest | None
 
     @classmethod
@@ -130,6 +139,7 @@ class TherapistOwnProfile(TherapistPublicProfile):
             sms_opt_in=profile.sms_opt_in,
             visible=profile.visible,
             deactivated=therapist.deactivated,
+            country=profile.country,
             availability=AvailabilityRequest.of(therapist.availability) if therapist.availability else None,
         )
 

@@ -79,6 +79,12 @@ class SessionResponse(Body):
     change_expires_at: UtcInstant | None = Field(
         default=None, description="The client's answer to the location change must arrive before this instant."
     )
+    response_due_at: UtcInstant | None = Field(
+        default=None,
+        description="The therapist's first answer to the booking is due by this instant (the allowance in their "
+        "business hours); null for sessions booked before response times were measured.",
+    )
+    answered_at: UtcInstant | None = Field(default=None, description="When the therapist first answered the booking.")
     history: list[HistoryEntryBody] = Field(
         default_factory=list, description="The 20 latest rearrangements, oldest first: who asked, why, and when."
     )
@@ -115,5 +121,7 @@ class SessionResponse(Body):
             offer=None if session.offer is None else OfferBody.of(session.offer),
             pending_location=None if change is None else LocationBody.of(change.location),
             change_expires_at=None if change is None else change.expires_at,
+            response_due_at=session.response_due_at,
+            answered_at=session.answered_at,
             history=[HistoryEntryBody.of(entry) for entry in session.history],
         )
