@@ -69,6 +69,7 @@ REMIND = "reminder"
 SCHEDULE = "schedule change"
 EXPIRE = "expiry"
 SWEEP = "sweep"
+PROJECT = "record change"
 
 
 @dataclass(frozen=True)
@@ -94,13 +95,14 @@ BUDGETS = {
     SCHEDULE: Budget("schedule", reads=0, writes_per_unit=0, other_per_unit=1),
     EXPIRE: Budget("change", reads=1, writes_per_unit=1, other_per_unit=0),
     SWEEP: Budget("session", reads=1, writes_per_unit=1, other_per_unit=0),
+    PROJECT: Budget("record", reads=0, writes_per_unit=1, other_per_unit=0),
 }
 # The event-driven functions' section and its targets, as the summary of `benchmarks.run_all` shows them.
 PIPELINE_TITLE = "Event-driven functions' round trips"
 PIPELINE_SUMMARY = "AWS calls per invocation of an event-driven function"
 PIPELINE_TARGETS = (
     "m messages: event 1 + 2m DynamoDB, reminder 2 + 2m, m sends; schedules 0 DynamoDB, 1 per schedule; "
-    "expiry 2; sweep 1 + 1 per session"
+    "expiry 2; sweep 1 + 1 per session; standing projection 1 per therapist record"
 )
 
 # The pipeline functions' own environment: the template's parameter defaults, fake ARNs for the schedules.
@@ -348,6 +350,9 @@ def _api_operations(result: RoundTripResult) -> None:
             f"/admin/therapists/{therapist}/reactivate",
         )
         measure(WRITE, route, ADMIN, 200, reactivate, body={"note": "Spoke with the therapist"})
+        measure(READ, "GET /therapists/me/standing", THERAPIST, 200)
+        route, standing = "GET /admin/therapists/{therapist_id}/standing", f"/admin/therapists/{therapist}/standing"
+        measure(READ, route, ADMIN, 200, standing)
 
     _every_route_measured(result.operations)
 
@@ -393,12 +398,22 @@ def _event_record(records: list[dict[str, Any]], function: str, event_type: str)
     return found[0]
 
 
+def _therapist_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The therapist records among `records` that the standing projection's filter lets through."""
+    from local_stack.streams import matches
+    from tests.support.streams import template_filters
+
+    patterns = template_filters("TherapistStandingFunction")
+    return [r for r in records if any(matches(p, r) for p in patterns)]
+
+
 def _event_driven(result: RoundTripResult) -> None:
     from functions.notifications import app as notifications
     from functions.offer_expiry import app as offer_expiry
     from functions.session_reminders import app as session_reminders
     from functions.session_schedules import app as session_schedules
     from functions.sweeper import app as sweeper
+    from functions.therapist_standing import app as therapist_standing
     from local_stack import outbox
     from tests.support.api import Api
     from tests.support.clock import FakeClock
@@ -484,6 +499,10 @@ def _event_driven(result: RoundTripResult) -> None:
         confirmed_trigger = "`session.confirmed` record: client email with .ics"
         notify = consume(notifications.lambda_handler, confirmed)
         measure("NotificationsFunction", NOTIFY, confirmed_trigger, 1, notify, NO_FAILURES, sends=1)
+        (answered,) = _therapist_records(records)
+        project = consume(therapist_standing.lambda_handler, answered)
+        project_trigger = "therapist record: a first answer counted, rank score and listing key written"
+        measure("TherapistStandingFunction", PROJECT, project_trigger, 1, project, NO_FAILURES)
         schedules_record = _event_record(records, "SessionSchedulesFunction", EventType.SESSION_CONFIRMED)
         plan = consume(session_schedules.lambda_handler, schedules_record)
         plan_trigger = "`session.confirmed` record: reminder schedule"

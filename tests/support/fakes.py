@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from decimal import Decimal
 
 from therapy_booking.domain.changes import TRANSACTION_ITEM_LIMIT, Claim, SessionChange
 from therapy_booking.domain.errors import (
@@ -26,6 +27,7 @@ from therapy_booking.domain.model import (
     TherapistProfile,
 )
 from therapy_booking.domain.ports import Calendar, Page, SessionQuery, UnreadableItem
+from therapy_booking.domain.standing import RankUpdate
 
 
 @dataclass
@@ -39,6 +41,7 @@ class InMemoryStore:
     blocks: dict[tuple[str, str], Block] = field(default_factory=dict)
     own_rearrangements: dict[str, int] = field(default_factory=dict)
     reactivations: list[tuple[str, Reactivation]] = field(default_factory=list)
+    rank_scores: dict[str, Decimal] = field(default_factory=dict)  # as the standing projection stored them
 
     def take(
         self, claims: tuple[Claim, ...], releasing: tuple[Claim, ...] = (), converting: tuple[Claim, ...] = ()
@@ -202,7 +205,10 @@ class InMemoryTherapists:
         claimed = {unit for (tid, unit) in self.store.claims if tid == therapist_id and unit >= since.replace(minute=0)}
         return Calendar(therapist, claimed)
 
-    def save_profile(self, therapist_id: str, profile: TherapistProfile) -> Therapist:
+    def save_profile(
+        self, therapist_id: str, profile: TherapistProfile, newcomer_score: Decimal | None = None
+    ) -> Therapist:
+        self.store.rank_scores.setdefault(therapist_id, newcomer_score or Decimal(0))
         current = self.store.therapists.get(therapist_id, Therapist(therapist_id))
         self.store.therapists[therapist_id] = replace(current, profile=profile)
         return self.store.therapists[therapist_id]
@@ -213,8 +219,22 @@ class InMemoryTherapists:
         return self.store.therapists[therapist_id]
 
     def list_bookable(self, limit: int, cursor: str | None) -> Page[Therapist]:
-        listed = sorted((t for t in self.store.therapists.values() if t.accepts_bookings), key=lambda t: t.therapist_id)
+        scores = self.store.rank_scores
+        listed = sorted(
+            (t for t in self.store.therapists.values() if t.accepts_bookings),
+            key=lambda t: (-scores.get(t.therapist_id, Decimal(0)), t.therapist_id),
+        )
         return Page(listed[:limit])
+
+    def record_rank(self, update: RankUpdate) -> bool:
+        therapist = update.therapist
+        if self.store.therapists.get(therapist.therapist_id) != therapist:
+            return False  # the record moved on since the projection read it
+        self.store.rank_scores[therapist.therapist_id] = update.score
+        if update.recent_minutes is not None:
+            responses = replace(therapist.responses, recent_minutes=update.recent_minutes)
+            self.store.therapists[therapist.therapist_id] = replace(therapist, responses=responses)
+        return True
 
     def reactivate(self, therapist_id: str, reactivation: Reactivation) -> Therapist | None:
         current = self.store.therapists.get(therapist_id)

@@ -21,11 +21,12 @@ from therapy_booking.adapters.dynamodb.models import bind_table
 from therapy_booking.adapters.dynamodb.sessions import DynamoSessionRepository
 from therapy_booking.adapters.dynamodb.therapists import DynamoTherapistRepository
 from therapy_booking.domain.ports import Clock, FailureReports, OutboxEvents
-from therapy_booking.domain.services import ClientService, SessionService, TherapistService
+from therapy_booking.domain.services import ClientService, SessionService, StandingProjection, TherapistService
 from therapy_booking.settings import FailureReportSettings, NotificationSettings, ScheduleSettings, Settings
 
 if TYPE_CHECKING:
     from therapy_booking.adapters.delivery_ledger import PowertoolsDeliveryLedger
+    from therapy_booking.adapters.dynamodb.therapist_records import TherapistRecords
     from therapy_booking.adapters.keyed_bookings import PowertoolsKeyedBookings
     from therapy_booking.adapters.session_schedules import EventBridgeSessionSchedules
     from therapy_booking.domain.notifications import NotificationService
@@ -107,6 +108,18 @@ class Container:
         from therapy_booking.adapters.dynamodb.outbox import OutboxCodec
 
         return OutboxCodec()
+
+    @cached_property
+    def therapist_records(self) -> TherapistRecords:
+        """Reads the therapist records' stream images the standing projection receives."""
+        from therapy_booking.adapters.dynamodb.therapist_records import TherapistRecords
+
+        self.storage  # noqa: B018 (binds the models to the table before an image is read)
+        return TherapistRecords()
+
+    @cached_property
+    def standing_projection(self) -> StandingProjection:
+        return StandingProjection(self.storage.therapists, self.notifications, self.settings.policy)
 
     @cached_property
     def failure_reports(self) -> FailureReports:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Protocol
 
 from therapy_booking.domain.changes import Claim, SessionChange
@@ -20,6 +21,7 @@ from therapy_booking.domain.model import (
     Therapist,
     TherapistProfile,
 )
+from therapy_booking.domain.standing import RankUpdate, StandingNotice
 
 
 @dataclass(frozen=True)
@@ -87,11 +89,19 @@ class TherapistRepository(Protocol):
 
     def get_calendar(self, therapist_id: str, since: datetime) -> Calendar | None: ...
 
-    def save_profile(self, therapist_id: str, profile: TherapistProfile) -> Therapist: ...
+    def save_profile(
+        self, therapist_id: str, profile: TherapistProfile, newcomer_score: Decimal | None = None
+    ) -> Therapist:
+        """Publish the profile; listed if visible and not deactivated, at its rank (a first profile at
+        `newcomer_score`, last if None, until the standing projection ranks it)."""
 
     def save_availability(self, therapist_id: str, availability: Availability) -> Therapist: ...
 
-    def list_bookable(self, limit: int, cursor: str | None) -> Page[Therapist]: ...
+    def list_bookable(self, limit: int, cursor: str | None) -> Page[Therapist]:
+        """Listed therapists by rank score, highest first (ties by id): one page is one Query."""
+
+    def record_rank(self, update: RankUpdate) -> bool:
+        """Store the rank the projection computed, if the record is still as it saw it (else False)."""
 
     def get_block(self, therapist_id: str, block_id: str) -> Block | None: ...
 
@@ -150,3 +160,19 @@ class OutboxEvents(Protocol):
     def decode(self, image: Mapping[str, Any]) -> tuple[DomainEvent, Session | None]:
         """The typed event and the session as it left it (None if the item does not carry it).
         Raises `events.UnknownEventType` or `events.MalformedEvent`."""
+
+
+@dataclass(frozen=True)
+class TherapistRecordChange:
+    """One change of a therapist's record, as its stream record tells it: the record before (None when it was
+    created) and after, the rank score stored with it, and an id unique to this change (its sequence number)."""
+
+    before: Therapist | None
+    after: Therapist
+    stored_score: Decimal | None
+    change_id: str
+
+
+class StandingNotifier(Protocol):
+    def tell_standing(self, notice: StandingNotice, therapist_id: str, occasion_id: str) -> object:
+        """Tell the therapist (by email, once per occasion) that their streak flagged or deactivated them."""

@@ -48,11 +48,13 @@ from therapy_booking.domain.ports import (
     Page,
     SessionQuery,
     SessionRepository,
+    StandingNotifier,
+    TherapistRecordChange,
     TherapistRepository,
     UnreadableItem,
 )
 from therapy_booking.domain.responses import with_first_answer, with_response_deadlines
-from therapy_booking.domain.standing import Standing
+from therapy_booking.domain.standing import Standing, rank, rank_update, standing_notice
 
 ATTENDEE_COUNTS = {
     SessionType.INDIVIDUAL: (1, 1),
@@ -473,11 +475,12 @@ class TherapistService:
             except ValueError as error:
                 raise ValidationFailed(str(error)) from None
             profile = replace(profile, country=f"{code}-{subdivision}" if subdivision else code)
+        newcomer = rank(Therapist(actor.user_id), self._policy).score
         ensure_sms_reachable(profile.sms_opt_in, profile.phone)
         for offer in profile.session_types:
             if offer.price.currency != self._policy.currency:
                 raise ValidationFailed(f"Prices must be in {self._policy.currency}.")
-        return self._therapists.save_profile(actor.user_id, profile)
+        return self._therapists.save_profile(actor.user_id, profile, newcomer)
 
     def put_availability(self, actor: Actor, availability: Availability) -> Therapist:
         require_role(actor, Role.THERAPIST, "publish availability")
@@ -626,3 +629,29 @@ class ClientService:
         ensure_timezone(profile.timezone)
         ensure_sms_reachable(profile.sms_opt_in, profile.phone)
         return self._clients.save_profile(profile)
+
+
+@dataclass(frozen=True)
+class ProjectionReport:
+    ranked: bool  # a new score (or trimmed answers) was written
+    notice: str | None  # the notice the change called for, if any
+
+
+class StandingProjection:
+    """Follows every change of a therapist's record (the table's stream): keeps the score and the listing key
+    computed from the counts the sessions' transactions update, and tells the therapist once when their
+    streak flags or deactivates them. Idempotent: a change seen twice computes the same score (written only
+    if it differs from the stored one) and the same notice occasion (sent once)."""
+
+    def __init__(self, therapists: TherapistRepository, notifier: StandingNotifier, policy: PlatformPolicy) -> None:
+        self._therapists = therapists
+        self._notifier = notifier
+        self._policy = policy
+
+    def apply(self, change: TherapistRecordChange) -> ProjectionReport:
+        update = rank_update(change.after, change.stored_score, self._policy)
+        ranked = update is not None and self._therapists.record_rank(update)
+        notice = standing_notice(change.before, change.after, self._policy)
+        if notice is not None:
+            self._notifier.tell_standing(notice, change.after.therapist_id, f"{notice}#{change.change_id}")
+        return ProjectionReport(ranked, None if notice is None else str(notice))

@@ -43,7 +43,8 @@ class RankFactors:
 
     @property
     def score(self) -> Decimal:
-        return (self.response_time + self.cancellations + self.rearrangements).quantize(SCORE_PLACES)
+        """Their sum: each contribution is kept to `SCORE_PLACES`, so the parts a therapist sees add up exactly."""
+        return self.response_time + self.cancellations + self.rearrangements
 
 
 def median_response_minutes(therapist: Therapist) -> Decimal | None:
@@ -81,9 +82,9 @@ def steadiness(therapist: Therapist, policy: PlatformPolicy) -> Decimal:
 def rank(therapist: Therapist, policy: PlatformPolicy) -> RankFactors:
     ranking = policy.ranking
     return RankFactors(
-        response_time=ranking.response_weight * response_speed(therapist, policy),
-        cancellations=ranking.cancellation_weight * reliability(therapist, policy),
-        rearrangements=ranking.rearrangement_weight * steadiness(therapist, policy),
+        response_time=(ranking.response_weight * response_speed(therapist, policy)).quantize(SCORE_PLACES),
+        cancellations=(ranking.cancellation_weight * reliability(therapist, policy)).quantize(SCORE_PLACES),
+        rearrangements=(ranking.rearrangement_weight * steadiness(therapist, policy)).quantize(SCORE_PLACES),
     )
 
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
+from typing import cast
 
+from pynamodb.attributes import NumberAttribute
 from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.condition import Condition, size
 from pynamodb.expressions.update import Action
 
 from therapy_booking.adapters.dynamodb.batch import get_items
@@ -41,6 +45,38 @@ from therapy_booking.domain.model import (
     TherapistProfile,
 )
 from therapy_booking.domain.ports import Calendar, Page
+from therapy_booking.domain.standing import RankUpdate
+
+RANK_PLACES = 10**6  # a score between 0 and 1, kept to six places (`domain.standing.SCORE_PLACES`)
+
+
+def rank_key(score: Decimal, therapist_id: str) -> str:
+    """The listing's sort key (gsi1sk): higher scores first in ascending key order, then by id."""
+    inverted = RANK_PLACES - int((score * RANK_PLACES).to_integral_value())
+    return f"{min(max(inverted, 0), RANK_PLACES):07d}#{therapist_id}"
+
+
+def _unchanged(attribute: NumberAttribute, value: int) -> Condition:
+    return attribute == value if value else attribute.does_not_exist() | (attribute == 0)
+
+
+def _as_seen(therapist: Therapist) -> Condition:
+    """The therapist's counts as `therapist` shows them: the projection writes only over that record."""
+    responses = therapist.responses
+    recent = TherapistItem.recent_response_minutes
+    length: Condition = size(recent) == len(responses.recent_minutes)
+    seen: Condition = (
+        _unchanged(TherapistItem.response_samples, responses.samples)
+        & _unchanged(TherapistItem.own_rearrangements, therapist.own_rearrangements)
+        & _unchanged(TherapistItem.cancellation_streak, therapist.cancellation_streak)
+        & (
+            (TherapistItem.deactivated == True)  # noqa: E712
+            if therapist.deactivated
+            else TherapistItem.deactivated.does_not_exist() | (TherapistItem.deactivated == False)  # noqa: E712
+        )
+        & (recent.does_not_exist() if not responses.recent_minutes else length)
+    )
+    return seen
 
 
 class DynamoTherapistRepository:
@@ -76,7 +112,9 @@ class DynamoTherapistRepository:
                 therapist = therapist_from_item(item)
         return None if therapist is None else Calendar(therapist, claimed)
 
-    def save_profile(self, therapist_id: str, profile: TherapistProfile) -> Therapist:
+    def save_profile(
+        self, therapist_id: str, profile: TherapistProfile, newcomer_score: Decimal | None = None
+    ) -> Therapist:
         item = TherapistItem(therapist_key(therapist_id), PROFILE)
         actions: list[Action] = [
             TherapistItem.entity.set(TherapistItem),
@@ -97,11 +135,13 @@ class DynamoTherapistRepository:
             TherapistItem.visible.set(profile.visible),
             TherapistItem.country.set(profile.country) if profile.country else TherapistItem.country.remove(),
         ]
-        unlisted: list[Action] = [TherapistItem.gsi1pk.remove(), TherapistItem.gsi1sk.remove()]
+        ranked = TherapistItem.gsi1sk.set(TherapistItem.gsi1sk | rank_key(newcomer_score or Decimal(0), therapist_id))
+        actions.append(ranked)  # a first profile takes the newcomer's place until the projection ranks it
+        unlisted: list[Action] = [TherapistItem.gsi1pk.remove()]
         if not profile.visible:
             item.update(actions=actions + unlisted)
             return therapist_from_item(item)
-        listed: list[Action] = [TherapistItem.gsi1pk.set(LISTED), TherapistItem.gsi1sk.set(therapist_id)]
+        listed: list[Action] = [TherapistItem.gsi1pk.set(LISTED)]
         try:
             item.update(actions=actions + listed, condition=TherapistItem.deactivated != True)  # noqa: E712
         except UpdateError as error:
@@ -121,7 +161,7 @@ class DynamoTherapistRepository:
             TherapistItem.reactivated_by.set(reactivation.admin_id),
             TherapistItem.reactivation_note.set(reactivation.note),
         ]
-        listed: list[Action] = [TherapistItem.gsi1pk.set(LISTED), TherapistItem.gsi1sk.set(therapist_id)]
+        listed: list[Action] = [TherapistItem.gsi1pk.set(LISTED)]  # at its rank key, kept while unlisted
         has_profile = TherapistItem.pk.exists() & TherapistItem.name.exists()
         for extra, condition in (
             (listed, has_profile & (TherapistItem.visible == True)),  # noqa: E712
@@ -158,6 +198,27 @@ class DynamoTherapistRepository:
         results = TherapistItem.gsi1.query(LISTED, limit=limit, last_evaluated_key=start_key)
         items = [therapist_from_item(item) for item in results if isinstance(item, TherapistItem)]
         return Page(items, encode_cursor(results.last_evaluated_key))
+
+    def record_rank(self, update: RankUpdate) -> bool:
+        """Store the score and the listing key computed from `update.therapist` (and trim its recent answers),
+        in one UpdateItem conditional on the record's counts being as seen; False, with nothing written, if
+        they moved on (the change that moved them brings its own stream record, and so its own update)."""
+        therapist = update.therapist
+        item = TherapistItem(therapist_key(therapist.therapist_id), PROFILE)
+        actions: list[Action] = [
+            TherapistItem.rank_score.set(float(update.score)),
+            TherapistItem.gsi1sk.set(rank_key(update.score, therapist.therapist_id)),
+        ]
+        if update.recent_minutes is not None:
+            kept = cast("list[NumberAttribute]", list(update.recent_minutes))
+            actions.append(TherapistItem.recent_response_minutes.set(kept))
+        try:
+            item.update(actions=actions, condition=TherapistItem.pk.exists() & _as_seen(therapist))
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
 
     def get_block(self, therapist_id: str, block_id: str) -> Block | None:
         try:
