@@ -684,14 +684,44 @@ def sample_reactivate_therapist(samples: Samples) -> None:
     # Given the therapist has published a profile / When the team reactivates the account with a note
     samples.published_therapist()
     answer = samples.run("reactivate_therapist")
-    # Then the cancellation part of the standing comes back: active, streak 0, not flagged
+    # Then the standing comes back: active, streak 0, not flagged
     assert answer.status == 200, answer.body
-    assert answer.body == {
-        "therapist_id": claims(load("put_therapist_profile"))["sub"],
+    assert_newcomers_standing(answer.body, claims(load("put_therapist_profile"))["sub"])
+
+
+def assert_newcomers_standing(standing: dict[str, Any], therapist_id: str) -> None:
+    """A therapist with no history: no answers, no streak, the neutral rank."""
+    assert {key: standing[key] for key in ("therapist_id", "cancellation_streak", "flagged", "deactivated")} == {
+        "therapist_id": therapist_id,
         "cancellation_streak": 0,
         "flagged": False,
         "deactivated": False,
     }
+    assert standing["response_time"] == {"median_business_minutes": None, "samples": 0, "within_sla_ratio": None}
+    assert standing["rearrangements"] == {"own_reason": 0, "total_sessions": 0, "rate": 0.0}
+    assert standing["rank_score"] == 0.73
+
+
+@case
+def sample_get_own_standing(samples: Samples) -> None:
+    # Given no profile yet / When the therapist reads their standing / Then 404
+    assert_not_found(samples.run("get_own_standing"), "You have not published a therapist profile yet.")
+    # Given the sample therapist has published / Then a newcomer's standing
+    samples.published_therapist()
+    answer = samples.run("get_own_standing")
+    assert answer.status == 200, answer.body
+    assert_newcomers_standing(answer.body, claims(load("get_own_standing"))["sub"])
+
+
+@case
+def sample_therapist_standing(samples: Samples) -> None:
+    # Given the sample's therapist has no profile yet / When the team reads their standing / Then 404
+    assert_not_found(samples.run("therapist_standing"), "There is no therapist with that id.")
+    # Given the therapist has published a profile / Then the team sees a newcomer's standing
+    samples.published_therapist()
+    answer = samples.run("therapist_standing")
+    assert answer.status == 200, answer.body
+    assert_newcomers_standing(answer.body, claims(load("put_therapist_profile"))["sub"])
 
 
 # --- tests -----------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from tests.support.clock import FakeClock
 from tests.support.domain_data import ADMIN, CLIENT, THERAPIST, WEDNESDAY_10, request
 from tests.support.fakes import InMemorySessions, InMemoryStore, InMemoryTherapists, RecordingSessions
 from therapy_booking.domain.errors import Conflict, Forbidden, NotFound, TherapistUnavailableForBooking
-from therapy_booking.domain.model import Session, SessionStatus, Therapist
+from therapy_booking.domain.model import RearrangeReason, Session, SessionStatus, Therapist
 from therapy_booking.domain.policies import PlatformPolicy
 from therapy_booking.domain.services import SessionService, TherapistService
 
@@ -76,6 +76,28 @@ class TestStreak:
         # When the therapist cancels again / Then the count starts over at 1
         service.cancel(THERAPIST, later[2], None)
         assert therapist(store).cancellation_streak == 1
+
+    def test_the_team_recording_a_session_as_completed_resets_the_streak(
+        self, service: SessionService, store: InMemoryStore, clock: FakeClock
+    ) -> None:
+        # Given a therapist with two cancellations in a row and a session that went ahead unrecorded
+        going_ahead = confirmed(service, WEDNESDAY_10)
+        for session_id in confirmed_sessions(service, 2):
+            service.cancel(THERAPIST, session_id, "Ill")
+        assert therapist(store).cancellation_streak == 2
+        # When the team sets that session to completed
+        clock.set(WEDNESDAY_10 + timedelta(minutes=55))
+        service.admin_rearrange(
+            ADMIN,
+            going_ahead,
+            start=None,
+            location_id=None,
+            status=SessionStatus.COMPLETED,
+            reason=RearrangeReason.ERROR_CORRECTION,
+            note="It took place",
+        )
+        # Then the streak is back to 0, as when the sweeper completes it
+        assert therapist(store).cancellation_streak == 0
 
     def test_three_in_a_row_flag_the_therapist_without_deactivating(
         self, service: SessionService, store: InMemoryStore

@@ -3,9 +3,11 @@ score's neutral prior, the flag's effect, the projection's update and the streak
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -209,3 +211,15 @@ class TestProjection:
         new = replace(old, cancellation_streak=5, deactivated=True)
         assert standing_notice(old, new, POLICY) is StandingNotice.DEACTIVATED
         assert standing_notice(new, replace(new, own_rearrangements=1), POLICY) is None
+
+
+def test_the_worked_examples_of_the_ranking_page_hold() -> None:
+    # Given the worked examples docs/ranking.md shows therapists
+    page = (Path(__file__).parents[2] / "docs" / "ranking.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| [^|]+ \| (\d+) \| (none|\d+ min) \| (\d+) \| (\d+) \| (0\.\d{3}) \|$", page, re.MULTILINE)
+    assert len(rows) == 4
+    for answers, median, streak, own, score in rows:
+        minutes = 0 if median == "none" else int(median.removesuffix(" min"))
+        therapist = answered(int(answers), minutes, cancellation_streak=int(streak), own_rearrangements=int(own))
+        # Then each score is what the code computes, to the places shown
+        assert rank(therapist, POLICY).score.quantize(Decimal("0.001")) == Decimal(score)

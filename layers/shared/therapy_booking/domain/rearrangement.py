@@ -504,6 +504,12 @@ def admin_rearrange(
         free_consultation_taken=free_consultation(session) if gave_up and not gives_up else None,
         free_consultation_released=free_consultation(session) if gives_up and not gave_up else None,
         counts_as_therapists_own_rearrangement=reason.is_therapists_own,
+        # The team recording that a session went ahead resets the therapist's streak, as the sweeper's does.
+        cancellation_streak=(
+            StreakChange.went_ahead()
+            if new_status is SessionStatus.COMPLETED and session.status is not SessionStatus.COMPLETED
+            else None
+        ),
     )
 
 
