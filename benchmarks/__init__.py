@@ -4,7 +4,8 @@
   against `import boto3; boto3.client("dynamodb")`.
 - `round_trips`: DynamoDB calls per API operation, through the real handlers on moto.
 - `slots_scaling`: GET /therapists/{id}/slots with a short and a long history of past sessions.
-- `run_all`: all three, results written to docs/benchmarks.md.
+- `listing_scaling`: GET /therapists (the first page) with 100 and with 10,000 listed therapists.
+- `run_all`: all four, results written to docs/benchmarks.md.
 """
 
 import sys

@@ -12,7 +12,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import cold_start, round_trips, slots_scaling
+from benchmarks import cold_start, listing_scaling, round_trips, slots_scaling
 from benchmarks._support import REPO_ROOT, machine_description, markdown_table, ms, verdict
 
 START = "<!-- benchmark results: start (written by `python -m benchmarks.run_all`) -->"
@@ -37,6 +37,7 @@ def report(
     packaged: cold_start.ColdStartResult | None,
     trips: round_trips.RoundTripResult,
     slots: slots_scaling.ScalingResult,
+    listing: listing_scaling.ScalingResult,
     started: datetime,
 ) -> str:
     worst = max(cold.functions, key=cold.ratio)
@@ -81,6 +82,19 @@ def report(
             f"<= {slots_scaling.TARGET_RATIO}, same items read",
             verdict(slots.product_met),
         ],
+        [
+            "Listing, 10,000 vs 100 therapists: end to end on moto",
+            f"{listing.ratio:.2f} ({ms(listing.long.total)} vs {ms(listing.short.total)} ms)",
+            f"<= {listing_scaling.TARGET_RATIO}",
+            verdict(listing.met),
+        ],
+        [
+            "Listing, 10,000 vs 100 therapists: outside moto, items read",
+            f"{listing.product_ratio:.2f} ({ms(listing.long.product)} vs {ms(listing.short.product)} ms); "
+            f"{listing.long.items_read} vs {listing.short.items_read} items read",
+            f"<= {listing_scaling.TARGET_RATIO}, same items read",
+            verdict(listing.product_met),
+        ],
     ]
     if packaged is not None:
         heaviest = max(packaged.functions, key=lambda r: r.total)
@@ -122,6 +136,10 @@ def report(
             "",
             slots_scaling.to_markdown(slots),
             "",
+            "#### Therapist listing",
+            "",
+            listing_scaling.to_markdown(listing),
+            "",
             END,
         ]
     )
@@ -146,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         "--packaged-repeats", type=int, default=5, help="cold start as packaged (no .pyc): interpreters, 0 skips"
     )
     parser.add_argument("--slot-calls", type=int, default=30, help="slots: timed calls per scenario")
+    parser.add_argument("--listing-calls", type=int, default=30, help="listing: timed calls per scenario")
     parser.add_argument("--output", default=str(DEFAULT_OUTPUT), help="markdown file to update, or - to print")
     args = parser.parse_args(argv)
 
@@ -160,7 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     trips = round_trips.run()
     print("slots scaling...", file=sys.stderr, flush=True)
     slots = slots_scaling.run(args.slot_calls, log=sys.stderr)
-    results = report(cold, packaged, trips, slots, started)
+    print("listing scaling...", file=sys.stderr, flush=True)
+    listing = listing_scaling.run(args.listing_calls, log=sys.stderr)
+    results = report(cold, packaged, trips, slots, listing, started)
     if args.output == "-":
         print(results)
     else:
