@@ -70,6 +70,9 @@ class TestTherapistProfile:
                 "duration_minutes",
             ),
             ({"sms_opt_in": True, "phone": None}, "phone number"),
+            ({"country": "ZZ"}, "Unknown country code"),
+            ({"country": "GB-XYZ"}, "Unknown subdivision"),
+            ({"country": "England"}, "country"),
         ],
     )
     def test_invalid_profiles_are_422_and_change_nothing(self, api: Api, changes: dict[str, Any], message: str) -> None:
@@ -77,6 +80,13 @@ class TestTherapistProfile:
         answer = api.put("/therapists/me", THERAPIST, therapist_profile(**changes))
         assert answer.status == 422 and message in answer.body["detail"]
         assert api.get(f"/therapists/{THERAPIST.sub}", CLIENT).body["timezone"] == "Europe/London"
+
+    def test_a_country_is_kept_in_its_canonical_form_and_a_missing_one_means_the_platforms(self, api: Api) -> None:
+        # Given a therapist in Scotland who writes their country in lower case
+        answer = api.put("/therapists/me", THERAPIST, therapist_profile(country="gb-sct"))
+        # Then it is kept as the ISO code, and a profile without one says so (the platform's default applies)
+        assert (answer.status, answer.body["country"]) == (200, "GB-SCT")
+        assert api.put("/therapists/me", THERAPIST, therapist_profile()).body["country"] is None
 
     def test_clients_cannot_publish_therapist_profiles(self, api: Api) -> None:
         assert api.put("/therapists/me", CLIENT, therapist_profile()).status == 403

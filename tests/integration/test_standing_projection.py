@@ -98,6 +98,25 @@ def test_a_first_answer_is_counted_in_the_confirmations_own_write(
     assert standing["response_time"] == {"median_business_minutes": 90.0, "samples": 1, "within_sla_ratio": 1.0}
 
 
+def test_an_offer_as_the_first_answer_counts_both_in_one_update_of_the_therapists_item(
+    api: Api, aws: Any, clock: FakeClock, stream: TableStream
+) -> None:
+    # Given a booking left pending
+    publish_therapist(api)
+    booked = book(api, start="2026-12-03T10:00:00Z").body
+    # When the therapist answers it, an hour later, with alternative times (their own reason)
+    clock.advance(timedelta(hours=1))
+    offer = {"alternatives": [{"start": "2026-12-03T14:00:00Z"}]}
+    assert api.post(f"/sessions/{booked['session_id']}/offers", THERAPIST, offer).status == 201
+    # Then the answer and the own-reason rearrangement are both counted, in the offer's one write
+    item = therapist_item(aws)
+    assert (item["response_samples"], item["own_rearrangements"]) == ({"N": "1"}, {"N": "1"})
+    therapist_records = stream.new_records_for(CONSUMER)
+    assert [r["eventName"] for r in therapist_records] == ["INSERT", "MODIFY", "MODIFY"]  # profile, hours, offer
+    standing = api.get("/therapists/me/standing", THERAPIST).body
+    assert standing["rearrangements"] == {"own_reason": 1, "total_sessions": 1, "rate": 1.0}
+
+
 def test_the_projection_ranks_the_faster_responder_first(
     api: Api, aws: Any, clock: FakeClock, stream: TableStream
 ) -> None:

@@ -169,7 +169,7 @@ class TestRank:
         # Then its factors add up to its score, and each measure is as recorded
         factors = standing.rank_factors
         assert factors.response_time + factors.cancellations + factors.rearrangements == standing.rank_score
-        assert (standing.response_time.median_business_minutes, standing.response_time.samples) == (120, 4)
+        assert (standing.response_time.median_business_minutes, standing.response_time.samples) == (Decimal(120), 4)
         assert standing.response_time.within_sla_ratio == 1
         assert (standing.rearrangements.own_reason, standing.rearrangements.total_sessions) == (1, 4)
         assert standing.rearrangements.rate == Decimal("0.25")
