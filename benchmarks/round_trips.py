@@ -36,7 +36,8 @@ BatchGetItem) + 2 writes per message (the delivery ledger's in-progress and comp
 one send (SES SendEmail or SNS Publish) per message; a reminder the same plus the session's read
 (2 + 2m); a record that changes schedules no DynamoDB call and one Scheduler call per schedule; an
 expiry 2 (the session, one transaction); a sweep 1 Query (one page of due sessions) + 1 transaction
-per session it changes, and no other call.
+per session it changes, and no other call; the standing projection 1 conditional UpdateItem per
+therapist record whose score changed (0 when it is already right).
 """
 
 from __future__ import annotations
@@ -608,7 +609,7 @@ def pipeline_markdown(result: RoundTripResult) -> str:
             "ledger's in-progress and completed records per message) and m sends; a reminder at most 2 + 2m "
             "(the session too) and m sends; a record that changes schedules no DynamoDB call and one Scheduler "
             "call per schedule; an expiry 2 (the session, one transaction); a sweep 1 Query + 1 transaction per "
-            "session it changes, and no other call.",
+            "session it changes, and no other call; the standing projection 1 UpdateItem per therapist record.",
             "",
             markdown_table(headers, rows),
             "",
