@@ -14,12 +14,16 @@ through the dispatch table `HANDLERS`; what each event does to the schedules is 
   client's answer to an offer or location change) it is deleted. A new booking makes no call. An
   event item written before items carried the session (no snapshot) is handled for expiry only;
   one of a type this code does not know is logged and skipped.
+- Response reminder: a new booking gets one schedule at its `response_reminder_at` (the reminder to
+  the therapist to answer before the response deadline); the therapist's first answer, or the
+  booking ending or being settled by the team unanswered (a client's cancellation), deletes it.
+  Other events make no call; an item without the session is skipped.
 
 The template's filter lets only event items' INSERTs through; the check here keeps that true if
 the filter changes. Powertools' BatchProcessor handles each record on its own: a record that fails
 (a throttled Scheduler call, an item whose facts do not fit its type) is reported in
 `batchItemFailures`, and Lambda retries from it. The records delivered again after it change
-nothing: creating an existing expiry schedule, deleting a missing schedule and replacing a reminder
+nothing: creating an existing expiry or response reminder schedule, deleting a missing schedule and replacing a reminder
 with the same plan all succeed, and a session's records come in order, so the last plan wins (see
 `adapters.session_schedules`). Logs carry event types and ids only.
 """
@@ -35,7 +39,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from therapy_booking.domain.events import STORED_EVENT_TYPES, DomainEvent
 from therapy_booking.domain.model import Session
-from therapy_booking.domain.schedules import ExpiryAt, ExpiryGone, expiry_step, reminder_plan
+from therapy_booking.domain.schedules import (
+    ExpiryAt,
+    ExpiryGone,
+    ResponseReminderAt,
+    ResponseReminderGone,
+    expiry_step,
+    reminder_plan,
+    response_reminder_step,
+)
 from therapy_booking.outbox_consumers import Dispatch, OutboxConsumer
 from therapy_booking.wiring import container
 
@@ -69,8 +81,24 @@ def keep_reminder_in_step(event: DomainEvent, session: Session | None) -> None:
         logger.info("no reminder schedule", extra=ids)
 
 
-# Every stored event may open or close a change and move, confirm or end the session.
-HANDLERS: Dispatch = {event_type: (keep_expiry_in_step, keep_reminder_in_step) for event_type in STORED_EVENT_TYPES}
+def keep_response_reminder_in_step(event: DomainEvent, session: Session | None) -> None:
+    if session is None:
+        return  # an item from before event items carried the session
+    step = response_reminder_step(event, session, container.clock.now())
+    ids = {"event_type": str(event.event_type), "session_id": session.session_id}
+    if isinstance(step, ResponseReminderAt):
+        container.session_schedules.schedule_response_reminder(step.session_id, step.at)
+        logger.info("response reminder schedule in place", extra={**ids, "at": step.at.isoformat()})
+    elif isinstance(step, ResponseReminderGone):
+        container.session_schedules.cancel_response_reminder(step.session_id)
+        logger.info("response reminder schedule gone", extra=ids)
+
+
+# Every stored event may open or close a change, move, confirm or end the session, or answer a booking.
+HANDLERS: Dispatch = {
+    event_type: (keep_expiry_in_step, keep_reminder_in_step, keep_response_reminder_in_step)
+    for event_type in STORED_EVENT_TYPES
+}
 
 
 consumer = OutboxConsumer(HANDLERS, logger)

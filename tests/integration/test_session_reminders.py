@@ -1,8 +1,10 @@
 """Session reminders on moto: the reminder schedules' target reminds both parties of a confirmed session,
-once, and only of the session as it was planned when the schedule was made.
+once, and only of the session as it was planned when the schedule was made; and reminds a therapist to
+answer a booking, once, only while it is unanswered.
 
-The schedule's Input is `{"session_id", "start"}` (see `adapters.session_schedules`); sends go through
-the real SES and SNS senders on moto and the real delivery ledger in the template's table.
+The schedule's Input is `{"session_id", "start"}`, or `{"session_id", "kind": "response"}` for the response
+reminder (see `adapters.session_schedules`); sends go through the real SES and SNS senders on moto and the
+real delivery ledger in the template's table.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from tests.integration.test_notifications_delivery import (
     CLIENT_PROFILE,
     CONTEXT,
     THERAPIST_PHONE,
+    book,
     confirmed,
     deliver_on_moto,
     emails_to,
@@ -195,6 +198,98 @@ def test_a_failed_send_raises_and_the_retry_sends_only_what_is_missing(session: 
     ],
 )
 def test_an_invalid_input_is_dropped_without_a_retry(aws: Any, event: Any) -> None:
+    # Given a malformed schedule Input / When the function receives it, with AWS calls forbidden
+    forbidden = AssertionError("a malformed input reached AWS")
+    with mock.patch.object(BaseClient, "_make_api_call", side_effect=forbidden):
+        result = session_reminders.lambda_handler(event, CONTEXT)
+    # Then it returns (no error, so no pointless retries) without touching anything
+    assert result == {"outcome": "invalid_input"}
+
+
+# --- the response reminder ----------------------------------------------------------------------
+
+
+def respond(session: Session) -> dict[str, str]:
+    """The Input of the booking's response reminder schedule."""
+    return {"session_id": session.session_id, "kind": "response"}
+
+
+@pytest.fixture
+def pending(aws: Any, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> Session:
+    """A booking made on Monday 09:00, unanswered, and the clock at its response reminder's time (12:00)."""
+    deliver_on_moto(clock, monkeypatch)
+    people()
+    booked = book()
+    assert booked.response_reminder_at is not None
+    clock.set(booked.response_reminder_at)
+    return booked
+
+
+def test_an_unanswered_booking_reminds_its_therapist_by_email_and_text_once(pending: Session) -> None:
+    # Given a booking its therapist (opted in to texts) has not answered
+    # When its response reminder fires, under the check of the function's policy in template.yaml
+    result = remind(respond(pending))
+
+    # Then the therapist got one email, with the deadline in their time zone, and one text; the client nothing
+    assert result == {"outcome": "reminded", "session_id": pending.session_id, "sent": 2, "skipped": 0}
+    (email,) = emails_to(PROFILE.email)
+    assert "by Monday 30 November 2026 at 13:00 GMT" in " ".join(email["text"].split())
+    (text,) = texts_to(THERAPIST_PHONE)
+    assert text.startswith("A booking request for Wed 2 Dec, 10:00 GMT is waiting for your answer: ")
+    assert CLIENT_PROFILE.name not in text
+    assert emails_to(CLIENT_PROFILE.email) == [] and texts_to(CLIENT_PHONE) == []
+
+
+def test_a_second_firing_of_the_response_reminder_sends_nothing_twice(pending: Session) -> None:
+    # Given the response reminder was sent
+    remind(respond(pending))
+    first = sent()
+
+    # When the schedule delivers again
+    again = remind(respond(pending))
+
+    # Then nothing more was sent
+    assert again["outcome"] == "reminded"
+    assert sent() == first
+    assert (len(first["emails"]), len(first["sms"])) == (1, 1)
+
+
+def test_an_answered_booking_sends_no_response_reminder(pending: Session, clock: FakeClock) -> None:
+    # Given the therapist confirmed the booking before its reminder time
+    clock.set(pending.created_at + timedelta(minutes=30))
+    container.sessions.confirm(THERAPIST, pending.session_id)
+    assert pending.response_reminder_at is not None
+    clock.set(pending.response_reminder_at)
+    before = sent()
+
+    # When its response reminder fires anyway (its deletion came late)
+    result = remind(respond(pending))
+
+    # Then nothing more is sent
+    assert result == {"outcome": "nothing_to_remind", "session_id": pending.session_id}
+    assert sent() == before
+
+
+def test_a_booking_cancelled_by_the_client_sends_no_response_reminder(pending: Session) -> None:
+    # Given the client cancelled the booking before the therapist answered
+    container.sessions.cancel(CLIENT, pending.session_id, None)
+    before = sent()
+
+    # When its response reminder fires anyway / Then nothing more is sent
+    assert remind(respond(pending))["outcome"] == "nothing_to_remind"
+    assert sent() == before
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"kind": "response"},
+        {"session_id": "", "kind": "response"},
+        {"session_id": "s1", "kind": "responce"},
+        ["s1", "response"],
+    ],
+)
+def test_an_invalid_response_reminder_input_is_dropped_without_a_retry(aws: Any, event: Any) -> None:
     # Given a malformed schedule Input / When the function receives it, with AWS calls forbidden
     forbidden = AssertionError("a malformed input reached AWS")
     with mock.patch.object(BaseClient, "_make_api_call", side_effect=forbidden):

@@ -323,8 +323,10 @@ class TestExpirySchedulesConsumer:
         with mock.patch.object(scheduler, "create_schedule", wraps=scheduler.create_schedule) as create:
             response = consume(records)
 
-        # Then the create was attempted, its conflict counted as done, and the one schedule is unchanged
-        assert create.call_count == 1
+        # Then the expiry's create was attempted, its conflict counted as done, and the one schedule is unchanged
+        assert [c.kwargs["Name"] for c in create.call_args_list if c.kwargs["Name"].startswith("expire-")] == [
+            first["Name"]
+        ]
         assert response == {"batchItemFailures": []}
         assert schedules(scheduler) == [first]
 
@@ -381,11 +383,14 @@ class TestExpirySchedulesConsumer:
         assert schedules(scheduler) == []
 
     def test_other_items_are_ignored_and_other_events_touch_only_the_reminder(
-        self, scheduler: Any, stream: TableStream
+        self, scheduler: Any, stream: TableStream, clock: FakeClock
     ) -> None:
-        # Given a booking that is confirmed, fixed by the team, then cancelled (events, session, claims: no offer)
+        # Given a booking that is confirmed, fixed by the team, then cancelled, a minute apart (events, session,
+        # claims: no offer)
         session = container.sessions.confirm(THERAPIST, book().session_id)
+        clock.advance(timedelta(minutes=1))
         admin_confirms(session)
+        clock.advance(timedelta(minutes=1))
         container.sessions.cancel(CLIENT, session.session_id, None)
         records = stream.new_records()  # unfiltered: the consumer must not rely on the template's filter
         entities = {r["dynamodb"].get("NewImage", {}).get("entity", {}).get("S") for r in records}
@@ -408,11 +413,12 @@ class TestExpirySchedulesConsumer:
 
         # Then nothing failed, and no expiry schedule was touched (the team's fix closed no offer)
         assert response == {"batchItemFailures": []}
-        # And the only Scheduler calls are the session's reminder following its events, one call per event:
-        # none for the booking, made on confirmation and on the team's fix, deleted on cancellation
-        reminder = f"remind-{session.session_id}"
-        assert [call.kwargs["Name"] for call in create.call_args_list] == [reminder, reminder]
-        assert [call.kwargs["Name"] for call in delete.call_args_list] == [reminder]
+        # And the only Scheduler calls are the session's reminders following its events, one call per event:
+        # the response reminder made on booking and deleted on confirmation (the first answer); the 24 h
+        # reminder made on confirmation and on the team's fix, deleted on cancellation
+        respond, reminder = f"respond-{session.session_id}", f"remind-{session.session_id}"
+        assert [call.kwargs["Name"] for call in create.call_args_list] == [respond, reminder, reminder]
+        assert [call.kwargs["Name"] for call in delete.call_args_list] == [respond, reminder]
         assert update.call_count == 0
 
     def test_a_throttled_record_alone_is_reported_failed_and_succeeds_when_retried(
@@ -430,7 +436,7 @@ class TestExpirySchedulesConsumer:
 
         # Then only that record is reported failed, by its sequence number; the second offer is scheduled
         assert response == {"batchItemFailures": [{"itemIdentifier": first_offer["dynamodb"]["SequenceNumber"]}]}
-        assert [s["Name"] for s in schedules(scheduler)] == [f"expire-{change_id(second)}"]
+        assert [s["Name"] for s in expiry_schedules(scheduler)] == [f"expire-{change_id(second)}"]
 
         # When Lambda retries from the failed record on (the records after it come again)
         retried = records[records.index(first_offer) :]
@@ -460,7 +466,7 @@ class TestExpirySchedulesConsumer:
 
         # Then the record is reported failed (to be retried), and the schedule is still there
         assert response == {"batchItemFailures": [{"itemIdentifier": rejected["dynamodb"]["SequenceNumber"]}]}
-        assert len(schedules(scheduler)) == 1
+        assert len(expiry_schedules(scheduler)) == 1
 
     def test_an_opening_event_without_its_deadline_fails_only_that_record(
         self, scheduler: Any, stream: TableStream
@@ -477,7 +483,7 @@ class TestExpirySchedulesConsumer:
 
         # Then only the broken record failed, and the good offer is scheduled
         assert response == {"batchItemFailures": [{"itemIdentifier": broken["dynamodb"]["SequenceNumber"]}]}
-        assert [s["Name"] for s in schedules(scheduler)] == [f"expire-{change_id(good)}"]
+        assert [s["Name"] for s in expiry_schedules(scheduler)] == [f"expire-{change_id(good)}"]
 
     def test_a_record_arriving_after_its_deadline_is_scheduled_a_minute_ahead(
         self, scheduler: Any, stream: TableStream, clock: FakeClock
@@ -534,20 +540,22 @@ class TestReminderSchedules:
         assert 0 < target["RetryPolicy"]["MaximumRetryAttempts"] <= 185
         assert 60 <= target["RetryPolicy"]["MaximumEventAgeInSeconds"] <= 86400
 
-    def test_a_booking_not_yet_confirmed_has_no_reminder_and_costs_no_call(
+    def test_a_booking_not_yet_confirmed_has_no_reminder_and_costs_no_call_for_it(
         self, scheduler: Any, stream: TableStream
     ) -> None:
         # Given a booking waiting for the therapist
-        book()
+        booked = book()
         # When its record is consumed
         with (
             mock.patch.object(scheduler, "create_schedule", wraps=scheduler.create_schedule) as create,
             mock.patch.object(scheduler, "delete_schedule", wraps=scheduler.delete_schedule) as delete,
         ):
             assert consume(stream.new_records_for(CONSUMER)) == {"batchItemFailures": []}
-        # Then there is no schedule, and the Scheduler was not called (there is nothing to delete yet)
-        assert schedules(scheduler) == []
-        assert create.call_count == delete.call_count == 0
+        # Then there is no 24 h reminder, and the Scheduler was called for the response reminder alone
+        # (there is no 24 h reminder to delete yet)
+        assert reminder_schedules(scheduler) == []
+        assert [call.kwargs["Name"] for call in create.call_args_list] == [f"respond-{booked.session_id}"]
+        assert delete.call_count == 0
 
     @pytest.mark.parametrize("move", [therapist_reschedules, admin_moves], ids=["therapist", "team"])
     def test_a_move_replaces_the_reminder(
@@ -623,7 +631,7 @@ class TestReminderSchedules:
             assert consume(stream.new_records_for(CONSUMER)) == {"batchItemFailures": []}
 
         # Then no reminder was planned (the confirmation email has just told them)
-        assert create.call_count == 0
+        assert [c for c in create.call_args_list if c.kwargs["Name"].startswith("remind-")] == []
         assert schedules(scheduler) == []
 
     def test_a_move_to_less_than_24_hours_ahead_drops_the_reminder(
@@ -748,7 +756,7 @@ class TestReminderSchedules:
 
         # Then only that record is reported failed; the second session has its reminder
         assert response == {"batchItemFailures": [{"itemIdentifier": first_confirmation["dynamodb"]["SequenceNumber"]}]}
-        assert [s["Name"] for s in schedules(scheduler)] == [f"remind-{second.session_id}"]
+        assert [s["Name"] for s in reminder_schedules(scheduler)] == [f"remind-{second.session_id}"]
 
         # When Lambda retries from the failed record on
         assert consume(records[records.index(first_confirmation) :]) == {"batchItemFailures": []}
@@ -780,6 +788,95 @@ class TestReminderSchedules:
         assert [s["Name"] for s in schedules(scheduler)] == [f"expire-{change_id(offered)}"]
         assert [call.kwargs["Name"] for call in create.call_args_list] == [f"expire-{change_id(offered)}"]
         assert delete.call_count == 0
+
+
+# --- response reminders ------------------------------------------------------------------------
+
+
+def response_reminder_schedules(client: Any) -> list[dict[str, Any]]:
+    return schedules(client, "respond-")
+
+
+@pytest.mark.usefixtures("therapist")
+class TestResponseReminderSchedules:
+    def test_a_booking_gets_one_response_reminder_at_its_reminder_time(
+        self, scheduler: Any, stream: TableStream
+    ) -> None:
+        # Given a booking made on Monday 09:00 (UTC, the therapist's London business hours): due by 13:00,
+        # its therapist reminded at 12:00
+        booked = book()
+        assert booked.response_reminder_at == NOW + timedelta(hours=3)
+
+        # When the consumer receives its record
+        assert consume(stream.new_records_for(CONSUMER)) == {"batchItemFailures": []}
+
+        # Then there is one schedule, named after the session and apart from its 24 h reminder, firing at 12:00
+        (schedule,) = schedules(scheduler)
+        assert schedule["Name"] == f"respond-{booked.session_id}"
+        assert schedule["ScheduleExpression"] == "at(2026-11-30T12:00:00)"
+        assert schedule["ActionAfterCompletion"] == "DELETE"
+        # And it invokes the reminder function, as the scheduler role, saying which reminder it is
+        target = schedule["Target"]
+        assert target["Arn"] == REMINDER_FUNCTION_ARN
+        assert target["RoleArn"] == SCHEDULER_ROLE_ARN
+        assert json.loads(target["Input"]) == {"session_id": booked.session_id, "kind": "response"}
+        assert target["DeadLetterConfig"] == {"Arn": SCHEDULES_DLQ_ARN}
+
+    def test_a_redelivered_booking_record_creates_nothing_new(self, scheduler: Any, stream: TableStream) -> None:
+        # Given a booking's record consumed once
+        book()
+        records = stream.new_records_for(CONSUMER)
+        consume(records)
+        (first,) = schedules(scheduler)
+
+        # When it is delivered again / Then its create conflicts, counts as done, and the schedule is unchanged
+        assert consume(records) == {"batchItemFailures": []}
+        assert schedules(scheduler) == [first]
+
+    @pytest.mark.parametrize(
+        "answer",
+        [confirm, lambda session: offer(session, WEDNESDAY.replace(hour=14)), client_cancels],
+        ids=["therapist confirms", "therapist offers", "client cancels the pending booking"],
+    )
+    def test_the_first_answer_or_a_cancellation_deletes_it(
+        self, scheduler: Any, stream: TableStream, clock: FakeClock, answer: Callable[[Session], Session]
+    ) -> None:
+        # Given a booking with its response reminder
+        booked = book()
+        consume(stream.new_records_for(CONSUMER))
+        assert len(response_reminder_schedules(scheduler)) == 1
+
+        # When, half an hour later, the therapist first answers it or the client cancels it
+        clock.advance(timedelta(minutes=30))
+        answer(booked)
+        with mock.patch.object(scheduler, "delete_schedule", wraps=scheduler.delete_schedule) as delete:
+            assert consume(stream.new_records_for(CONSUMER)) == {"batchItemFailures": []}
+
+        # Then the response reminder is gone
+        assert response_reminder_schedules(scheduler) == []
+        assert f"respond-{booked.session_id}" in [call.kwargs["Name"] for call in delete.call_args_list]
+
+    def test_events_after_the_first_answer_leave_it_alone(
+        self, scheduler: Any, stream: TableStream, clock: FakeClock
+    ) -> None:
+        # Given a booking confirmed (its response reminder gone)
+        confirmed = confirm(book())
+        consume(stream.new_records_for(CONSUMER))
+
+        # When the therapist later moves it and the client cancels it
+        clock.advance(timedelta(minutes=30))
+        therapist_reschedules(confirmed, WEDNESDAY.replace(hour=14))
+        clock.advance(timedelta(minutes=30))
+        client_cancels(confirmed)
+        with (
+            mock.patch.object(scheduler, "create_schedule", wraps=scheduler.create_schedule) as create,
+            mock.patch.object(scheduler, "delete_schedule", wraps=scheduler.delete_schedule) as delete,
+        ):
+            assert consume(stream.new_records_for(CONSUMER)) == {"batchItemFailures": []}
+
+        # Then no Scheduler call concerned the response reminder
+        names = [call.kwargs["Name"] for call in (*create.call_args_list, *delete.call_args_list)]
+        assert [name for name in names if name.startswith("respond-")] == []
 
 
 # --- the expiry function (the schedules' target) -----------------------------------------------

@@ -27,6 +27,7 @@ from therapy_booking.domain.model import (
 from therapy_booking.domain.notifications import (
     NOTIFICATIONS,
     REMINDER,
+    AccountNotice,
     CalendarMethod,
     Channel,
     DeliveryFailed,
@@ -71,6 +72,9 @@ class TemplateNameRenderer:
     def sms(self, notice: Notice) -> Sms:
         assert notice.recipient.sms_number is not None
         return Sms(notice.recipient.sms_number, notice.rule.template)
+
+    def account_email(self, notice: AccountNotice) -> Email:
+        return Email(notice.recipient.email, notice.template, "", "")
 
 
 @dataclass
@@ -491,4 +495,35 @@ class TestReminders:
         session = confirmed(service)
         clock.set(session.start)
         assert notifications.remind(session.session_id, session.start) is None
+        assert channels.sent == []
+
+
+class TestResponseReminders:
+    def test_the_therapist_of_an_unanswered_booking_is_reminded_once_by_email_and_sms(
+        self, service, notifications, channels
+    ):
+        # Given a booking the therapist (opted in to SMS) has not answered
+        session = booked(service)
+        # When its response reminder fires, twice
+        first = notifications.remind_to_respond(session.session_id)
+        notifications.remind_to_respond(session.session_id)
+        # Then the therapist got one email and one text, under the booking's own keys; the client nothing
+        assert channels.sent == [Told(T, EMAIL, "respond_reminder"), Told(T, SMS, "respond_reminder")]
+        assert first is not None
+        assert first.sent == [
+            f"{session.session_id}/respond/therapist/email",
+            f"{session.session_id}/respond/therapist/sms",
+        ]
+
+    def test_an_answered_cancelled_or_started_booking_gets_no_reminder(self, service, notifications, channels, clock):
+        # Given a booking answered, one cancelled by the client, and one whose start has passed, all unanswered
+        answered = confirmed(service)
+        cancelled = service.cancel(CLIENT, service.book(CLIENT, request(WED_14)).session_id, None)
+        started = service.book(CLIENT, request(WED_15))
+        # When their response reminders fire (late) / Then nothing is sent
+        assert notifications.remind_to_respond(answered.session_id) is None
+        assert notifications.remind_to_respond(cancelled.session_id) is None
+        clock.set(started.start)
+        assert notifications.remind_to_respond(started.session_id) is None
+        assert notifications.remind_to_respond("no-such-session") is None
         assert channels.sent == []

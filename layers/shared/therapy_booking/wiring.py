@@ -97,7 +97,7 @@ class Container:
 
     @cached_property
     def session_schedules(self) -> EventBridgeSessionSchedules:
-        """Both `ExpirySchedules` and `ReminderSchedules`, on EventBridge Scheduler."""
+        """`ExpirySchedules`, `ReminderSchedules` and `ResponseReminderSchedules`, on EventBridge Scheduler."""
         from therapy_booking.adapters.session_schedules import EventBridgeSessionSchedules
 
         return EventBridgeSessionSchedules(self.schedule_settings)
@@ -151,6 +151,7 @@ class Container:
             ledger=self.delivery_ledger,
             sessions=storage.sessions,
             clock=self.clock,
+            policy=self.settings.policy,
         )
 
     def reset(self, clock: Clock | None = None) -> None:

@@ -37,6 +37,7 @@ from therapy_booking.domain.model import (
 from therapy_booking.domain.notifications import (
     NOTIFICATIONS,
     REMINDER,
+    RESPONSE_REMINDER,
     Channel,
     Contact,
     Notice,
@@ -51,6 +52,7 @@ LINK = f"https://app.example.com/sessions/{SESSION_ID}"
 START = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # a Tuesday: 15:00 in London, 10:00 in New York
 BOOKED_AT = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 OCCURRED_AT = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+RESPONSE_DUE_AT = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)  # Monday: 14:00 in London
 PRICE = Money(6000, "GBP")
 
 ROOM = Location("room", LocationKind.IN_PERSON, address="12 Harley Street, London W1G 9PG")
@@ -140,6 +142,9 @@ def as_left_by(kind: str, cancelled_by: Role | None = None) -> tuple[Session, Da
     match kind:
         case EventType.SESSION_BOOKED:
             return session(SessionStatus.PENDING), {}
+        case EventType.RESPONSE_REMINDER:
+            due = {"response_due_at": RESPONSE_DUE_AT, "response_reminder_at": RESPONSE_DUE_AT - timedelta(hours=1)}
+            return session(SessionStatus.PENDING, **due), {}
         case EventType.SESSION_DECLINED:
             return refunded(SessionStatus.DECLINED, decline_reason=REASON), {}
         case EventType.SESSION_CANCELLED if cancelled_by is Role.CLIENT:
@@ -212,6 +217,8 @@ def event(kind: str, s: Session, data: Data | None = None) -> DomainEvent:
 def occasion(kind: str, s: Session, data: Data | None = None) -> Occasion:
     if kind == REMINDER:
         return Occasion.reminder(s, OCCURRED_AT)
+    if kind == RESPONSE_REMINDER:
+        return Occasion.response_reminder(s, OCCURRED_AT)
     return Occasion.of_event(event(kind, s, data), s)
 
 

@@ -1,5 +1,5 @@
-"""The `ExpirySchedules` and `ReminderSchedules` ports on EventBridge Scheduler: one-time schedules,
-in one schedule group, each firing once and deleting itself afterwards.
+"""The `ExpirySchedules`, `ReminderSchedules` and `ResponseReminderSchedules` ports on EventBridge
+Scheduler: one-time schedules, in one schedule group, each firing once and deleting itself afterwards.
 
 - Expiry: one schedule per open offer or location change, named after the change
   (`expire-<change id>`). It fires at the deadline and invokes the expiry function with
@@ -11,8 +11,13 @@ in one schedule group, each firing once and deleting itself afterwards.
   it exists already replaces the whole plan with UpdateSchedule: the last plan wins, and the
   same plan delivered twice leaves the same schedule. The reminder function checks the session
   again before sending, so a plan outliving its session's move or cancellation is harmless.
+- Response reminder: one schedule per booking, named after the session (`respond-<session id>`).
+  It fires when the therapist is due a reminder to answer (`Session.response_reminder_at`) and
+  invokes the reminder function with `{"session_id", "kind": "response"}`. That time is set at
+  booking and never moves, so creating it again gets ConflictException: "already done", as for
+  an expiry. The reminder function checks that the booking is still unanswered before sending.
 
-Both fire at their instant (`at(...)` in UTC, rounded up to the second, flexible window off;
+All fire at their instant (`at(...)` in UTC, rounded up to the second, flexible window off;
 Scheduler invokes within the minute that follows),
 retry a failed invocation for an hour, then dead-letter it; deleting a schedule that is gone
 (it fired, or was never made) succeeds.
@@ -34,6 +39,8 @@ if TYPE_CHECKING:
 
 EXPIRY_PREFIX = "expire-"
 REMINDER_PREFIX = "remind-"
+RESPONSE_REMINDER_PREFIX = "respond-"
+RESPONSE_KIND = "response"  # the `kind` of a response reminder's Input (the 24 h reminder's has none)
 VALID_NAME = re.compile(r"^[0-9a-zA-Z_.-]{1,64}$")  # EventBridge Scheduler's rule for schedule names
 # Failures to invoke the target are retried for an hour; after that the dead-letter queue has them
 # (for an expiry, the sweeper (every 5 minutes) has expired the change long before).
@@ -67,6 +74,10 @@ def reminder_name(session_id: str) -> str:
     return _name(REMINDER_PREFIX, session_id, "session")
 
 
+def response_reminder_name(session_id: str) -> str:
+    return _name(RESPONSE_REMINDER_PREFIX, session_id, "session")
+
+
 def at_expression(instant: datetime) -> str:
     """`at(yyyy-mm-ddThh:mm:ss)` in UTC, rounded up to the second: never before the instant."""
     if instant.tzinfo is None:
@@ -84,7 +95,7 @@ def _error_code(error: Exception) -> str | None:
 
 @dataclass
 class EventBridgeSessionSchedules:
-    """Both ports, on one schedule group (`settings`: the group, the targets, the role, the dead-letter queue)."""
+    """The three ports, on one schedule group (`settings`: the group, the targets, the role, the dead-letter queue)."""
 
     settings: ScheduleSettings
     client: Callable[[], SchedulerApi] = field(default=scheduler_client)
@@ -92,16 +103,10 @@ class EventBridgeSessionSchedules:
     # --- ExpirySchedules -----------------------------------------------------------------------
 
     def schedule(self, change_id: str, session_id: str, at: datetime) -> None:
-        from botocore.exceptions import ClientError
-
         definition = self._one_time(
             expiry_name(change_id), at, self.settings.expiry_arn, {"session_id": session_id, "change_id": change_id}
         )
-        try:
-            self.client().create_schedule(**definition)
-        except ClientError as error:
-            if _error_code(error) != "ConflictException":  # it exists already: a redelivery, done before
-                raise
+        self._create_once(definition)
 
     def cancel(self, change_id: str) -> None:
         self._delete(expiry_name(change_id))
@@ -137,7 +142,31 @@ class EventBridgeSessionSchedules:
     def cancel_reminder(self, session_id: str) -> None:
         self._delete(reminder_name(session_id))
 
-    # --- both ----------------------------------------------------------------------------------
+    # --- ResponseReminderSchedules -------------------------------------------------------------
+
+    def schedule_response_reminder(self, session_id: str, at: datetime) -> None:
+        definition = self._one_time(
+            response_reminder_name(session_id),
+            at,
+            self.settings.reminder_arn,
+            {"session_id": session_id, "kind": RESPONSE_KIND},
+        )
+        self._create_once(definition)
+
+    def cancel_response_reminder(self, session_id: str) -> None:
+        self._delete(response_reminder_name(session_id))
+
+    # --- all -----------------------------------------------------------------------------------
+
+    def _create_once(self, definition: dict[str, Any]) -> None:
+        """Create a schedule whose instant never moves: one that exists already is a redelivery, done before."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client().create_schedule(**definition)
+        except ClientError as error:
+            if _error_code(error) != "ConflictException":
+                raise
 
     def _one_time(self, name: str, at: datetime, target_arn: str, payload: dict[str, str]) -> dict[str, Any]:
         """The whole definition of a one-time schedule: what CreateSchedule takes, and UpdateSchedule replaces."""

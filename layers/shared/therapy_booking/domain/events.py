@@ -45,10 +45,11 @@ class EventType(StrEnum):
     OFFER_EXPIRED = "session.offer_expired"
     ADMIN_REARRANGED = "session.admin_rearranged"
     SESSION_REMINDER = "session.reminder"  # the reminder before a confirmed session: raised by its schedule
+    RESPONSE_REMINDER = "session.response_reminder"  # a booking still unanswered near its deadline: its schedule's
 
 
-# Every type an outbox item can hold: all but the reminder, which its schedule raises.
-STORED_EVENT_TYPES = frozenset(EventType) - {EventType.SESSION_REMINDER}
+# Every type an outbox item can hold: all but the reminders, which their schedules raise.
+STORED_EVENT_TYPES = frozenset(EventType) - {EventType.SESSION_REMINDER, EventType.RESPONSE_REMINDER}
 
 
 class UnknownEventType(ValueError):
@@ -232,6 +233,18 @@ class SessionReminderDue(DomainEvent):
         return f"{self.session_id}/reminder/{self.start:%Y%m%dT%H%M%SZ}"
 
 
+@dataclass(frozen=True, kw_only=True)
+class ResponseReminderDue(DomainEvent):
+    """A booking still waits for its therapist's first answer as its response deadline nears: raised by its
+    response reminder schedule, not written to the outbox. One per session: a booking is answered once."""
+
+    event_type = EventType.RESPONSE_REMINDER
+
+    @property
+    def event_id(self) -> str:
+        return f"{self.session_id}/respond"
+
+
 EVENT_CLASSES: dict[EventType, type[DomainEvent]] = {
     cls.event_type: cls
     for cls in (
@@ -252,5 +265,6 @@ EVENT_CLASSES: dict[EventType, type[DomainEvent]] = {
         OfferExpired,
         AdminRearranged,
         SessionReminderDue,
+        ResponseReminderDue,
     )
 }

@@ -1,11 +1,16 @@
 """Who is told what, over which channel: the one mapping from domain events to notifications.
 
 `NOTIFICATIONS` is the table (docs/notifications.md shows the same one). Each domain event,
-and the reminder 24 h before a confirmed session, is an *occasion*; each rule of its row is
-one message to one party, by email always and by SMS too where the rule says so and the
-party has opted in with a valid E.164 number. `NotificationService` plans the messages of an
-occasion, renders and sends each through the ports, and records every send in a ledger keyed
-by (occasion, recipient, channel), so an occasion delivered twice sends nothing twice.
+the reminder 24 h before a confirmed session and the reminder to answer a booking is an
+*occasion*; each rule of its row is one message to one party, by email always and by SMS too
+where the rule says so and the party has opted in with a valid E.164 number.
+`NotificationService` plans the messages of an occasion, renders and sends each through the
+ports, and records every send in a ledger keyed by (occasion, recipient, channel), so an
+occasion delivered twice sends nothing twice.
+
+A therapist's standing (flagged, deactivated: `domain.standing`) is about their account, not a
+session: `STANDING_TEMPLATES` is its table, and `NotificationService.tell_standing` sends it as an
+`AccountNotice`, by email only, through the same ledger.
 Pure apart from the ports: no boto3, no templates here.
 """
 
@@ -18,14 +23,24 @@ from enum import StrEnum
 from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
-from therapy_booking.domain.events import DomainEvent, EventType, LeavesCalendar, SessionReminderDue
+from therapy_booking.domain.events import (
+    DomainEvent,
+    EventType,
+    LeavesCalendar,
+    ResponseReminderDue,
+    SessionReminderDue,
+)
 from therapy_booking.domain.formats import E164
 from therapy_booking.domain.model import Role, Session, SessionStatus
+from therapy_booking.domain.policies import PlatformPolicy
+from therapy_booking.domain.standing import StandingNotice
 
 if TYPE_CHECKING:
+    from therapy_booking.domain.model import TherapistProfile
     from therapy_booking.domain.ports import Clock, SessionRepository, TherapistRepository
 
 REMINDER = EventType.SESSION_REMINDER
+RESPONSE_REMINDER = EventType.RESPONSE_REMINDER
 
 
 class Channel(StrEnum):
@@ -105,6 +120,13 @@ NOTIFICATIONS: dict[EventType, tuple[Rule, ...]] = {
         Rule(THERAPIST, "session_reminder", sms=True),
         Rule(CLIENT, "session_reminder", sms=True),
     ),
+    RESPONSE_REMINDER: (Rule(THERAPIST, "respond_reminder", sms=True),),
+}
+
+# What a therapist is told when their cancellation streak crosses a threshold: one email each, no SMS.
+STANDING_TEMPLATES: dict[StandingNotice, str] = {
+    StandingNotice.FLAGGED: "standing_flagged",
+    StandingNotice.DEACTIVATED: "account_deactivated",
 }
 
 
@@ -149,6 +171,17 @@ class Occasion:
             actor_role=Role.SYSTEM,
             actor_id=None,
             start=session.start,
+        )
+        return cls(due, session)
+
+    @classmethod
+    def response_reminder(cls, session: Session, now: datetime) -> Occasion:
+        due = ResponseReminderDue(
+            session_id=session.session_id,
+            session_version=session.version,
+            occurred_at=now,
+            actor_role=Role.SYSTEM,
+            actor_id=None,
         )
         return cls(due, session)
 
@@ -203,6 +236,35 @@ class Notice:
 
 
 @dataclass(frozen=True)
+class AccountNotice:
+    """One email to a therapist about their account rather than a session: their standing changed.
+
+    `occasion_id` is unique to the change that crossed the threshold (its stream record's sequence
+    number), so the same crossing delivered twice has one delivery key. `flag_at` and `deactivate_at`
+    are the platform's thresholds, for the wording."""
+
+    notice: StandingNotice
+    therapist_id: str
+    occasion_id: str
+    recipient: Contact
+    flag_at: int
+    deactivate_at: int
+
+    @property
+    def template(self) -> str:
+        return STANDING_TEMPLATES[self.notice]
+
+    @property
+    def delivery_key(self) -> str:
+        return standing_delivery_key(self.notice, self.therapist_id, self.occasion_id)
+
+
+def standing_delivery_key(notice: StandingNotice, therapist_id: str, occasion_id: str) -> str:
+    """(occasion, recipient, channel), like a session's message: the therapist, by email, the one channel."""
+    return f"{therapist_id}/{notice}/{occasion_id}/{Role.THERAPIST}/{Channel.EMAIL}"
+
+
+@dataclass(frozen=True)
 class Attachment:
     filename: str
     content_type: str
@@ -233,6 +295,8 @@ class Renderer(Protocol):
 
     def sms(self, notice: Notice) -> Sms: ...
 
+    def account_email(self, notice: AccountNotice) -> Email: ...
+
 
 class EmailSender(Protocol):
     def send(self, email: Email) -> None: ...
@@ -251,6 +315,9 @@ class DeliveryLedger(Protocol):
 class ContactBook(Protocol):
     def parties(self, therapist_id: str, client_id: str) -> tuple[Contact | None, Contact | None]:
         """The therapist's and the client's contacts (None for one without a profile), in one read."""
+
+    def therapist(self, therapist_id: str) -> Contact | None:
+        """The therapist's contact alone (None without a profile): for what is about their account."""
 
 
 class DeliveryFailed(Exception):
@@ -309,11 +376,23 @@ class ProfileContacts:
 
     def parties(self, therapist_id: str, client_id: str) -> tuple[Contact | None, Contact | None]:
         therapist, c = self._therapists.get_with_client(therapist_id, client_id)
-        t = therapist.profile if therapist else None
         return (
-            Contact(Role.THERAPIST, t.name, t.email, t.phone, t.sms_opt_in, t.timezone) if t else None,
+            therapist_contact(therapist.profile if therapist else None),
             Contact(Role.CLIENT, c.name, c.email, c.phone, c.sms_opt_in, c.timezone) if c else None,
         )
+
+    def therapist(self, therapist_id: str) -> Contact | None:
+        therapist = self._therapists.get(therapist_id)
+        return therapist_contact(therapist.profile if therapist else None)
+
+
+def therapist_contact(profile: TherapistProfile | None) -> Contact | None:
+    if profile is None:
+        return None
+    return Contact(Role.THERAPIST, profile.name, profile.email, profile.phone, profile.sms_opt_in, profile.timezone)
+
+
+DEFAULT_POLICY = PlatformPolicy()  # the wording's thresholds when none is given (the wiring passes the settings')
 
 
 class NotificationService:
@@ -326,6 +405,7 @@ class NotificationService:
         ledger: DeliveryLedger,
         sessions: SessionRepository,
         clock: Clock,
+        policy: PlatformPolicy = DEFAULT_POLICY,
     ) -> None:
         self._contacts = contacts
         self._renderer = renderer
@@ -334,6 +414,7 @@ class NotificationService:
         self._ledger = ledger
         self._sessions = sessions
         self._clock = clock
+        self._policy = policy
 
     def session_as_left_by(self, event: DomainEvent) -> Session | None:
         """The session as `event` left it, read from the store: only while nothing has changed it since."""
@@ -350,6 +431,36 @@ class NotificationService:
         if session.has_started(now):
             return None
         return self.notify(Occasion.reminder(session, now))
+
+    def remind_to_respond(self, session_id: str) -> DeliveryReport | None:
+        """Remind the therapist of a booking still waiting for their first answer; None (nothing sent) once
+        it has been answered, cancelled or settled, or has started: a late or repeated firing of its schedule.
+        Its delivery keys are the booking's own, so a second firing sends nothing twice."""
+        session = self._sessions.get(session_id)
+        now = self._clock.now()
+        if session is None or not session.awaits_first_answer or session.has_started(now):
+            return None
+        return self.notify(Occasion.response_reminder(session, now))
+
+    def tell_standing(self, notice: StandingNotice, therapist_id: str, occasion_id: str) -> DeliveryReport:
+        """Tell the therapist, by email only, that their cancellation streak flagged them or deactivated their
+        account; once per (occasion, recipient, channel). A therapist without a profile is skipped
+        (`no_contact_details`); a failed send raises DeliveryFailed, so the occasion is retried."""
+        report = DeliveryReport()
+        therapist = self._contacts.therapist(therapist_id)
+        if therapist is None:
+            report.skipped[standing_delivery_key(notice, therapist_id, occasion_id)] = "no_contact_details"
+            return report
+        policy = self._policy
+        account = AccountNotice(
+            notice, therapist_id, occasion_id, therapist, policy.streak_flag_at, policy.streak_deactivate_at
+        )
+        try:
+            self._ledger.once(account.delivery_key, partial(self._send_account, account))
+        except Exception as error:
+            raise DeliveryFailed([account.delivery_key], [error]) from error
+        report.sent.append(account.delivery_key)
+        return report
 
     def notify(self, occasion: Occasion) -> DeliveryReport:
         """Send every message the occasion calls for, at most once each.
@@ -378,6 +489,9 @@ class NotificationService:
         if failed:
             raise DeliveryFailed(failed, causes)
         return report
+
+    def _send_account(self, notice: AccountNotice) -> None:
+        self._email.send(self._renderer.account_email(notice))
 
     def _send(self, notice: Notice) -> None:
         if notice.channel is Channel.EMAIL:

@@ -133,6 +133,17 @@ class ReminderSchedules(Protocol):
         """Drop the session's reminder, if there still is one."""
 
 
+class ResponseReminderSchedules(Protocol):
+    """One one-time timer per booking: the reminder to its therapist to answer. Idempotent like `ExpirySchedules`
+    (a booking's reminder time never moves, so scheduling it again changes nothing)."""
+
+    def schedule_response_reminder(self, session_id: str, at: datetime) -> None:
+        """Have `NotificationService.remind_to_respond(session_id)` run at `at` (whole seconds, UTC)."""
+
+    def cancel_response_reminder(self, session_id: str) -> None:
+        """Drop the booking's response reminder, if there still is one."""
+
+
 class ExpirySchedules(Protocol):
     """One-time timers that expire an unanswered offer or location change at its deadline.
 

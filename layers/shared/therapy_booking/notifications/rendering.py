@@ -1,13 +1,14 @@
 """Emails and texts from the templates next to this module.
 
-Each template name of `NOTIFICATIONS` has two files in `templates/`:
+Each template name of `NOTIFICATIONS` and `STANDING_TEMPLATES` has two files in `templates/`:
 
 - `<name>.txt.j2`: the plain-text email (extending `_email.txt.j2`) and the blocks `subject`
   and, for the messages that also go by SMS, `sms`;
 - `<name>.html.j2`: the HTML email (extending `_email.html.j2`), autoescaped.
 
 The wording lives in the templates; `view.message_view` gives them the facts, already in the
-recipient's time zone.
+recipient's time zone. A message about a therapist's account (`AccountNotice`) extends
+`_account_email.*.j2` instead, with `view.account_view`'s facts and a link to the dashboard.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
-from therapy_booking.domain.notifications import Email, Notice, Sms
+from therapy_booking.domain.notifications import AccountNotice, Email, Notice, Sms
 from therapy_booking.notifications.calendar_invite import invitation
-from therapy_booking.notifications.view import message_view
+from therapy_booking.notifications.view import account_view, message_view
 from therapy_booking.settings import NotificationSettings
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -57,6 +58,18 @@ class TemplateRenderer:
             text=text.render(context),
             html=html.render({**context, "subject": subject}),
             attachments=(invite,) if invite else (),
+        )
+
+    def account_email(self, notice: AccountNotice) -> Email:
+        context = account_view(notice, self._settings).context()
+        text = environment().get_template(f"{notice.template}.txt.j2")
+        subject = one_line(render_block(text, "subject", context))
+        html = environment().get_template(f"{notice.template}.html.j2")
+        return Email(
+            to=notice.recipient.email,
+            subject=subject,
+            text=text.render(context),
+            html=html.render({**context, "subject": subject}),
         )
 
     def sms(self, notice: Notice) -> Sms:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from therapy_booking.domain.events import ChangeOpened, Moved
 from therapy_booking.domain.model import Location, LocationKind, Money, Role, SessionStatus
-from therapy_booking.domain.notifications import Contact, Notice
+from therapy_booking.domain.notifications import AccountNotice, Contact, Notice
 from therapy_booking.settings import NotificationSettings
 
 CURRENCY_SYMBOLS = {"GBP": "£"}
@@ -79,6 +79,7 @@ class MessageView:
     payout: str | None  # only a payout of more than nothing
     alternatives: tuple[When, ...]
     answer_by: Moment | None  # the deadline of an open offer or location change
+    respond_by: Moment | None  # the therapist's deadline to answer the booking (set at booking)
     if_unanswered: str | None  # an OfferExpiryPolicy value: what the deadline passing does, as the event told
     proposed_place: Place | None
     link: str
@@ -114,10 +115,35 @@ def message_view(notice: Notice, settings: NotificationSettings) -> MessageView:
         payout=some(session.therapist_payout),
         alternatives=tuple(when(a.start, a.end, zone) for a in session.offer.alternatives) if session.offer else (),
         answer_by=moment(deadline, zone) if (deadline := session.answer_deadline) else None,
+        respond_by=moment(due, zone) if (due := session.response_due_at) else None,
         if_unanswered=str(event.if_unanswered) if isinstance(event, ChangeOpened) else None,
         proposed_place=place(session.location_change.location) if session.location_change else None,
         link=settings.session_link(session.session_id),
         invite=notice.calendar,
+    )
+
+
+@dataclass(frozen=True)
+class AccountView:
+    """Everything a message about a therapist's account (not a session) may show."""
+
+    kind: str  # a StandingNotice value
+    recipient_name: str
+    flag_at: int  # cancellations in a row that flag a therapist
+    deactivate_at: int  # ... and that deactivate the account
+    link: str  # their dashboard
+
+    def context(self) -> dict[str, object]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def account_view(notice: AccountNotice, settings: NotificationSettings) -> AccountView:
+    return AccountView(
+        kind=notice.notice,
+        recipient_name=notice.recipient.name,
+        flag_at=notice.flag_at,
+        deactivate_at=notice.deactivate_at,
+        link=settings.dashboard_base_url,
     )
 
 
