@@ -10,9 +10,13 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from decimal import Decimal
+from email import policy
+from email.parser import BytesParser
 from typing import Any
 
 import pytest
+from moto.core.models import DEFAULT_ACCOUNT_ID
+from moto.ses.models import RawMessage, ses_backends
 
 from functions.therapist_standing import app as therapist_standing
 from tests.support.api import Api
@@ -175,3 +179,39 @@ def test_a_flagged_therapist_lists_below_an_equal_unflagged_one(
     # Then they are flagged and listed below the other
     assert api.get("/therapists/me/standing", who).body["flagged"] is True
     assert listed(api)[-1] == who.sub
+
+
+def sent_subjects() -> list[str]:
+    """The subjects of every email moto's SES accepted."""
+    subjects = []
+    for message in ses_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_REGION"]].sent_messages:
+        assert isinstance(message, RawMessage)
+        data = message.raw_data.encode() if isinstance(message.raw_data, str) else message.raw_data
+        subjects.append(str(BytesParser(policy=policy.default).parsebytes(data)["Subject"]))
+    return subjects
+
+
+def test_the_flag_and_the_deactivation_are_each_told_once_even_when_records_come_again(
+    api: Api, aws: Any, clock: FakeClock, stream: TableStream
+) -> None:
+    # Given a therapist with five confirmed sessions
+    publish_therapist(api)
+    starts = [f"2026-12-{day:02d}T10:00:00Z" for day in (7, 8, 9, 10, 11)]
+    sessions = []
+    for start in starts:
+        session = book(api, start=start).body["session_id"]
+        assert api.post(f"/sessions/{session}/confirm", THERAPIST).status == 200
+        sessions.append(session)
+    project_until_quiet(stream)
+    # When they cancel all five, and the projection sees each change of their record (twice over)
+    for session in sessions:
+        assert api.post(f"/sessions/{session}/cancel", THERAPIST, {"reason": "unwell"}).status == 200
+    records = stream.new_records_for(CONSUMER)
+    for _ in range(2):
+        assert therapist_standing.lambda_handler({"Records": records}, CONTEXT) == {"batchItemFailures": []}
+    project_until_quiet(stream)
+    # Then one email said they were flagged (at 3) and one that the account was deactivated (at 5)
+    subjects = [s.lower() for s in sent_subjects()]
+    assert sum("flagged" in s for s in subjects) == 1, subjects
+    assert sum("deactivated" in s for s in subjects) == 1, subjects
+    assert len(subjects) == 2

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -45,9 +45,15 @@ def new_therapist(http: Http, label: str) -> tuple[str, str]:
 
 
 def free_starts(http: Http, therapist_id: str, client: str) -> list[str]:
+    """The therapist's free slots at least five minutes clear of the notice edge (real time passes between the
+    slot query and a booking)."""
     reply = http.get(f"/therapists/{therapist_id}/slots?session_type=individual", token=client)
     assert reply.status == 200, reply.body
-    return [slot["start"] for slot in reply.json()["items"]]
+    notice_hours = demo.AVAILABILITY["min_notice_hours"]
+    assert isinstance(notice_hours, int)
+    edge = now(http) + timedelta(hours=notice_hours, minutes=5)
+    starts = [slot["start"] for slot in reply.json()["items"]]
+    return [start for start in starts if datetime.fromisoformat(start.replace("Z", "+00:00")) >= edge]
 
 
 def book(http: Http, therapist_id: str, client: str, start: str) -> dict[str, Any]:
