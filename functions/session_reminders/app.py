@@ -32,10 +32,10 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from therapy_booking.domain.schedules import RESPONSE_REMINDER_KIND
 from therapy_booking.wiring import container
 
 logger = Logger()
-RESPONSE = "response"  # the `kind` of a response reminder's Input (adapters.session_schedules writes it)
 
 
 def _session_id(event: Any) -> str | None:
@@ -67,7 +67,7 @@ def _invalid(event: Any, why: str) -> dict[str, Any]:
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     kind = _kind(event)
-    if kind == RESPONSE:
+    if kind == RESPONSE_REMINDER_KIND:
         return remind_to_respond(event, context)
     if kind is not None:
         return _invalid(event, "of an unknown kind")
@@ -79,7 +79,7 @@ def remind_to_respond(event: Any, context: LambdaContext) -> dict[str, Any]:
     if session_id is None:
         return _invalid(event, "without session_id")
     container.delivery_ledger.for_invocation(context)
-    ids = {"session_id": session_id, "kind": RESPONSE}
+    ids = {"session_id": session_id, "kind": RESPONSE_REMINDER_KIND}
     report = container.notifications.remind_to_respond(session_id)
     if report is None:
         logger.info("nothing to remind: the booking was answered, cancelled or has started", extra=ids)

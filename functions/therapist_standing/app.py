@@ -9,11 +9,18 @@ through `StandingProjection` (domain.services):
   never leave an older score behind;
 - the therapist is told by email, once, when a change flags them or deactivates their account.
 
+The notice is sent only if the therapist's record, read again, still says it (a record retried or
+replayed after a reactivation or a session that went ahead tells nothing).
+
+A daily schedule (and an operator, by invoking the function with `{"rerank": "listed"}`, after changing
+the ranking's settings) re-ranks every listed therapist: a score computed under other settings, or an
+item keyed before ranking existed, is put right without waiting for that therapist's next change.
+
 The template's filter lets only therapist items' INSERTs and MODIFYs through; anything else is skipped
 here too. Powertools' BatchProcessor handles each record on its own: one that fails (SES throttled, an
-image that does not read as a therapist) is reported in `batchItemFailures` and retried without holding
-back the other therapists' records, then goes to the stream dead-letter queue. Logs carry therapist ids,
-sequence numbers and outcomes only.
+image that does not read as a therapist) is reported in `batchItemFailures`; Lambda retries the batch
+from the first failed record (so the records after it on that shard wait for it), up to 5 times,
+bisecting, then sends it to the stream dead-letter queue. Logs carry therapist ids and outcomes only.
 """
 
 from __future__ import annotations
@@ -44,7 +51,14 @@ def project(record: DynamoDBRecord) -> None:
     )
 
 
+RERANK = {"rerank": "listed"}  # the daily schedule's Input
+
+
 @logger.inject_lambda_context
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse | dict[str, Any]:
+    if event == RERANK:
+        stored = container.standing_projection.rerank_listed()
+        logger.info("listed therapists re-ranked", extra={"stored": stored})
+        return {"outcome": "reranked", "stored": stored}
     container.delivery_ledger.for_invocation(context)
     return process_partial_response(event=event, record_handler=project, processor=processor, context=context)

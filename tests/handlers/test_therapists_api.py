@@ -86,6 +86,8 @@ class TestTherapistProfile:
         answer = api.put("/therapists/me", THERAPIST, therapist_profile(country="gb-sct"))
         # Then it is kept as the ISO code, and a profile without one says so (the platform's default applies)
         assert (answer.status, answer.body["country"]) == (200, "GB-SCT")
+        # And a bare country stays bare (GB means England by default; the profile says what the therapist gave)
+        assert api.put("/therapists/me", THERAPIST, therapist_profile(country="gb")).body["country"] == "GB"
         assert api.put("/therapists/me", THERAPIST, therapist_profile()).body["country"] is None
 
     def test_clients_cannot_publish_therapist_profiles(self, api: Api) -> None:

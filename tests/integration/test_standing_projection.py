@@ -203,15 +203,59 @@ def test_the_flag_and_the_deactivation_are_each_told_once_even_when_records_come
         assert api.post(f"/sessions/{session}/confirm", THERAPIST).status == 200
         sessions.append(session)
     project_until_quiet(stream)
-    # When they cancel all five, and the projection sees each change of their record (twice over)
+    # When they cancel all five, the projection seeing each change of their record as it comes (and twice over)
     for session in sessions:
         assert api.post(f"/sessions/{session}/cancel", THERAPIST, {"reason": "unwell"}).status == 200
-    records = stream.new_records_for(CONSUMER)
-    for _ in range(2):
-        assert therapist_standing.lambda_handler({"Records": records}, CONTEXT) == {"batchItemFailures": []}
+        records = stream.new_records_for(CONSUMER)
+        for _ in range(2):
+            assert therapist_standing.lambda_handler({"Records": records}, CONTEXT) == {"batchItemFailures": []}
     project_until_quiet(stream)
     # Then one email said they were flagged (at 3) and one that the account was deactivated (at 5)
     subjects = [s.lower() for s in sent_subjects()]
     assert sum("flagged" in s for s in subjects) == 1, subjects
     assert sum("deactivated" in s for s in subjects) == 1, subjects
     assert len(subjects) == 2
+
+
+def test_a_flag_already_superseded_by_the_deactivation_is_not_told(
+    api: Api, aws: Any, clock: FakeClock, stream: TableStream
+) -> None:
+    # Given five cancellations in a row whose records reach the projection only after the fifth (a backlog)
+    publish_therapist(api)
+    for day in (7, 8, 9, 10, 11):
+        session = book(api, start=f"2026-12-{day:02d}T10:00:00Z").body["session_id"]
+        assert api.post(f"/sessions/{session}/confirm", THERAPIST).status == 200
+        assert api.post(f"/sessions/{session}/cancel", THERAPIST, {"reason": "unwell"}).status == 200
+    # When the projection catches up
+    project_until_quiet(stream)
+    # Then the therapist is told what stands: deactivated, not the flag it has gone past
+    subjects = [s.lower() for s in sent_subjects()]
+    assert len(subjects) == 1 and "deactivated" in subjects[0], subjects
+
+
+def test_the_daily_rerank_keys_items_listed_before_ranking_existed(
+    api: Api, aws: Any, clock: FakeClock, stream: TableStream
+) -> None:
+    # Given two listed therapists, one of them keyed as before ranking (by its id, without a score), the other
+    # a quick responder ranked by the projection
+    publish_therapist(api, THERAPIST)
+    publish_therapist(api, OTHER_THERAPIST)
+    booked_and_answered(api, clock, OTHER_THERAPIST, "2026-12-03T10:00:00Z", timedelta(minutes=5))
+    project_until_quiet(stream)
+    key = {"pk": {"S": f"THERAPIST#{THERAPIST.sub}"}, "sk": {"S": "PROFILE"}}
+    aws.update_item(
+        TableName=TABLE,
+        Key=key,
+        UpdateExpression="SET gsi1sk = :id REMOVE rank_score",
+        ExpressionAttributeValues={":id": {"S": THERAPIST.sub}},
+    )
+    stream.new_records()  # that write is the test's own, not a change the projection would see in production
+    assert listed(api) == [OTHER_THERAPIST.sub, THERAPIST.sub]  # by accident of the old key, not by score
+    # When the daily schedule's Input reaches the function
+    answer = therapist_standing.lambda_handler({"rerank": "listed"}, CONTEXT)
+    # Then the old item is ranked (the other one was right already), and a second run stores nothing
+    assert answer == {"outcome": "reranked", "stored": 1}
+    item = therapist_item(aws)
+    assert item["gsi1sk"]["S"] == rank_key(Decimal(item["rank_score"]["N"]), THERAPIST.sub)
+    assert therapist_standing.lambda_handler({"rerank": "listed"}, CONTEXT) == {"outcome": "reranked", "stored": 0}
+    assert listed(api) == [OTHER_THERAPIST.sub, THERAPIST.sub]

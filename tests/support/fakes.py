@@ -226,6 +226,11 @@ class InMemoryTherapists:
         )
         return Page(listed[:limit])
 
+    def listed_records(self) -> Iterator[tuple[Therapist, Decimal | None]]:
+        for therapist in list(self.store.therapists.values()):
+            if therapist.accepts_bookings:
+                yield therapist, self.store.rank_scores.get(therapist.therapist_id)
+
     def record_rank(self, update: RankUpdate) -> bool:
         therapist = update.therapist
         if self.store.therapists.get(therapist.therapist_id) != therapist:
@@ -236,10 +241,13 @@ class InMemoryTherapists:
             self.store.therapists[therapist.therapist_id] = replace(therapist, responses=responses)
         return True
 
-    def reactivate(self, therapist_id: str, reactivation: Reactivation) -> Therapist | None:
+    def reactivate(
+        self, therapist_id: str, reactivation: Reactivation, newcomer_score: Decimal | None = None
+    ) -> Therapist | None:
         current = self.store.therapists.get(therapist_id)
         if current is None or current.profile is None:
             return None
+        self.store.rank_scores.setdefault(therapist_id, newcomer_score or Decimal(0))
         self.store.therapists[therapist_id] = replace(current, deactivated=False, cancellation_streak=0)
         self.store.reactivations.append((therapist_id, reactivation))
         return self.store.therapists[therapist_id]

@@ -16,8 +16,9 @@ from tests.support.domain_data import CLIENT, PROFILE, THERAPIST, request
 from tests.support.fakes import InMemorySessions, InMemoryStore, InMemoryTherapists
 from therapy_booking.domain.model import RECENT_RESPONSES, RearrangeReason, ResponseRecord, Therapist
 from therapy_booking.domain.policies import PlatformPolicy, RankingPolicy
+from therapy_booking.domain.ports import TherapistRecordChange
 from therapy_booking.domain.responses import measure, response_deadlines
-from therapy_booking.domain.services import SessionService
+from therapy_booking.domain.services import SessionService, StandingProjection
 from therapy_booking.domain.standing import (
     Standing,
     StandingNotice,
@@ -223,3 +224,76 @@ def test_the_worked_examples_of_the_ranking_page_hold() -> None:
         therapist = answered(int(answers), minutes, cancellation_streak=int(streak), own_rearrangements=int(own))
         # Then each score is what the code computes, to the places shown
         assert rank(therapist, POLICY).score.quantize(Decimal("0.001")) == Decimal(score)
+
+
+class RecordingNotifier:
+    def __init__(self) -> None:
+        self.told: list[tuple[StandingNotice, str, str]] = []
+
+    def tell_standing(self, notice: StandingNotice, therapist_id: str, occasion_id: str) -> object:
+        self.told.append((notice, therapist_id, occasion_id))
+        return None
+
+
+class TestStandingProjection:
+    def test_a_crossing_still_true_is_told_once_per_record(self, store: InMemoryStore) -> None:
+        # Given a therapist whose streak went from 2 to 3, as the record says now
+        before = store.therapists["t1"]
+        flagged = replace(before, cancellation_streak=3)
+        store.therapists["t1"] = flagged
+        notifier = RecordingNotifier()
+        projection = StandingProjection(InMemoryTherapists(store), notifier, POLICY)
+        # When the projection sees that change
+        report = projection.apply(TherapistRecordChange(replace(before, cancellation_streak=2), flagged, None, "41"))
+        # Then the therapist is told they are flagged, under that record's occasion, and the score is stored
+        assert notifier.told == [(StandingNotice.FLAGGED, "t1", "therapist.flagged#41")]
+        assert report.ranked and store.rank_scores["t1"] == rank(flagged, POLICY).score
+
+    def test_a_record_retried_after_the_team_reactivated_tells_nothing(self, store: InMemoryStore) -> None:
+        # Given the record of a deactivation, delivered again after the team reactivated the account
+        active = store.therapists["t1"]
+        deactivated = replace(active, cancellation_streak=5, deactivated=True)
+        notifier = RecordingNotifier()
+        projection = StandingProjection(InMemoryTherapists(store), notifier, POLICY)
+        # When the projection sees it
+        report = projection.apply(TherapistRecordChange(replace(active, cancellation_streak=4), deactivated, None, "7"))
+        # Then no email goes out (the record, read again, no longer says so), and the stale score is not stored
+        assert notifier.told == [] and report.notice is None
+        assert not report.ranked
+
+    def test_rerank_puts_every_listed_score_right_after_the_weights_change(self, store: InMemoryStore) -> None:
+        # Given two listed therapists ranked under the default weights
+        store.therapists["t2"] = replace(store.therapists["t1"], therapist_id="t2", cancellation_streak=2)
+        therapists = InMemoryTherapists(store)
+        StandingProjection(therapists, RecordingNotifier(), POLICY).rerank_listed()
+        # When the platform ranks on response time alone and re-ranks
+        speed_only = replace(POLICY, ranking=RankingPolicy(Decimal(1), Decimal(0), Decimal(0)))
+        stored = StandingProjection(therapists, RecordingNotifier(), speed_only).rerank_listed()
+        # Then both scores were stored again, and a second run changes nothing
+        assert stored == 2
+        assert store.rank_scores["t1"] == store.rank_scores["t2"] == rank(store.therapists["t1"], speed_only).score
+        assert StandingProjection(therapists, RecordingNotifier(), speed_only).rerank_listed() == 0
+
+
+def test_a_booking_made_before_response_times_were_measured_is_not_measured(
+    service: SessionService, store: InMemoryStore, clock: FakeClock
+) -> None:
+    # Given a pending booking stored without a response deadline (made before the rule existed)
+    booked = service.book(CLIENT, request(datetime(2026, 12, 8, 10, 0, tzinfo=UTC)))
+    store.sessions[booked.session_id] = replace(booked, response_due_at=None, response_reminder_at=None)
+    # When the therapist confirms it
+    clock.set(MONDAY_0930)
+    confirmed = service.confirm(THERAPIST, booked.session_id)
+    # Then it is confirmed, and no response time is recorded for it
+    assert confirmed.answered_at is None
+    assert store.therapists["t1"].responses.samples == 0
+
+
+def test_the_rearrangement_rate_is_per_answered_session_and_agrees_with_its_factor() -> None:
+    # Given a therapist whose rearrangements outnumber the sessions they answered (or predate the measure)
+    for answers, own, rate in ((1, 3, Decimal(3)), (0, 9, Decimal(9)), (4, 1, Decimal("0.25"))):
+        therapist = answered(answers, 30, own_rearrangements=own)
+        standing = Standing.of(therapist, POLICY)
+        # Then the rate is per answered session, over at least one, and a rate above the prior lowers the factor
+        assert standing.rearrangements.rate == rate
+        assert (standing.rank_factors.rearrangements < Decimal("0.18")) == (rate > Decimal("0.1"))

@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from therapy_booking.adapters.aws_clients import scheduler_client
+from therapy_booking.domain.schedules import RESPONSE_REMINDER_KIND
 
 if TYPE_CHECKING:
     from therapy_booking.settings import ScheduleSettings
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
 EXPIRY_PREFIX = "expire-"
 REMINDER_PREFIX = "remind-"
 RESPONSE_REMINDER_PREFIX = "respond-"
-RESPONSE_KIND = "response"  # the `kind` of a response reminder's Input (the 24 h reminder's has none)
 VALID_NAME = re.compile(r"^[0-9a-zA-Z_.-]{1,64}$")  # EventBridge Scheduler's rule for schedule names
 # Failures to invoke the target are retried for an hour; after that the dead-letter queue has them
 # (for an expiry, the sweeper (every 5 minutes) has expired the change long before).
@@ -149,7 +149,7 @@ class EventBridgeSessionSchedules:
             response_reminder_name(session_id),
             at,
             self.settings.reminder_arn,
-            {"session_id": session_id, "kind": RESPONSE_KIND},
+            {"session_id": session_id, "kind": RESPONSE_REMINDER_KIND},
         )
         self._create_once(definition)
 

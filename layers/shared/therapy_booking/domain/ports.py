@@ -113,8 +113,14 @@ class TherapistRepository(Protocol):
 
     def remove_block(self, block: Block, claims: tuple[Claim, ...]) -> None: ...
 
-    def reactivate(self, therapist_id: str, reactivation: Reactivation) -> Therapist | None:
-        """Not deactivated, streak 0, listed again if visible, the reactivation recorded; None if unknown."""
+    def reactivate(
+        self, therapist_id: str, reactivation: Reactivation, newcomer_score: Decimal | None = None
+    ) -> Therapist | None:
+        """Not deactivated, streak 0, listed again if visible (at its rank, or `newcomer_score`'s if it has none
+        yet), the reactivation recorded; None if unknown."""
+
+    def listed_records(self) -> Iterator[tuple[Therapist, Decimal | None]]:
+        """Every listed therapist with its stored rank score (None: never ranked), page by page."""
 
 
 class ClientRepository(Protocol):

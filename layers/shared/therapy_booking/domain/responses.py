@@ -71,7 +71,12 @@ def with_first_answer(
 
     `profile` is the therapist's as read with the session (None if it could not be read: nothing is measured).
     """
-    if not before.awaits_first_answer or change.event.actor_role is not Role.THERAPIST or profile is None:
+    if (
+        not before.awaits_first_answer
+        or before.response_due_at is None  # booked before response times were measured: no deadline, no sample
+        or change.event.actor_role is not Role.THERAPIST
+        or profile is None
+    ):
         return change
     answered_at = change.event.occurred_at
     return replace(

@@ -29,6 +29,7 @@ from therapy_booking.domain.events import AdminRearranged, ChangeClosed, ChangeO
 from therapy_booking.domain.model import Session, SessionStatus
 
 LATE_LEAD = timedelta(minutes=1)
+RESPONSE_REMINDER_KIND = "response"  # the `kind` of a response reminder's schedule Input (the 24 h reminder's has none)
 REMINDER_LEAD = timedelta(hours=24)
 
 

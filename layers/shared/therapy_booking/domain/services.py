@@ -54,7 +54,7 @@ from therapy_booking.domain.ports import (
     UnreadableItem,
 )
 from therapy_booking.domain.responses import with_first_answer, with_response_deadlines
-from therapy_booking.domain.standing import Standing, rank, rank_update, standing_notice
+from therapy_booking.domain.standing import Standing, StandingNotice, rank, rank_update, standing_notice
 
 ATTENDEE_COUNTS = {
     SessionType.INDIVIDUAL: (1, 1),
@@ -474,7 +474,8 @@ class TherapistService:
                 code, subdivision = parse_country(profile.country)
             except ValueError as error:
                 raise ValidationFailed(str(error)) from None
-            profile = replace(profile, country=f"{code}-{subdivision}" if subdivision else code)
+            named_subdivision = "-" in profile.country  # `GB` stays `GB` (England by default), not `GB-ENG`
+            profile = replace(profile, country=f"{code}-{subdivision}" if named_subdivision else code)
         newcomer = rank(Therapist(actor.user_id), self._policy).score
         ensure_sms_reachable(profile.sms_opt_in, profile.phone)
         for offer in profile.session_types:
@@ -528,7 +529,9 @@ class TherapistService:
         """The team restores an account: not deactivated, streak 0, listed again if its profile is visible;
         the admin's note is kept with who and when."""
         require_role(actor, Role.ADMIN, "reactivate a therapist")
-        therapist = self._therapists.reactivate(therapist_id, Reactivation(actor.user_id, self._clock.now(), note))
+        reactivation = Reactivation(actor.user_id, self._clock.now(), note)
+        newcomer = rank(Therapist(therapist_id), self._policy).score
+        therapist = self._therapists.reactivate(therapist_id, reactivation, newcomer)
         if therapist is None or therapist.profile is None:
             raise NotFound("There is no therapist with that id.")
         return Standing.of(therapist, self._policy)
@@ -652,6 +655,26 @@ class StandingProjection:
         update = rank_update(change.after, change.stored_score, self._policy)
         ranked = update is not None and self._therapists.record_rank(update)
         notice = standing_notice(change.before, change.after, self._policy)
-        if notice is not None:
+        if notice is not None and self._still_stands(notice, change.after.therapist_id):
             self._notifier.tell_standing(notice, change.after.therapist_id, f"{notice}#{change.change_id}")
-        return ProjectionReport(ranked, None if notice is None else str(notice))
+            return ProjectionReport(ranked, str(notice))
+        return ProjectionReport(ranked, None)
+
+    def _still_stands(self, notice: StandingNotice, therapist_id: str) -> bool:
+        """Whether the record still says what the notice tells: a record retried (or replayed) after the team
+        reactivated the account, or after a session went ahead, tells nothing any more."""
+        current = self._therapists.get(therapist_id)
+        if current is None:
+            return False
+        if notice is StandingNotice.DEACTIVATED:
+            return current.deactivated
+        return current.flagged(self._policy.streak_flag_at) and not current.deactivated
+
+    def rerank_listed(self) -> int:
+        """Recompute every listed therapist's score and store those that changed (after a change of the ranking's
+        settings, or for items keyed before ranking existed); the number stored. Idempotent."""
+        stored = 0
+        for therapist, score in self._therapists.listed_records():
+            update = rank_update(therapist, score, self._policy)
+            stored += update is not None and self._therapists.record_rank(update)
+        return stored

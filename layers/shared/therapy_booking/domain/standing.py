@@ -68,8 +68,15 @@ def reliability(therapist: Therapist, policy: PlatformPolicy) -> Decimal:
 
 
 def sessions_answered(therapist: Therapist) -> int:
-    """The sessions a rearrangement rate is taken over: those they answered (every rearrangement is of one)."""
+    """The sessions a rearrangement rate is taken over: those they answered (a booking is rearranged only once
+    answered; counting at booking would make concurrent bookings of one therapist conflict, see decisions.md)."""
     return therapist.responses.samples
+
+
+def rearrangement_rate(therapist: Therapist) -> Decimal:
+    """Own-reason rearrangements per answered session, over at least one session: above 1 when sessions are
+    rearranged more than once (or, for records older than the measure, when rearrangements predate it)."""
+    return Decimal(therapist.own_rearrangements) / max(sessions_answered(therapist), 1)
 
 
 def steadiness(therapist: Therapist, policy: PlatformPolicy) -> Decimal:
@@ -99,7 +106,7 @@ class ResponseTime:
 class Rearrangements:
     own_reason: int
     total_sessions: int
-    rate: Decimal
+    rate: Decimal  # own_reason / max(total_sessions, 1)
 
 
 @dataclass(frozen=True)
@@ -134,7 +141,7 @@ class Standing:
             rearrangements=Rearrangements(
                 own_reason=therapist.own_rearrangements,
                 total_sessions=total,
-                rate=Decimal(therapist.own_rearrangements) / total if total else Decimal(0),
+                rate=rearrangement_rate(therapist),
             ),
             rank_score=factors.score,
             rank_factors=factors,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import cast
@@ -45,9 +46,9 @@ from therapy_booking.domain.model import (
     TherapistProfile,
 )
 from therapy_booking.domain.ports import Calendar, Page
-from therapy_booking.domain.standing import RankUpdate
+from therapy_booking.domain.standing import SCORE_PLACES, RankUpdate
 
-RANK_PLACES = 10**6  # a score between 0 and 1, kept to six places (`domain.standing.SCORE_PLACES`)
+RANK_PLACES = int(1 / SCORE_PLACES)  # a score between 0 and 1, as whole millionths
 
 
 def rank_key(score: Decimal, therapist_id: str) -> str:
@@ -150,7 +151,9 @@ class DynamoTherapistRepository:
             item.update(actions=actions + unlisted)  # deactivated accounts stay out of the listing
         return therapist_from_item(item)
 
-    def reactivate(self, therapist_id: str, reactivation: Reactivation) -> Therapist | None:
+    def reactivate(
+        self, therapist_id: str, reactivation: Reactivation, newcomer_score: Decimal | None = None
+    ) -> Therapist | None:
         """One UpdateItem when the profile is visible (listed again), two when it is hidden (left out of
         the listing); None, with nothing written, for a therapist without a profile."""
         item = TherapistItem(therapist_key(therapist_id), PROFILE)
@@ -161,7 +164,10 @@ class DynamoTherapistRepository:
             TherapistItem.reactivated_by.set(reactivation.admin_id),
             TherapistItem.reactivation_note.set(reactivation.note),
         ]
-        listed: list[Action] = [TherapistItem.gsi1pk.set(LISTED)]  # at its rank key, kept while unlisted
+        listed: list[Action] = [  # at its rank key, kept while unlisted (a newcomer's for an item older than keys)
+            TherapistItem.gsi1pk.set(LISTED),
+            TherapistItem.gsi1sk.set(TherapistItem.gsi1sk | rank_key(newcomer_score or Decimal(0), therapist_id)),
+        ]
         has_profile = TherapistItem.pk.exists() & TherapistItem.name.exists()
         for extra, condition in (
             (listed, has_profile & (TherapistItem.visible == True)),  # noqa: E712
@@ -198,6 +204,12 @@ class DynamoTherapistRepository:
         results = TherapistItem.gsi1.query(LISTED, limit=limit, last_evaluated_key=start_key)
         items = [therapist_from_item(item) for item in results if isinstance(item, TherapistItem)]
         return Page(items, encode_cursor(results.last_evaluated_key))
+
+    def listed_records(self) -> Iterator[tuple[Therapist, Decimal | None]]:
+        """Every listed therapist with the rank score stored with it, page by page (Query of gsi1 LISTED)."""
+        for item in TherapistItem.gsi1.query(LISTED):
+            if isinstance(item, TherapistItem):
+                yield therapist_from_item(item), None if item.rank_score is None else Decimal(str(item.rank_score))
 
     def record_rank(self, update: RankUpdate) -> bool:
         """Store the score and the listing key computed from `update.therapist` (and trim its recent answers),

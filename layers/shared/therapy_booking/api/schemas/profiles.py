@@ -124,7 +124,9 @@ class TherapistOwnProfile(TherapistPublicProfile):
     sms_opt_in: bool
     visible: bool
     deactivated: bool
-    country: str | None = Field(description="As given; null means the platform's default.")
+    country: str | None = Field(
+        description="As given, in capitals (a subdivision only if one was given); null means the platform's default."
+    )
     availability: AvailabilityRequest | None
 
     @classmethod

@@ -14,7 +14,7 @@ class ResponseTimeResponse(Body):
         description="Median business minutes from a booking to your first answer, over your recent answers; "
         "null before your first answer."
     )
-    samples: int = Field(description="First answers measured so far.")
+    samples: int = Field(description="First answers measured so far (since response times are measured).")
     within_sla_ratio: float | None = Field(
         description="Share of those answers given within the allowance; null before your first answer."
     )
@@ -23,7 +23,9 @@ class ResponseTimeResponse(Body):
 class RearrangementsResponse(Body):
     own_reason: int = Field(description="Rearrangements for your own reasons: offers, location changes you asked for.")
     total_sessions: int = Field(description="Sessions you have answered (the rate is taken over these).")
-    rate: float = Field(description="own_reason / total_sessions (0 with no sessions).")
+    rate: float = Field(
+        description="Own-reason rearrangements per answered session: own_reason / total_sessions, over at least one."
+    )
 
 
 class RankFactorsResponse(Body):
