@@ -5,6 +5,7 @@ container (`wiring.Container`), by the functions that use it and when first need
 - `Settings`: the table and the platform policy (every function but the schedules consumer);
 - `ScheduleSettings`: the session schedules consumer (EventBridge Scheduler);
 - `FailureReportSettings`: the sweeper (its dead-letter queue);
+- `CalendarSettings`: the calendar import's functions (the sync queue; local http on the local stack);
 - `NotificationSettings`: the notification and reminder functions (sender, dashboard links).
 
 Each field is read from its variable's name (the alias) only; the field name is for code and
@@ -201,6 +202,18 @@ class FailureReportSettings(EnvironmentModel):
     """The sweeper's: the queue that receives a session that failed on its own."""
 
     dead_letter_queue_url: Named = Field(alias="DEAD_LETTER_QUEUE_URL", description="the dead-letter queue's URL")
+
+
+class CalendarSettings(EnvironmentModel):
+    """The calendar import's: the sync queue (for the periodic fan-out) and, on the local stack only, whether an
+    `http://127.0.0.1` address may be imported (a feed served by a test)."""
+
+    sync_queue_url: str | None = Field(
+        None, alias="CALENDAR_SYNC_QUEUE_URL", description="the calendar sync queue's URL"
+    )
+    allow_local_http: bool = Field(
+        False, alias="CALENDAR_ALLOW_LOCAL_HTTP", description="true or false (true on the local stack only)"
+    )
 
 
 class NotificationSettings(EnvironmentModel):

@@ -21,14 +21,28 @@ from therapy_booking.adapters.dynamodb.models import bind_table
 from therapy_booking.adapters.dynamodb.sessions import DynamoSessionRepository
 from therapy_booking.adapters.dynamodb.therapists import DynamoTherapistRepository
 from therapy_booking.domain.ports import Clock, FailureReports, OutboxEvents
-from therapy_booking.domain.services import ClientService, SessionService, StandingProjection, TherapistService
-from therapy_booking.settings import FailureReportSettings, NotificationSettings, ScheduleSettings, Settings
+from therapy_booking.domain.services import (
+    ClientService,
+    SessionService,
+    StandingProjection,
+    TherapistService,
+    new_id,
+)
+from therapy_booking.settings import (
+    CalendarSettings,
+    FailureReportSettings,
+    NotificationSettings,
+    ScheduleSettings,
+    Settings,
+    SettingsError,
+)
 
 if TYPE_CHECKING:
     from therapy_booking.adapters.delivery_ledger import PowertoolsDeliveryLedger
     from therapy_booking.adapters.dynamodb.therapist_records import TherapistRecords
     from therapy_booking.adapters.keyed_bookings import PowertoolsKeyedBookings
     from therapy_booking.adapters.session_schedules import EventBridgeSessionSchedules
+    from therapy_booking.domain.calendar_sync import CalendarImportService, SyncQueue
     from therapy_booking.domain.notifications import NotificationService
 
 
@@ -59,6 +73,10 @@ class Container:
     @cached_property
     def failure_report_settings(self) -> FailureReportSettings:
         return FailureReportSettings.from_environment()
+
+    @cached_property
+    def calendar_settings(self) -> CalendarSettings:
+        return CalendarSettings.from_environment()
 
     @cached_property
     def notification_settings(self) -> NotificationSettings:
@@ -120,6 +138,35 @@ class Container:
     @cached_property
     def standing_projection(self) -> StandingProjection:
         return StandingProjection(self.storage.therapists, self.notifications, self.settings.policy)
+
+    @cached_property
+    def calendar_imports(self) -> CalendarImportService:
+        """The imported calendars: the fetcher, the iCalendar reader and boto3's SQS load on first use."""
+        from therapy_booking.adapters.calendar_fetch import SafeCalendarFetcher
+        from therapy_booking.adapters.calendar_source import IcalCalendarSource
+        from therapy_booking.adapters.dynamodb.calendar_imports import DynamoCalendarImports
+        from therapy_booking.domain.calendar_sync import CalendarImportService
+
+        source = IcalCalendarSource(SafeCalendarFetcher(allow_local_http=self.calendar_settings.allow_local_http))
+        storage = self.storage
+        return CalendarImportService(
+            DynamoCalendarImports(),
+            storage.therapists,
+            source,
+            self.notifications,
+            self.clock,
+            self.settings.policy,
+            new_id,
+        )
+
+    @cached_property
+    def calendar_sync_queue(self) -> SyncQueue:
+        from therapy_booking.adapters.sqs_sync_queue import SqsSyncQueue
+
+        queue_url = self.calendar_settings.sync_queue_url
+        if not queue_url:
+            raise SettingsError({"CALENDAR_SYNC_QUEUE_URL": "is not set"})
+        return SqsSyncQueue(queue_url)
 
     @cached_property
     def failure_reports(self) -> FailureReports:

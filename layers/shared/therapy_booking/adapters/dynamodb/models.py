@@ -269,10 +269,32 @@ class EventItem(TableItem, discriminator="event"):
 
 
 class ClaimItem(TableItem, discriminator="claim"):
-    """pk THERAPIST#id, sk CLAIM#<unit start>: one unit of the therapist's time."""
+    """pk THERAPIST#id, sk CLAIM#<unit start>: one unit of the therapist's time. A busy time of an imported
+    calendar expires (`ttl`, a day after its unit) once past, as nothing else gives it back then."""
 
     kind = UnicodeAttribute()
     owner_id = UnicodeAttribute()
+    ttl = NumberAttribute(null=True)
+
+
+IMPORTS = "CALENDAR_IMPORTS"
+
+
+class CalendarImportItem(TableItem, discriminator="calendar_import"):
+    """pk THERAPIST#id, sk CALENDAR_IMPORT; gsi2 CALENDAR_IMPORTS / therapist id (the periodic sync's list).
+    `url` is the secret address: never logged, never answered whole."""
+
+    therapist_id = UnicodeAttribute()
+    import_id = UnicodeAttribute()
+    url = UnicodeAttribute()
+    status = UnicodeAttribute()
+    last_synced_at = UTCDateTimeAttribute(null=True)
+    last_error = UnicodeAttribute(null=True)
+    busy_count = NumberAttribute()
+    etag = UnicodeAttribute(null=True)
+    last_modified = UnicodeAttribute(null=True)
+    failing_told = BooleanAttribute()
+    overlaps_told = ListAttribute(of=UnicodeAttribute, null=True)
 
 
 class BlockItem(TableItem, discriminator="block"):
