@@ -37,7 +37,7 @@ def slot_starts(api: Api) -> list[str]:
 
 def test_a_connected_calendar_takes_its_busy_time_out_of_the_slots(api: Api, feed: tuple[Feed, str]) -> None:
     # Given a published therapist free on Wednesday 2 December at 10:00
-    busy, url = feed
+    _, url = feed
     publish_therapist(api)
     assert "2026-12-02T10:00:00Z" in slot_starts(api)
     # When they connect a calendar that is busy then
