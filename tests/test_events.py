@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
@@ -28,8 +28,11 @@ import pytest
 from botocore.client import BaseClient
 
 from tests.support.http import Answer, call
+from tests.support.ical_server import ics
 from tests.support.template import load_template, resources_of_type
+from therapy_booking.adapters.calendar_fetch import SafeCalendarFetcher
 from therapy_booking.api.problems import PROBLEM_CONTENT_TYPE
+from therapy_booking.domain.calendar_import import FeedValidators, FetchedFeed
 
 EVENTS_DIR = Path(__file__).resolve().parents[1] / "events"
 EVENT_NAMES = sorted(path.stem for path in EVENTS_DIR.glob("*.json"))
@@ -722,6 +725,60 @@ def sample_therapist_standing(samples: Samples) -> None:
     answer = samples.run("therapist_standing")
     assert answer.status == 200, answer.body
     assert_newcomers_standing(answer.body, claims(load("put_therapist_profile"))["sub"])
+
+
+@contextmanager
+def calendar_feed_answering(body: bytes) -> Iterator[None]:
+    """The sample's calendar address answering `body` (tests reach no network: the fetch is the boundary)."""
+    fetched = FetchedFeed(body, FeedValidators(etag='"v1"'))
+    with mock.patch.object(SafeCalendarFetcher, "fetch", return_value=fetched):
+        yield
+
+
+BUSY_FEED = ics((datetime(2026, 12, 2, 10, 0, tzinfo=UTC), datetime(2026, 12, 2, 11, 0, tzinfo=UTC)))
+
+
+@case
+def sample_connect_calendar(samples: Samples) -> None:
+    # Given no profile yet / Then 404
+    with calendar_feed_answering(BUSY_FEED):
+        assert_not_found(samples.run("connect_calendar"), "You have not published a therapist profile yet.")
+        # Given the therapist has published / When they connect the sample's Google address
+        samples.published_therapist()
+        answer = samples.run("connect_calendar")
+    # Then it is synced at once: the host only, one busy event
+    assert answer.status == 200, answer.body
+    assert (answer.body["host"], answer.body["status"], answer.body["busy_count"]) == ("calendar.google.com", "ok", 1)
+    assert "private-" not in json.dumps(answer.body)
+
+
+@case
+def sample_calendar_status(samples: Samples) -> None:
+    samples.published_therapist()
+    assert_not_found(samples.run("calendar_status"), "You have not connected a calendar.")
+    with calendar_feed_answering(BUSY_FEED):
+        assert samples.run("connect_calendar").status == 200
+    answer = samples.run("calendar_status")
+    assert (answer.status, answer.body["status"], answer.body["busy_count"]) == (200, "ok", 1)
+
+
+@case
+def sample_sync_calendar(samples: Samples) -> None:
+    samples.published_therapist()
+    assert_not_found(samples.run("sync_calendar"), "You have not connected a calendar.")
+    with calendar_feed_answering(BUSY_FEED):
+        assert samples.run("connect_calendar").status == 200
+        answer = samples.run("sync_calendar")
+    assert (answer.status, answer.body["status"]) == (200, "ok")
+
+
+@case
+def sample_disconnect_calendar(samples: Samples) -> None:
+    samples.published_therapist()
+    with calendar_feed_answering(BUSY_FEED):
+        assert samples.run("connect_calendar").status == 200
+    assert samples.run("disconnect_calendar").status == 204
+    assert_not_found(samples.run("calendar_status"), "You have not connected a calendar.")
 
 
 # --- tests -----------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from therapy_booking.domain.calendar_sync import (
 )
 from therapy_booking.domain.changes import CALENDAR_OWNER, Claim, ClaimKind
 from therapy_booking.domain.errors import NotFound, SlotUnavailable, ValidationFailed
+from therapy_booking.domain.model import Therapist
 from therapy_booking.domain.policies import PlatformPolicy
 from therapy_booking.domain.services import SessionService
 
@@ -69,6 +70,9 @@ class FakeImports:
 
     def get(self, therapist_id: str) -> CalendarImport | None:
         return self.items.get(therapist_id)
+
+    def get_with_therapist(self, therapist_id: str) -> tuple[Therapist | None, CalendarImport | None]:
+        return self.store.therapists.get(therapist_id), self.items.get(therapist_id)
 
     def save(self, calendar: CalendarImport, replacing: str | None) -> None:
         current = self.items.get(calendar.therapist_id)
@@ -142,9 +146,7 @@ def world(store: InMemoryStore) -> World:
     clock = FakeClock(NOW)
     source, imports, notifier = FakeSource(), FakeImports(store), RecordingNotifier()
     counter = iter(range(1, 1000))
-    calendars = CalendarImportService(
-        imports, InMemoryTherapists(store), source, notifier, clock, POLICY, lambda: f"import-{next(counter)}"
-    )
+    calendars = CalendarImportService(imports, source, notifier, clock, POLICY, lambda: f"import-{next(counter)}")
     sessions = SessionService(
         InMemorySessions(store), InMemoryTherapists(store), clock, POLICY, ids=lambda: f"s{next(counter)}"
     )

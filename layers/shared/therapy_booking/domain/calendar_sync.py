@@ -39,7 +39,7 @@ from therapy_booking.domain.changes import Claim, ClaimKind
 from therapy_booking.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from therapy_booking.domain.model import Actor, Role, Therapist
 from therapy_booking.domain.policies import PlatformPolicy
-from therapy_booking.domain.ports import Clock, TherapistRepository
+from therapy_booking.domain.ports import Clock
 
 DEFAULT_HORIZON_DAYS = 60  # the window synced for a therapist who has not published availability yet
 
@@ -92,6 +92,9 @@ class ImportGone(Exception):
 
 class CalendarImportRepository(Protocol):
     def get(self, therapist_id: str) -> CalendarImport | None: ...
+
+    def get_with_therapist(self, therapist_id: str) -> tuple[Therapist | None, CalendarImport | None]:
+        """The therapist's record and their import, in one read."""
 
     def save(self, calendar: CalendarImport, replacing: str | None) -> None:
         """Store the import; conditional on the stored one having import id `replacing` (None: on there being
@@ -149,7 +152,6 @@ class CalendarImportService:
     def __init__(
         self,
         imports: CalendarImportRepository,
-        therapists: TherapistRepository,
         source: CalendarSource,
         notifier: CalendarNotifier,
         clock: Clock,
@@ -157,7 +159,6 @@ class CalendarImportService:
         ids: Callable[[], str],
     ) -> None:
         self._imports = imports
-        self._therapists = therapists
         self._source = source
         self._notifier = notifier
         self._clock = clock
@@ -169,7 +170,7 @@ class CalendarImportService:
     def connect(self, actor: Actor, url: str) -> CalendarImport:
         """Set (or replace) the therapist's import and sync it at once. An address that is refused, cannot be
         fetched or is not iCalendar is 422 and stores nothing."""
-        therapist = self._own_therapist(actor)
+        therapist, previous = self._own(actor)
         calendar = CalendarImport(therapist.therapist_id, self._ids(), url.strip())
         window = self._window(therapist)
         try:
@@ -182,7 +183,6 @@ class CalendarImportService:
         except CalendarUnavailable as error:
             raise ValidationFailed(f"That calendar address could not be used: {error}") from None
         calendar = replace(calendar, validators=fetched.validators)
-        previous = self._imports.get(therapist.therapist_id)
         try:
             self._imports.save(calendar, replacing=previous.import_id if previous is not None else None)
         except ImportGone:
@@ -190,22 +190,15 @@ class CalendarImportService:
         return self._apply(calendar, therapist, ranges, window)
 
     def status(self, actor: Actor) -> CalendarImport:
-        therapist = self._own_therapist(actor)
-        calendar = self._imports.get(therapist.therapist_id)
-        if calendar is None:
-            raise NotFound("You have not connected a calendar.")
-        return calendar
+        return self._connected(*self._own(actor))
 
     def sync_now(self, actor: Actor) -> CalendarImport:
-        therapist = self._own_therapist(actor)
-        calendar = self._imports.get(therapist.therapist_id)
-        if calendar is None:
-            raise NotFound("You have not connected a calendar.")
-        return self._sync(calendar, therapist)
+        therapist, calendar = self._own(actor)
+        return self._sync(self._connected(therapist, calendar), therapist)
 
     def disconnect(self, actor: Actor) -> None:
         """Remove the import, then give back its busy times (a second call finishes what a crash left)."""
-        therapist = self._own_therapist(actor)
+        therapist, _ = self._own(actor)
         self._imports.delete(therapist.therapist_id)
         self._imports.release_busy(therapist.therapist_id, self._since())
 
@@ -227,8 +220,7 @@ class CalendarImportService:
 
     def sync(self, therapist_id: str) -> CalendarImport | None:
         """Sync one therapist's import (the queue's worker); None if they have none any more."""
-        calendar = self._imports.get(therapist_id)
-        therapist = self._therapists.get(therapist_id)
+        therapist, calendar = self._imports.get_with_therapist(therapist_id)
         if calendar is None or therapist is None or therapist.profile is None:
             return None
         return self._sync(calendar, therapist)
@@ -299,13 +291,20 @@ class CalendarImportService:
             return read
         return calendar
 
-    def _own_therapist(self, actor: Actor) -> Therapist:
+    def _own(self, actor: Actor) -> tuple[Therapist, CalendarImport | None]:
+        """The caller's therapist record and their import, read together."""
         if not actor.has(Role.THERAPIST):
             raise Forbidden("Only therapists can connect a calendar.")
-        therapist = self._therapists.get(actor.user_id)
+        therapist, calendar = self._imports.get_with_therapist(actor.user_id)
         if therapist is None or therapist.profile is None:
             raise NotFound("You have not published a therapist profile yet.")
-        return therapist
+        return therapist, calendar
+
+    @staticmethod
+    def _connected(therapist: Therapist, calendar: CalendarImport | None) -> CalendarImport:
+        if calendar is None:
+            raise NotFound("You have not connected a calendar.")
+        return calendar
 
     def _since(self) -> datetime:
         return self._clock.now().astimezone(UTC).replace(minute=0, second=0, microsecond=0)

@@ -18,17 +18,21 @@ from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
+from therapy_booking.adapters.dynamodb.batch import get_items
+from therapy_booking.adapters.dynamodb.codecs import PROFILE, therapist_from_item
 from therapy_booking.adapters.dynamodb.models import (
     IMPORTS,
     CalendarImportItem,
     ClaimItem,
     TableItem,
+    TherapistItem,
     therapist_key,
 )
 from therapy_booking.adapters.dynamodb.transaction import claim_sort_key
 from therapy_booking.domain.calendar_import import FeedValidators
 from therapy_booking.domain.calendar_sync import BusyWrite, CalendarImport, ImportGone, ImportStatus
 from therapy_booking.domain.changes import CALENDAR_OWNER, Claim, ClaimKind
+from therapy_booking.domain.model import Therapist
 
 IMPORT = "CALENDAR_IMPORT"
 BATCH = 99  # claim writes per transaction, with the import's condition check: DynamoDB's limit is 100
@@ -87,6 +91,16 @@ class DynamoCalendarImports:
             return _calendar(CalendarImportItem.get(therapist_key(therapist_id), IMPORT))
         except CalendarImportItem.DoesNotExist:
             return None
+
+    def get_with_therapist(self, therapist_id: str) -> tuple[Therapist | None, CalendarImport | None]:
+        """The therapist's record and their import: one BatchGetItem."""
+        therapist_at, import_at = (therapist_key(therapist_id), PROFILE), (therapist_key(therapist_id), IMPORT)
+        found = get_items(therapist_at, import_at)
+        therapist, calendar = found.get(therapist_at), found.get(import_at)
+        return (
+            therapist_from_item(therapist) if isinstance(therapist, TherapistItem) else None,
+            _calendar(calendar) if isinstance(calendar, CalendarImportItem) else None,
+        )
 
     def save(self, calendar: CalendarImport, replacing: str | None) -> None:
         condition = (
