@@ -235,7 +235,10 @@ def run() -> RoundTripResult:
 def _api_operations(result: RoundTripResult) -> None:
     from tests.support.api import Api
     from tests.support.clock import FakeClock
+    from tests.support.ical_server import ics
     from tests.support.scenario import ADMIN, CLIENT, THERAPIST, availability, booking, therapist_profile
+    from therapy_booking.adapters.calendar_fetch import SafeCalendarFetcher
+    from therapy_booking.domain.calendar_import import FeedNotModified, FeedValidators, FetchedFeed
 
     log = AwsCallLog()
     with local_aws(FakeClock()), log.recording():
@@ -352,6 +355,18 @@ def _api_operations(result: RoundTripResult) -> None:
         )
         measure(WRITE, route, ADMIN, 200, reactivate, body={"note": "Spoke with the therapist"})
         measure(READ, "GET /therapists/me/standing", THERAPIST, 200)
+
+        # The therapist's imported calendar: its address answers a feed with one busy hour (the fetch, the
+        # network boundary, is replaced: only DynamoDB calls are counted), then answers "not modified".
+        calendar_url = {"url": "https://calendar.example.com/private-0123/basic.ics"}
+        busy = ics((datetime(2026, 12, 9, 10, 0, tzinfo=UTC), datetime(2026, 12, 9, 11, 0, tzinfo=UTC)))
+        route = "/therapists/me/calendar-import"
+        with mock.patch.object(SafeCalendarFetcher, "fetch", return_value=FetchedFeed(busy, FeedValidators('"1"'))):
+            measure(WRITE, f"PUT {route}", THERAPIST, 200, note="a first sync: 4 busy units", body=calendar_url)
+        measure(READ, f"GET {route}", THERAPIST, 200)
+        with mock.patch.object(SafeCalendarFetcher, "fetch", return_value=FeedNotModified()):
+            measure(WRITE, f"POST {route}/sync", THERAPIST, 200, note="feed unchanged (304)")
+        measure(WRITE, f"DELETE {route}", THERAPIST, 204, note="4 busy units given back")
         route, standing = "GET /admin/therapists/{therapist_id}/standing", f"/admin/therapists/{therapist}/standing"
         measure(READ, route, ADMIN, 200, standing)
 
