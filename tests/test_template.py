@@ -262,8 +262,15 @@ def test_function_dynamodb_actions_reach_only_the_table_and_its_indexes(name: st
 
 
 MESSAGING_ACTIONS = {"ses:SendEmail", "ses:SendRawEmail", "sns:Publish"}
-MESSAGING_FUNCTIONS = {"NotificationsFunction", "SessionRemindersFunction", "TherapistStandingFunction"}
-EMAIL_ONLY_FUNCTIONS = {"TherapistStandingFunction"}  # tells a therapist about their standing: email only
+MESSAGING_FUNCTIONS = {
+    "NotificationsFunction",
+    "SessionRemindersFunction",
+    "TherapistStandingFunction",
+    "CalendarImportFunction",
+    "CalendarSyncFunction",
+}
+# These tell a therapist about their account (standing, imported calendar): email only.
+EMAIL_ONLY_FUNCTIONS = {"TherapistStandingFunction", "CalendarImportFunction", "CalendarSyncFunction"}
 EMAIL_ACTIONS = {"ses:SendEmail", "ses:SendRawEmail"}
 EVERY_SNS_TOPIC = {"Fn::Sub": "arn:${AWS::Partition}:sns:*:*:*"}
 

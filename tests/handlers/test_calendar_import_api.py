@@ -11,6 +11,7 @@ import pytest
 from tests.support.api import Api
 from tests.support.ical_server import Feed, ics, serving
 from tests.support.scenario import CLIENT, THERAPIST, book, publish_therapist
+from therapy_booking.adapters import aws_clients
 from therapy_booking.wiring import container
 
 WEDNESDAY_10 = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
@@ -22,6 +23,7 @@ def feed(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Feed, str]
     monkeypatch.setenv("CALENDAR_ALLOW_LOCAL_HTTP", "true")
     monkeypatch.setenv("EMAIL_SENDER", "bookings@example.com")
     monkeypatch.setenv("DASHBOARD_BASE_URL", "https://app.example.com")
+    aws_clients.ses_client().create_email_identity(EmailIdentity="bookings@example.com")
     container.reset(clock=container.clock)
     _ = container.storage
     busy = Feed(ics((WEDNESDAY_10, WEDNESDAY_10 + timedelta(hours=1))))

@@ -44,7 +44,7 @@ def test_more_busy_units_than_one_transaction_holds_are_written_in_batches(impor
     claims = imports.claims("t1", MONDAY)
     assert sorted(claims) == list(busy) and {c.kind for c in claims.values()} == {ClaimKind.BUSY}
     calendar = DynamoTherapistRepository().get_calendar("t1", MONDAY)
-    assert calendar is not None and set(busy) <= calendar.claimed
+    assert calendar is not None and set(busy) <= calendar.claimed_units
 
 
 def test_a_unit_taken_meanwhile_is_skipped_and_the_rest_written(aws: Any, imports: DynamoCalendarImports) -> None:

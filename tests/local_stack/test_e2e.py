@@ -474,8 +474,13 @@ def test_a_kept_open_or_silent_connection_does_not_hold_up_other_clients(
 def test_the_request_log_has_one_line_per_request_and_no_secrets(
     http: Http, stack_process: StackProcess, client_token: str
 ) -> None:
-    # Given a free slot, and the log up to a request of ours (each request is logged before the next is served)
+    # Given a free slot (its query logged: a request is logged after its answer, so wait for the line), and the
+    # log up to a request of ours
+    before = len(stack_process.lines)
     start = bookable_start(http, client_token)
+    stack_process.wait_for_line(
+        lambda line: f" GET /therapists/{demo.THERAPIST.sub}/slots 200 " in line, 5, start=before
+    )
     sentinel = f"/log-marker-{uuid.uuid4().hex}"
     assert http.get(sentinel).status == 404
     marker = 1 + stack_process.wait_for_line(lambda line: f" GET {sentinel} 404 " in line, 5)

@@ -146,7 +146,9 @@ def world(store: InMemoryStore) -> World:
     clock = FakeClock(NOW)
     source, imports, notifier = FakeSource(), FakeImports(store), RecordingNotifier()
     counter = iter(range(1, 1000))
-    calendars = CalendarImportService(imports, source, notifier, clock, POLICY, lambda: f"import-{next(counter)}")
+    calendars = CalendarImportService(
+        imports, source, lambda: notifier, clock, POLICY, lambda: f"import-{next(counter)}"
+    )
     sessions = SessionService(
         InMemorySessions(store), InMemoryTherapists(store), clock, POLICY, ids=lambda: f"s{next(counter)}"
     )

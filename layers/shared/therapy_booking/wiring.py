@@ -143,17 +143,15 @@ class Container:
     def calendar_imports(self) -> CalendarImportService:
         """The imported calendars: the fetcher, the iCalendar reader and boto3's SQS load on first use."""
         from therapy_booking.adapters.calendar_fetch import SafeCalendarFetcher
-        from therapy_booking.adapters.calendar_source import IcalCalendarSource
         from therapy_booking.adapters.dynamodb.calendar_imports import DynamoCalendarImports
         from therapy_booking.domain.calendar_sync import CalendarImportService
 
-        source = IcalCalendarSource(SafeCalendarFetcher(allow_local_http=self.calendar_settings.allow_local_http))
-        storage = self.storage
+        source = SafeCalendarFetcher(allow_local_http=self.calendar_settings.allow_local_http)
+        _ = self.storage  # binds the table
         return CalendarImportService(
             DynamoCalendarImports(),
-            storage.therapists,
             source,
-            self.notifications,
+            lambda: self.notifications,
             self.clock,
             self.settings.policy,
             new_id,

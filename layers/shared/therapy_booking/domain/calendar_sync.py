@@ -20,6 +20,7 @@ and tells the therapist once (until it recovers).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -40,6 +41,8 @@ from therapy_booking.domain.errors import Conflict, Forbidden, NotFound, Validat
 from therapy_booking.domain.model import Actor, Role, Therapist
 from therapy_booking.domain.policies import PlatformPolicy
 from therapy_booking.domain.ports import Clock
+
+logger = logging.getLogger(__name__)  # notices and error classes only: never the calendar's address
 
 DEFAULT_HORIZON_DAYS = 60  # the window synced for a therapist who has not published availability yet
 
@@ -153,7 +156,7 @@ class CalendarImportService:
         self,
         imports: CalendarImportRepository,
         source: CalendarSource,
-        notifier: CalendarNotifier,
+        notifier: Callable[[], CalendarNotifier],  # built when first needed: most requests tell nobody
         clock: Clock,
         policy: PlatformPolicy,
         ids: Callable[[], str],
@@ -254,14 +257,16 @@ class CalendarImportService:
         except ImportGone:
             return calendar  # removed or replaced meanwhile: nothing more to do for this one
         overlapping = overlapped_sessions(wanted, claims)
-        for session_id in sorted(overlapping - calendar.overlaps_told):
-            self._notifier.tell_calendar(
-                CalendarNotice.OVERLAP, therapist.therapist_id, f"{calendar.import_id}#{session_id}", session_id
-            )
+        told = {
+            session_id
+            for session_id in sorted(overlapping - calendar.overlaps_told)
+            if self._tell(CalendarNotice.OVERLAP, calendar, f"{calendar.import_id}#{session_id}", session_id)
+        }
         synced = replace(
             self._healthy(calendar),
             busy_count=sum(1 for busy in ranges if busy.overlaps(window)),
-            overlaps_told=frozenset(overlapping),  # those no longer overlapping are forgotten: bounded
+            # those no longer overlapping are forgotten (bounded); one not told yet is tried at the next sync
+            overlaps_told=frozenset(calendar.overlaps_told & overlapping | told),
         )
         return self._store(synced, calendar)
 
@@ -275,13 +280,25 @@ class CalendarImportService:
         )
 
     def _failing(self, calendar: CalendarImport, reason: str) -> CalendarImport:
-        """Keep the last good busy times; tell the therapist once, when it starts failing."""
-        failing = replace(calendar, status=ImportStatus.FAILING, last_error=reason, failing_told=True)
-        stored = self._store(failing, calendar)
-        if stored is failing and not calendar.failing_told:
-            occasion = f"{calendar.import_id}#{self._clock.now():%Y%m%dT%H%M}"
-            self._notifier.tell_calendar(CalendarNotice.FAILING, calendar.therapist_id, occasion, None)
-        return stored
+        """Keep the last good busy times; tell the therapist once per failure (from the last good sync on)."""
+        told = calendar.failing_told
+        if not told:
+            episode = calendar.last_synced_at.isoformat() if calendar.last_synced_at else "never"
+            told = self._tell(CalendarNotice.FAILING, calendar, f"{calendar.import_id}#failing#{episode}", None)
+        failing = replace(calendar, status=ImportStatus.FAILING, last_error=reason, failing_told=told)
+        return self._store(failing, calendar)
+
+    def _tell(self, notice: CalendarNotice, calendar: CalendarImport, occasion_id: str, session_id: str | None) -> bool:
+        """Email the therapist; False if it could not be sent (it is tried again at the next sync: the occasion
+        id stays the same, so it is never sent twice). A notice never fails the sync itself."""
+        try:
+            self._notifier().tell_calendar(notice, calendar.therapist_id, occasion_id, session_id)
+        except Exception as error:  # the notifier's failure (SES throttled...): the sync's outcome still stands
+            logger.warning(
+                "calendar notice not sent", extra={"notice": str(notice), "error_type": type(error).__name__}
+            )
+            return False
+        return True
 
     def _store(self, calendar: CalendarImport, read: CalendarImport) -> CalendarImport:
         """Save the sync's outcome if the import is still the one it read; else leave the newer one be."""
