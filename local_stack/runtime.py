@@ -250,11 +250,26 @@ class LocalStack:
                 self.sqs.set_queue_attributes(QueueUrl=url, Attributes={"RedrivePolicy": json.dumps(policy)})
             elif resource["Type"] == "AWS::Scheduler::ScheduleGroup":
                 self.scheduler_client.create_schedule_group(Name=self.resource_name(logical_id))
+            elif resource["Type"] == "AWS::SecretsManager::Secret":
+                self._create_secret(logical_id, resource.get("Properties", {}))
         sender = environment.get("EMAIL_SENDER") or os.environ.get("EMAIL_SENDER")
         if sender:
             import boto3
 
             boto3.client("ses", region_name=self.region).verify_email_identity(EmailAddress=sender)
+
+    def _create_secret(self, logical_id: str, properties: dict[str, Any]) -> None:
+        """A secret as CloudFormation creates it: its SecretString, or one generated (`GenerateSecretString`)."""
+        import secrets
+
+        import boto3
+
+        value = properties.get("SecretString")
+        if value is None:
+            length = int(properties.get("GenerateSecretString", {}).get("PasswordLength", 32))
+            value = secrets.token_urlsafe(length)[:length]
+        client = boto3.client("secretsmanager", region_name=self.region)
+        client.create_secret(Name=self.resource_name(logical_id), SecretString=str(value))
 
     def _subscribe(self) -> None:
         self.consumers = []
@@ -406,16 +421,20 @@ class LocalStack:
             if parameters is None:
                 continue
             lowered = {k.lower(): v for k, v in headers.items()}
-            try:
-                claims = self.issuer.verify(lowered.get("authorization"))
-            except InvalidToken:
-                return _json(401, {"message": "Unauthorized"}, {"www-authenticate": "Bearer"})
+            claims: dict[str, Any] | None = None
+            if not route.public:  # a route without the authorizer gets every request, and no claims
+                try:
+                    claims = self.issuer.verify(lowered.get("authorization"))
+                except InvalidToken:
+                    return _json(401, {"message": "Unauthorized"}, {"www-authenticate": "Bearer"})
+            # API Gateway tells the function how the request reached it; the local stack listens on plain HTTP.
+            forwarded = {"x-forwarded-proto": "http", "x-forwarded-port": lowered.get("host", "").rpartition(":")[2]}
             event = http_api_event(
                 method=method,
                 route_path=route.path,
                 raw_path=path,
                 raw_query=query,
-                headers=headers,
+                headers={**headers, **{k: v for k, v in forwarded.items() if v and k not in lowered}},
                 body=body or None,
                 path_parameters=parameters,
                 claims=claims,

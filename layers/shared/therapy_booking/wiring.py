@@ -29,6 +29,7 @@ from therapy_booking.domain.services import (
     new_id,
 )
 from therapy_booking.settings import (
+    CalendarFeedSettings,
     CalendarSettings,
     FailureReportSettings,
     NotificationSettings,
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from therapy_booking.adapters.dynamodb.therapist_records import TherapistRecords
     from therapy_booking.adapters.keyed_bookings import PowertoolsKeyedBookings
     from therapy_booking.adapters.session_schedules import EventBridgeSessionSchedules
+    from therapy_booking.domain.calendar_feed import CalendarFeedService
     from therapy_booking.domain.calendar_sync import CalendarImportService, SyncQueue
     from therapy_booking.domain.notifications import NotificationService
 
@@ -81,6 +83,10 @@ class Container:
     @cached_property
     def notification_settings(self) -> NotificationSettings:
         return NotificationSettings.from_environment()
+
+    @cached_property
+    def calendar_feed_settings(self) -> CalendarFeedSettings:
+        return CalendarFeedSettings.from_environment()
 
     # --- the table ---------------------------------------------------------------------------------
 
@@ -197,6 +203,22 @@ class Container:
             sessions=storage.sessions,
             clock=self.clock,
             policy=self.settings.policy,
+        )
+
+    @cached_property
+    def calendar_feeds(self) -> CalendarFeedService:
+        """A therapist's feed address and the feed it reads; the secret is read on the first token derived."""
+        from therapy_booking.adapters.dynamodb.calendar_feeds import DynamoCalendarFeeds
+        from therapy_booking.adapters.feed_tokens import SecretsManagerFeedTokens
+        from therapy_booking.domain.calendar_feed import CalendarFeedService, uid_domain
+
+        settings, storage = self.calendar_feed_settings, self.storage
+        return CalendarFeedService(
+            DynamoCalendarFeeds(),
+            storage.sessions,
+            SecretsManagerFeedTokens(settings.secret_id),
+            self.clock,
+            uid_domain(settings.sender),
         )
 
     def reset(self, clock: Clock | None = None) -> None:

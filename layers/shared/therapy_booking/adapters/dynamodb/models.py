@@ -41,6 +41,10 @@ def session_key(session_id: str) -> str:
     return f"SESSION#{session_id}"
 
 
+def calendar_feed_key(token_hash: str) -> str:
+    return f"CALENDAR_FEED#{token_hash}"
+
+
 def iso(instant: datetime) -> str:
     """Fixed-width UTC ISO 8601, so that string order is time order."""
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -311,3 +315,22 @@ class FreeConsultationItem(TableItem, discriminator="free_consultation"):
     """pk CLIENT#id, sk FREE_CONSULTATION#<therapist id>: the pair's one free consultation."""
 
     session_id = UnicodeAttribute()
+
+
+class CalendarFeedItem(TableItem, discriminator="calendar_feed"):
+    """pk THERAPIST#id, sk CALENDAR_FEED: the generation the therapist's feed token is derived from.
+
+    Its own item, not an attribute of the profile: a profile PUT replaces the profile item, and the standing
+    projection (which reads the profile records' stream) has nothing to do with a rotation. The sort key
+    sorts before CLAIM#, outside the slot query's range (CLAIM#<from> .. PROFILE)."""
+
+    therapist_id = UnicodeAttribute()
+    generation = NumberAttribute()
+
+
+class CalendarFeedLookupItem(TableItem, discriminator="calendar_feed_lookup"):
+    """pk CALENDAR_FEED#<SHA-256 of the token, hex>, sk FEED: whose feed a token opens, and for which generation.
+    The token itself is never stored."""
+
+    therapist_id = UnicodeAttribute()
+    generation = NumberAttribute()
