@@ -5,7 +5,8 @@
 - `round_trips`: DynamoDB calls per API operation, through the real handlers on moto.
 - `slots_scaling`: GET /therapists/{id}/slots with a short and a long history of past sessions.
 - `listing_scaling`: GET /therapists (the first page) with 100 and with 10,000 listed therapists.
-- `run_all`: all four, results written to docs/benchmarks.md.
+- `calendar_sync`: an imported calendar of 5,000 events: first sync, re-syncs, the slot query after.
+- `run_all`: all five, results written to docs/benchmarks.md.
 """
 
 import sys

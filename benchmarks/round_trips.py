@@ -30,9 +30,14 @@ SES, SNS, Scheduler) all go through it, even when created lazily inside the requ
 
 Targets: a read makes at most 1 DynamoDB call, a state change at most 2 (one read, one
 TransactWriteItems; a session read together with its therapist is one BatchGetItem); the HTTP
-handlers make no other AWS call. With m the messages an occasion calls for (one party, one channel
-each): an outbox event at most 1 read (the therapist's and the client's contact details, in one
-BatchGetItem) + 2 writes per message (the delivery ledger's in-progress and completed records), and
+handlers make no other AWS call. The calendar feed read is the one read allowed 2 (see
+docs/calendars.md): the token's lookup item, a strongly consistent GetItem so a rotation takes effect at
+once, then one Query of the therapist's sessions by start; the feed secret is read once per container,
+before the measured requests (a warm container's case).
+
+With m the messages an occasion calls for (one party, one channel each): an outbox event at most 1
+read (the therapist's and the client's contact details, in one BatchGetItem) + 2 writes per message
+(the delivery ledger's in-progress and completed records), and
 one send (SES SendEmail or SNS Publish) per message; a reminder the same plus the session's read
 (2 + 2m); a record that changes schedules no DynamoDB call and one Scheduler call per schedule; an
 expiry 2 (the session, one transaction); a sweep 1 Query (one page of due sessions) + 1 transaction
@@ -58,7 +63,8 @@ from benchmarks._support import AwsCall, AwsCallLog, local_aws, markdown_table, 
 
 READ = "read"
 WRITE = "state change"
-LIMITS = {READ: 1, WRITE: 2}
+FEED_READ = "feed read"  # opened by its token: the token's lookup (GetItem) and then the sessions (Query)
+LIMITS = {READ: 1, WRITE: 2, FEED_READ: 2}
 
 SLOT_WINDOW = {"from": "2026-12-01T00:00:00Z", "to": "2026-12-29T00:00:00Z"}
 IDEMPOTENCY_KEY = "bench-key-0001"
@@ -234,8 +240,20 @@ def run() -> RoundTripResult:
 
 def _api_operations(result: RoundTripResult) -> None:
     from tests.support.api import Api
+    from tests.support.calendar_feed import calendar_feed_environment
     from tests.support.clock import FakeClock
-    from tests.support.scenario import ADMIN, CLIENT, THERAPIST, availability, booking, therapist_profile
+    from tests.support.ical_server import ics
+    from tests.support.scenario import (
+        ADMIN,
+        CLIENT,
+        OTHER_THERAPIST,
+        THERAPIST,
+        availability,
+        booking,
+        therapist_profile,
+    )
+    from therapy_booking.adapters.calendar_fetch import SafeCalendarFetcher
+    from therapy_booking.domain.calendar_import import FeedNotModified, FeedValidators, FetchedFeed
 
     log = AwsCallLog()
     with local_aws(FakeClock()), log.recording():
@@ -352,8 +370,34 @@ def _api_operations(result: RoundTripResult) -> None:
         )
         measure(WRITE, route, ADMIN, 200, reactivate, body={"note": "Spoke with the therapist"})
         measure(READ, "GET /therapists/me/standing", THERAPIST, 200)
+
+        # The therapist's imported calendar: its address answers a feed with one busy hour (the fetch, the
+        # network boundary, is replaced: only DynamoDB calls are counted), then answers "not modified".
+        calendar_url = {"url": "https://calendar.example.com/private-0123/basic.ics"}
+        busy = ics((datetime(2026, 12, 9, 10, 0, tzinfo=UTC), datetime(2026, 12, 9, 11, 0, tzinfo=UTC)))
+        route = "/therapists/me/calendar-import"
+        with mock.patch.object(SafeCalendarFetcher, "fetch", return_value=FetchedFeed(busy, FeedValidators('"1"'))):
+            measure(WRITE, f"PUT {route}", THERAPIST, 200, note="a first sync: 4 busy units", body=calendar_url)
+        measure(READ, f"GET {route}", THERAPIST, 200)
+        with mock.patch.object(SafeCalendarFetcher, "fetch", return_value=FeedNotModified()):
+            measure(WRITE, f"POST {route}/sync", THERAPIST, 200, note="feed unchanged (304)")
+        measure(WRITE, f"DELETE {route}", THERAPIST, 204, note="4 busy units given back")
         route, standing = "GET /admin/therapists/{therapist_id}/standing", f"/admin/therapists/{therapist}/standing"
         measure(READ, route, ADMIN, 200, standing)
+
+        # The therapist's private calendar feed: created on the first read of its address, read again, opened by
+        # a calendar app (no token), rotated, and the old address refused. The feed secret is read once per
+        # container: another therapist's first request reads it here, as any earlier request of a warm one has.
+        with calendar_feed_environment():
+            setup("GET", "/therapists/me/calendar-feed", OTHER_THERAPIST, 200)
+            route = "GET /therapists/me/calendar-feed"
+            url = measure(WRITE, route, THERAPIST, 200, note="first: the feed created")["url"]
+            measure(READ, route, THERAPIST, 200, note="again: the same address")
+            feed = url.removeprefix("https://api.example.com")
+            route = "GET /calendar-feeds/{feed}"
+            measure(FEED_READ, route, None, 200, feed, "no token; the therapist's sessions")
+            measure(WRITE, "POST /therapists/me/calendar-feed/rotate", THERAPIST, 200)
+            measure(FEED_READ, route, None, 404, feed, "the address before the rotation")
 
     _every_route_measured(result.operations)
 
@@ -571,8 +615,9 @@ def operations_markdown(result: RoundTripResult) -> str:
     return "\n".join(
         [
             "DynamoDB calls made by each request, every route of template.yaml (in order; failed conditional "
-            "writes show their error code). Targets: a read at most 1 call, a state change at most 2. No request "
-            "makes any other AWS call.",
+            "writes show their error code). Targets: a read at most 1 call, a state change at most 2, the calendar "
+            "feed (opened by its token) 2: the token's lookup, then the sessions. No request makes any other AWS "
+            "call (the feed secret is read once per container, before these).",
             "",
             markdown_table(["operation", "kind", "HTTP", "DynamoDB calls", "count", "target", "verdict"], rows),
             "",

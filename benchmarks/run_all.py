@@ -12,7 +12,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import cold_start, listing_scaling, round_trips, slots_scaling
+from benchmarks import calendar_sync, cold_start, listing_scaling, round_trips, slots_scaling
 from benchmarks._support import REPO_ROOT, machine_description, markdown_table, ms, verdict
 
 START = "<!-- benchmark results: start (written by `python -m benchmarks.run_all`) -->"
@@ -38,6 +38,7 @@ def report(
     trips: round_trips.RoundTripResult,
     slots: slots_scaling.ScalingResult,
     listing: listing_scaling.ScalingResult,
+    calendar: calendar_sync.SyncResult,
     started: datetime,
 ) -> str:
     worst = max(cold.functions, key=cold.ratio)
@@ -56,7 +57,7 @@ def report(
             "DynamoDB round trips per operation",
             f"{len(trips.operations) - len(over)} of {len(trips.operations)} within target"
             + "".join(f"; {m.operation}: {m.count}" for m in over),
-            "read <= 1, state change <= 2",
+            "read <= 1, state change <= 2, calendar feed (token lookup + sessions) <= 2",
             verdict(trips.operations_met),
         ],
         [
@@ -94,6 +95,22 @@ def report(
             f"{listing.long.items_read} vs {listing.short.items_read} items read",
             f"<= {listing_scaling.TARGET_RATIO}, same items read",
             verdict(listing.product_met),
+        ],
+        [
+            f"Calendar sync, {calendar.events:,}-event feed: unchanged re-sync",
+            f"304: {calendar.unchanged.claims_written} claims, {calendar.unchanged.other_written} import item "
+            f"written; new ETag, same events: {calendar.restamped.claims_written} claims "
+            f"(first sync: {calendar.first.claims_written:,} claims)",
+            "no claim written (the import's status item only)",
+            verdict(calendar.unchanged_met),
+        ],
+        [
+            f"Calendar sync, {calendar.events:,}-event feed: slot query after",
+            f"{max(s.slot_calls for s in calendar.steps)} DynamoDB call(s), "
+            f"{max(s.slot_read for s in calendar.steps):,} items read; {calendar_sync.MOVED} events moved: "
+            f"{calendar.changed.claims_written} claims written",
+            "one Query",
+            verdict(calendar.slots_met),
         ],
     ]
     if packaged is not None:
@@ -140,6 +157,10 @@ def report(
             "",
             listing_scaling.to_markdown(listing),
             "",
+            "#### Calendar sync",
+            "",
+            calendar_sync.to_markdown(calendar),
+            "",
             END,
         ]
     )
@@ -165,6 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--slot-calls", type=int, default=30, help="slots: timed calls per scenario")
     parser.add_argument("--listing-calls", type=int, default=30, help="listing: timed calls per scenario")
+    parser.add_argument(
+        "--calendar-events", type=int, default=calendar_sync.EVENTS, help="calendar sync: events in the feed"
+    )
     parser.add_argument("--output", default=str(DEFAULT_OUTPUT), help="markdown file to update, or - to print")
     args = parser.parse_args(argv)
 
@@ -181,7 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     slots = slots_scaling.run(args.slot_calls, log=sys.stderr)
     print("listing scaling...", file=sys.stderr, flush=True)
     listing = listing_scaling.run(args.listing_calls, log=sys.stderr)
-    results = report(cold, packaged, trips, slots, listing, started)
+    print("calendar sync...", file=sys.stderr, flush=True)
+    calendar = calendar_sync.run(args.calendar_events, log=sys.stderr)
+    results = report(cold, packaged, trips, slots, listing, calendar, started)
     if args.output == "-":
         print(results)
     else:

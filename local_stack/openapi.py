@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from local_stack.template import Function
+from local_stack.template import Function, is_public
 
 SWAGGER_PAGE = """<!doctype html>
 <html lang="en">
@@ -50,4 +50,11 @@ def merged_openapi(functions: dict[str, Function], server_url: str) -> dict[str,
         },
     }
     document["security"] = [{"bearerAuth": []}]
+    for function in functions.values():  # a route without the authorizer needs no token (Auth: Authorizer: NONE)
+        for event in function.events.values():
+            properties = event.get("Properties", {})
+            if event.get("Type") == "HttpApi" and is_public(properties):
+                operation = document["paths"].get(properties["Path"], {}).get(properties["Method"].lower())
+                if operation is not None:
+                    operation["security"] = []
     return document

@@ -27,6 +27,7 @@ from local_stack import outbox
 from local_stack.auth import InvalidToken, LocalIssuer
 from local_stack.clock import LocalClock
 from local_stack.gateway import ACCOUNT_ID, http_api_event
+from local_stack.queues import QueueConsumer
 from local_stack.scheduler import DEFAULT_RETRIES, SchedulerEmulator
 from local_stack.streams import StreamConsumer, StreamDelivery, StreamReader, lambda_record
 from local_stack.template import (
@@ -51,6 +52,8 @@ AWS_ENVIRONMENT = {
     "POWERTOOLS_METRICS_NAMESPACE": "TherapyBookingLocal",
 }
 SETTLE_ROUNDS = 20
+# What only the local stack may do, whatever the template says: import a calendar served on 127.0.0.1 over http.
+LOCAL_ONLY = {"CALENDAR_ALLOW_LOCAL_HTTP": "true"}
 STACK_NAME = "therapy-booking-local"  # what `${AWS::StackName}` stands for locally
 
 
@@ -122,6 +125,7 @@ class LocalStack:
         self.lock = threading.RLock()
         self.dead_letters: list[dict[str, Any]] = []
         self.consumers: list[StreamConsumer] = []
+        self.queue_consumers: list[QueueConsumer] = []
         self._stream_arn = ""
         self._mock: Any = None
         self._patches = ExitStack()
@@ -177,7 +181,8 @@ class LocalStack:
         return str(value)
 
     def function_environment(self) -> dict[str, str]:
-        """Every function's variables; a platform setting already set in this process's environment wins."""
+        """Every function's variables; a platform setting already set in this process's environment wins, and
+        `LOCAL_ONLY` overrides the template (what only the local stack may do)."""
         parameters = set(parameter_defaults(self.template)) | set(self.template.get("Parameters", {}))
         merged: dict[str, str] = {}
         for function in self.functions.values():
@@ -187,7 +192,7 @@ class LocalStack:
                     merged[name] = os.environ[name]
                 else:
                     merged[name] = self.resolve(value)
-        return merged
+        return {**merged, **{name: value for name, value in LOCAL_ONLY.items() if name in merged}}
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -232,21 +237,52 @@ class LocalStack:
         for logical_id, resource in resources.items():
             if resource["Type"] == "AWS::SQS::Queue":
                 self.sqs.create_queue(QueueName=logical_id)
+        for logical_id, resource in resources.items():  # then their redrive policies, naming queues made above
+            redrive = (
+                resource.get("Properties", {}).get("RedrivePolicy") if resource["Type"] == "AWS::SQS::Queue" else None
+            )
+            if redrive:
+                url = self.sqs.get_queue_url(QueueName=logical_id)["QueueUrl"]
+                policy = {
+                    "deadLetterTargetArn": self.resolve(redrive["deadLetterTargetArn"]),
+                    "maxReceiveCount": redrive["maxReceiveCount"],
+                }
+                self.sqs.set_queue_attributes(QueueUrl=url, Attributes={"RedrivePolicy": json.dumps(policy)})
             elif resource["Type"] == "AWS::Scheduler::ScheduleGroup":
                 self.scheduler_client.create_schedule_group(Name=self.resource_name(logical_id))
+            elif resource["Type"] == "AWS::SecretsManager::Secret":
+                self._create_secret(logical_id, resource.get("Properties", {}))
         sender = environment.get("EMAIL_SENDER") or os.environ.get("EMAIL_SENDER")
         if sender:
             import boto3
 
             boto3.client("ses", region_name=self.region).verify_email_identity(EmailAddress=sender)
 
+    def _create_secret(self, logical_id: str, properties: dict[str, Any]) -> None:
+        """A secret as CloudFormation creates it: its SecretString, or one generated (`GenerateSecretString`)."""
+        import secrets
+
+        import boto3
+
+        value = properties.get("SecretString")
+        if value is None:
+            length = int(properties.get("GenerateSecretString", {}).get("PasswordLength", 32))
+            value = secrets.token_urlsafe(length)[:length]
+        client = boto3.client("secretsmanager", region_name=self.region)
+        client.create_secret(Name=self.resource_name(logical_id), SecretString=str(value))
+
     def _subscribe(self) -> None:
         self.consumers = []
+        self.queue_consumers = []
         for function in self.functions.values():
             for name, event in function.events.items():
                 properties = event.get("Properties", {})
                 if event["Type"] == "DynamoDB":
                     self.consumers.append(StreamConsumer.from_event(function.name, properties, self.resolve))
+                elif event["Type"] == "SQS":
+                    queue = self.resolve(properties["Queue"]).rsplit(":", 1)[1]
+                    url = self.sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+                    self.queue_consumers.append(QueueConsumer.from_event(function.name, url, properties))
                 elif event["Type"] in ("ScheduleV2", "Schedule"):
                     self._add_recurring(name, function, properties)
         self.stream_reader = StreamReader(self.streams, self._stream_arn, forget=self._forget_shard_iterator)
@@ -350,7 +386,8 @@ class LocalStack:
                         self._dead_letter({"source": "scheduler", **letter.__dict__})
                     read = self._read_stream()
                     delivered = self._drain()
-                    if not (fired or read or delivered):
+                    polled = sum(consumer.poll(self.sqs, self.invoke, self.region) for consumer in self.queue_consumers)
+                    if not (fired or read or delivered or polled):
                         return
             finally:
                 _untrack_moto_models()
@@ -384,16 +421,20 @@ class LocalStack:
             if parameters is None:
                 continue
             lowered = {k.lower(): v for k, v in headers.items()}
-            try:
-                claims = self.issuer.verify(lowered.get("authorization"))
-            except InvalidToken:
-                return _json(401, {"message": "Unauthorized"}, {"www-authenticate": "Bearer"})
+            claims: dict[str, Any] | None = None
+            if not route.public:  # a route without the authorizer gets every request, and no claims
+                try:
+                    claims = self.issuer.verify(lowered.get("authorization"))
+                except InvalidToken:
+                    return _json(401, {"message": "Unauthorized"}, {"www-authenticate": "Bearer"})
+            # API Gateway tells the function how the request reached it; the local stack listens on plain HTTP.
+            forwarded = {"x-forwarded-proto": "http", "x-forwarded-port": lowered.get("host", "").rpartition(":")[2]}
             event = http_api_event(
                 method=method,
                 route_path=route.path,
                 raw_path=path,
                 raw_query=query,
-                headers=headers,
+                headers={**headers, **{k: v for k, v in forwarded.items() if v and k not in lowered}},
                 body=body or None,
                 path_parameters=parameters,
                 claims=claims,

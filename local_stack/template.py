@@ -68,6 +68,7 @@ class HttpRoute:
     method: str
     path: str  # template syntax: /sessions/{session_id}
     function: str
+    public: bool = False  # the route opts out of the API's authorizer (SAM `Auth: Authorizer: NONE`)
 
     def match(self, method: str, path: str) -> dict[str, str] | None:
         if method != self.method:
@@ -117,12 +118,24 @@ def functions(template: Mapping[str, Any] | None = None) -> dict[str, Function]:
 def http_routes(template: Mapping[str, Any] | None = None) -> list[HttpRoute]:
     """HttpApi routes, literal segments before parameters (/therapists/me before /therapists/{id})."""
     routes = [
-        HttpRoute(event["Properties"]["Method"].upper(), event["Properties"]["Path"], function.name)
+        HttpRoute(
+            event["Properties"]["Method"].upper(),
+            event["Properties"]["Path"],
+            function.name,
+            public=is_public(event["Properties"]),
+        )
         for function in functions(template).values()
         for event in function.events.values()
         if event["Type"] == "HttpApi"
     ]
     return sorted(routes, key=lambda r: r.path.count("{"))
+
+
+def is_public(event_properties: Mapping[str, Any]) -> bool:
+    """An HttpApi event with `Auth: Authorizer: NONE`: SAM attaches no authorizer to its route, so API Gateway
+    lets every request through to the function, with no JWT claims."""
+    auth = event_properties.get("Auth") or {}
+    return isinstance(auth, Mapping) and auth.get("Authorizer") == "NONE"
 
 
 def parameter_defaults(template: Mapping[str, Any] | None = None) -> dict[str, str]:

@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
@@ -27,9 +27,13 @@ from urllib.parse import parse_qsl
 import pytest
 from botocore.client import BaseClient
 
+from tests.support.calendar_feed import calendar_feed_environment
 from tests.support.http import Answer, call
+from tests.support.ical_server import ics
 from tests.support.template import load_template, resources_of_type
+from therapy_booking.adapters.calendar_fetch import SafeCalendarFetcher
 from therapy_booking.api.problems import PROBLEM_CONTENT_TYPE
+from therapy_booking.domain.calendar_import import FeedValidators, FetchedFeed
 
 EVENTS_DIR = Path(__file__).resolve().parents[1] / "events"
 EVENT_NAMES = sorted(path.stem for path in EVENTS_DIR.glob("*.json"))
@@ -70,6 +74,16 @@ class Route:
     def module(self) -> str:
         code_uri: str = resources_of_type("AWS::Serverless::Function")[self.function]["Properties"]["CodeUri"]
         return code_uri.strip("/").replace("/", ".") + ".app"
+
+
+def public_routes() -> set[str]:
+    """Route keys of the routes without the API's authorizer (`Auth: Authorizer: NONE`): no token, no claims."""
+    return {
+        f"{event['Properties']['Method'].upper()} {event['Properties']['Path']}"
+        for function in resources_of_type("AWS::Serverless::Function").values()
+        for event in function["Properties"].get("Events", {}).values()
+        if event["Type"] == "HttpApi" and (event["Properties"].get("Auth") or {}).get("Authorizer") == "NONE"
+    }
 
 
 def template_routes() -> dict[str, Route]:
@@ -724,6 +738,112 @@ def sample_therapist_standing(samples: Samples) -> None:
     assert_newcomers_standing(answer.body, claims(load("put_therapist_profile"))["sub"])
 
 
+@contextmanager
+def calendar_feed_answering(body: bytes) -> Iterator[None]:
+    """The sample's calendar address answering `body` (tests reach no network: the fetch is the boundary)."""
+    fetched = FetchedFeed(body, FeedValidators(etag='"v1"'))
+    with mock.patch.object(SafeCalendarFetcher, "fetch", return_value=fetched):
+        yield
+
+
+BUSY_FEED = ics((datetime(2026, 12, 2, 10, 0, tzinfo=UTC), datetime(2026, 12, 2, 11, 0, tzinfo=UTC)))
+
+
+@case
+def sample_connect_calendar(samples: Samples) -> None:
+    # Given no profile yet / Then 404
+    with calendar_feed_answering(BUSY_FEED):
+        assert_not_found(samples.run("connect_calendar"), "You have not published a therapist profile yet.")
+        # Given the therapist has published / When they connect the sample's Google address
+        samples.published_therapist()
+        answer = samples.run("connect_calendar")
+    # Then it is synced at once: the host only, one busy event
+    assert answer.status == 200, answer.body
+    assert (answer.body["host"], answer.body["status"], answer.body["busy_count"]) == ("calendar.google.com", "ok", 1)
+    assert "private-" not in json.dumps(answer.body)
+
+
+@case
+def sample_calendar_status(samples: Samples) -> None:
+    samples.published_therapist()
+    assert_not_found(samples.run("calendar_status"), "You have not connected a calendar.")
+    with calendar_feed_answering(BUSY_FEED):
+        assert samples.run("connect_calendar").status == 200
+    answer = samples.run("calendar_status")
+    assert (answer.status, answer.body["status"], answer.body["busy_count"]) == (200, "ok", 1)
+
+
+@case
+def sample_sync_calendar(samples: Samples) -> None:
+    samples.published_therapist()
+    assert_not_found(samples.run("sync_calendar"), "You have not connected a calendar.")
+    with calendar_feed_answering(BUSY_FEED):
+        assert samples.run("connect_calendar").status == 200
+        answer = samples.run("sync_calendar")
+    assert (answer.status, answer.body["status"]) == (200, "ok")
+
+
+@case
+def sample_disconnect_calendar(samples: Samples) -> None:
+    samples.published_therapist()
+    with calendar_feed_answering(BUSY_FEED):
+        assert samples.run("connect_calendar").status == 200
+    assert samples.run("disconnect_calendar").status == 204
+    assert_not_found(samples.run("calendar_status"), "You have not connected a calendar.")
+
+
+def feed_path(url: str) -> str:
+    return url.removeprefix("https://" + load("get_calendar_feed")["requestContext"]["domainName"])
+
+
+@case
+def sample_get_calendar_feed(samples: Samples) -> None:
+    with calendar_feed_environment():
+        # Given a therapist without a feed / When the sample asks for its address, twice
+        first = samples.run("get_calendar_feed")
+        # Then the API's own https address of an unguessable token, the same both times
+        assert first.status == 200, first.body
+        domain = load("get_calendar_feed")["requestContext"]["domainName"]
+        assert re.fullmatch(rf"https://{re.escape(domain)}/calendar-feeds/[A-Za-z0-9_-]{{43}}\.ics", first.body["url"])
+        assert samples.run("get_calendar_feed").body == first.body
+
+
+@case
+def sample_rotate_calendar_feed(samples: Samples) -> None:
+    with calendar_feed_environment():
+        # Given the sample therapist's feed address
+        old = samples.run("get_calendar_feed").body["url"]
+        # When the sample rotates it / Then a new address, which the address route gives from now on
+        answer = samples.run("rotate_calendar_feed")
+        assert answer.status == 200, answer.body
+        assert answer.body["url"] != old
+        assert samples.run("get_calendar_feed").body == answer.body
+        # And the old address is 404 at once, the new one answers
+        old_feed = feed_path(old).removeprefix("/calendar-feeds/")
+        assert_not_found(
+            samples.run("get_calendar_feed_ics", feed=old_feed), "There is no calendar feed at that address."
+        )
+        new_feed = feed_path(answer.body["url"]).removeprefix("/calendar-feeds/")
+        assert samples.run("get_calendar_feed_ics", feed=new_feed).status == 200
+
+
+@case
+def sample_get_calendar_feed_ics(samples: Samples) -> None:
+    with calendar_feed_environment():
+        # Given no feed with the sample's token / Then 404
+        assert_not_found(samples.run("get_calendar_feed_ics"), "There is no calendar feed at that address.")
+        # Given the sample therapist's booked session and their feed's address
+        session = samples.booked_session()
+        feed = feed_path(samples.run("get_calendar_feed").body["url"]).removeprefix("/calendar-feeds/")
+        # When the sample (no token, as a calendar app sends it) reads that feed
+        answer = samples.run("get_calendar_feed_ics", feed=feed)
+        # Then the session is in it, tentative, under its invitation's UID
+        assert answer.status == 200
+        assert answer.headers["Content-Type"] == "text/calendar; charset=utf-8"
+        assert f"UID:{session['session_id']}@example.com" in answer.body
+        assert "STATUS:TENTATIVE" in answer.body
+
+
 # --- tests -----------------------------------------------------------------------------------------
 
 
@@ -751,7 +871,9 @@ def test_sample_is_an_http_api_v2_event_of_a_template_route(name: str) -> None:
     assert route is not None, f"{event['routeKey']} is not declared in template.yaml"
     assert TOP_LEVEL_KEYS <= set(event) <= TOP_LEVEL_KEYS | OPTIONAL_TOP_LEVEL_KEYS
     context = event["requestContext"]
-    assert set(context) == REQUEST_CONTEXT_KEYS
+    public = event["routeKey"] in public_routes()
+    # (a route without the authorizer gets no authorizer context)
+    assert set(context) == (REQUEST_CONTEXT_KEYS - {"authorizer"} if public else REQUEST_CONTEXT_KEYS)
     assert set(context["http"]) == HTTP_KEYS
     assert context["routeKey"] == event["routeKey"]
     assert context["http"]["method"] == route.method
@@ -763,9 +885,13 @@ def test_sample_is_an_http_api_v2_event_of_a_template_route(name: str) -> None:
     assert event["rawPath"] == context["http"]["path"] == path
     # And the query string and its parsed parameters agree
     assert dict(parse_qsl(event["rawQueryString"])) == event.get("queryStringParameters", {})
-    # And headers are lower-case, with the bearer token API Gateway verified
+    # And headers are lower-case, with the bearer token API Gateway verified (none on a public route: calendar
+    # apps send none)
     assert all(header == header.lower() for header in event["headers"])
-    assert event["headers"]["authorization"].startswith("Bearer ")
+    if public:
+        assert "authorization" not in event["headers"]
+    else:
+        assert event["headers"]["authorization"].startswith("Bearer ")
     # And a JSON body arrives as text, not base64
     assert event["isBase64Encoded"] is False
     if "body" in event:
@@ -775,8 +901,11 @@ def test_sample_is_an_http_api_v2_event_of_a_template_route(name: str) -> None:
 
 @pytest.mark.parametrize("name", EVENT_NAMES)
 def test_sample_carries_cognito_id_token_claims_as_api_gateway_flattens_them(name: str) -> None:
-    # Given a sample's JWT authorizer context
+    # Given a sample's JWT authorizer context (a route without the authorizer has none: see the test above)
     event = load(name)
+    if event["routeKey"] in public_routes():
+        assert "authorizer" not in event["requestContext"]
+        return
     jwt = event["requestContext"]["authorizer"]["jwt"]
     found = jwt["claims"]
     # Then the claims are an id token's, every value a string (API Gateway passes claims as strings)
@@ -803,6 +932,8 @@ def test_samples_agree_on_who_is_who() -> None:
         "delete_block",
         "confirm_session",
         "decline_session",
+        "get_calendar_feed",
+        "rotate_calendar_feed",
     )
     rearrangements = ("reschedule_session", "change_location", "offer_alternatives")
     for name in therapist_samples + rearrangements:

@@ -64,6 +64,16 @@ SESSION_ROUTES = [
     ("POST", "/admin/sessions/{session_id}/rearrange"),
 ]
 
+# API.md, "Calendars": the feed routes. The .ics route is the one route without the JWT authorizer (calendar apps
+# cannot send a token; the unguessable address is the credential). An HTTP API path variable is a whole
+# segment, so the template routes /calendar-feeds/{feed} and the handler accepts only `<token>.ics`.
+CALENDAR_FEED_ROUTES = [
+    ("GET", "/therapists/me/calendar-feed"),
+    ("POST", "/therapists/me/calendar-feed/rotate"),
+    ("GET", "/calendar-feeds/{feed}"),
+]
+PUBLIC_ROUTES = {("GET", "/calendar-feeds/{feed}")}
+
 DYNAMODB_READ_ACTIONS = {
     "dynamodb:GetItem",
     "dynamodb:BatchGetItem",
@@ -262,8 +272,15 @@ def test_function_dynamodb_actions_reach_only_the_table_and_its_indexes(name: st
 
 
 MESSAGING_ACTIONS = {"ses:SendEmail", "ses:SendRawEmail", "sns:Publish"}
-MESSAGING_FUNCTIONS = {"NotificationsFunction", "SessionRemindersFunction", "TherapistStandingFunction"}
-EMAIL_ONLY_FUNCTIONS = {"TherapistStandingFunction"}  # tells a therapist about their standing: email only
+MESSAGING_FUNCTIONS = {
+    "NotificationsFunction",
+    "SessionRemindersFunction",
+    "TherapistStandingFunction",
+    "CalendarImportFunction",
+    "CalendarSyncFunction",
+}
+# These tell a therapist about their account (standing, imported calendar): email only.
+EMAIL_ONLY_FUNCTIONS = {"TherapistStandingFunction", "CalendarImportFunction", "CalendarSyncFunction"}
 EMAIL_ACTIONS = {"ses:SendEmail", "ses:SendRawEmail"}
 EVERY_SNS_TOPIC = {"Fn::Sub": "arn:${AWS::Partition}:sns:*:*:*"}
 
@@ -387,9 +404,58 @@ def test_every_route_is_on_the_http_api_and_requires_the_jwt(function: str, even
     properties = FUNCTIONS[function]["Properties"]["Events"][event_name]["Properties"]
     # Then it is attached to the one HTTP API (not the implicit one SAM would create)
     assert ref(properties.get("ApiId")) == api_name
-    # And it does not opt out of the default JWT authorizer
+    # And it does not opt out of the default JWT authorizer, unless it is the public calendar feed
     authorizer = properties.get("Auth", {}).get("Authorizer")
+    if (properties["Method"].upper(), properties["Path"]) in PUBLIC_ROUTES:
+        assert authorizer == "NONE"
+        return
     assert authorizer in (None, load_template()["Resources"][api_name]["Properties"]["Auth"]["DefaultAuthorizer"])
+
+
+def test_the_public_feed_route_has_a_throttle_of_its_own_from_parameters() -> None:
+    # Given the HTTP API's route settings
+    _, api = the_one("AWS::Serverless::HttpApi")
+    (route,) = PUBLIC_ROUTES
+    settings = api["Properties"]["RouteSettings"][" ".join(route)]
+    # Then the public route is throttled by the template's parameters, with sensible defaults
+    parameters = load_template()["Parameters"]
+    rate, burst = ref(settings["ThrottlingRateLimit"]), ref(settings["ThrottlingBurstLimit"])
+    assert rate in parameters and burst in parameters
+    assert 1 <= int(parameters[rate]["Default"]) <= int(parameters[burst]["Default"]) <= 100
+    # And it is the only route with settings of its own (the others keep the stage's defaults)
+    assert list(api["Properties"]["RouteSettings"]) == [" ".join(route)]
+
+
+def test_the_public_feed_function_only_reads_feed_lookups_sessions_by_therapist_and_its_secret() -> None:
+    # Given the function of the route without the authorizer
+    (name,) = {r.function for r in template_routes() if r.key in PUBLIC_ROUTES}
+    granted = {
+        (action, json.dumps(resource, sort_keys=True), json.dumps(statement.get("Condition"), sort_keys=True))
+        for statement in statements(FUNCTIONS[name])
+        if statement["Effect"] == "Allow"
+        for action in as_list(statement["Action"])
+        for resource in as_list(statement["Resource"])
+    }
+    lookups = json.dumps({"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["CALENDAR_FEED#*"]}}, sort_keys=True)
+    table = json.dumps({"Fn::GetAtt": "Table.Arn"})
+    gsi1 = json.dumps({"Fn::Sub": "${Table.Arn}/index/gsi1"})
+    secret = json.dumps({"Ref": "CalendarFeedSecret"})
+    # Then: GetItem of the token lookups, Query of the sessions-by-therapist index, the feed secret; nothing else
+    assert granted == {
+        ("dynamodb:GetItem", table, lookups),
+        ("dynamodb:Query", gsi1, "null"),
+        ("secretsmanager:GetSecretValue", secret, "null"),
+    }
+
+
+def test_the_feed_secret_is_generated_by_the_template_and_read_only_by_the_feed_functions() -> None:
+    name, secret = the_one("AWS::SecretsManager::Secret")
+    assert secret["Properties"]["GenerateSecretString"]["PasswordLength"] >= 32
+    readers = {f for f in FUNCTIONS if "secretsmanager:GetSecretValue" in allowed_actions(FUNCTIONS[f])}
+    assert readers == {"CalendarFeedFunction", "CalendarFeedAddressFunction"}
+    for reader in readers:
+        assert allowed(statements(FUNCTIONS[reader]), "secretsmanager:GetSecretValue") == [{"Ref": name}]
+        assert effective_environment(reader)["CALENDAR_FEED_SECRET_ID"] == {"Ref": name}
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
@@ -763,7 +829,7 @@ def test_the_schedules_consumer_may_only_manage_schedules_of_its_group_and_pass_
 # --- routes ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("method", "path"), THERAPIST_AND_CLIENT_ROUTES + SESSION_ROUTES)
+@pytest.mark.parametrize(("method", "path"), THERAPIST_AND_CLIENT_ROUTES + SESSION_ROUTES + CALENDAR_FEED_ROUTES)
 def test_api_route_is_declared_exactly_once(method: str, path: str) -> None:
     # Given every HttpApi route of the template / When the API.md route is counted / Then it is there once
     declared = Counter(route.key for route in template_routes())
@@ -795,7 +861,11 @@ def test_template_route_is_served_by_its_function(route: TemplateRoute) -> None:
     forbidden = AssertionError("an unauthenticated request reached AWS")
     with mock.patch.object(BaseClient, "_make_api_call", side_effect=forbidden):
         answer = call(handler, event)
-    # Then our code answers 401 problem details (Powertools matched the route), before touching any data
+    # Then our code answers 401 problem details (Powertools matched the route), before touching any data; the
+    # public feed, which takes no token, answers 404 for an address that is not a feed's
+    if route.key in PUBLIC_ROUTES:
+        assert (answer.status, answer.body["code"]) == (404, "not_found"), (answer.status, answer.body)
+        return
     assert answer.status == 401, (answer.status, answer.body)
     assert answer.headers["Content-Type"] == PROBLEM_CONTENT_TYPE
     assert answer.body["code"] == "unauthorized"

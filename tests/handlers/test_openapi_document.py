@@ -34,13 +34,17 @@ def test_every_operation_documents_every_error_it_can_answer_as_a_problem(docume
     assert len(found) >= 22
     for method, path, operation in found:
         answers = operation["responses"]
-        expected = {*EVERY_ROUTE, *(BODY_ERRORS if "requestBody" in operation else ())}
+        public = operation.get("security") == []  # no authorizer: API Gateway never answers 401 there
+        expected = {*EVERY_ROUTE, *(BODY_ERRORS if "requestBody" in operation else ())} - ({401} if public else set())
         assert expected <= {int(code) for code in answers}, (method, path)
         for code, answer in answers.items():
             if int(code) >= 400:
                 assert answer["description"] == ERROR_DESCRIPTIONS[int(code)]
                 assert answer["content"][PROBLEM]["schema"] == {"$ref": "#/components/schemas/Problem"}, (method, path)
         # the gateway's own 401 is {"message": "Unauthorized"} as application/json
+        if public:
+            assert "401" not in answers, (method, path)
+            continue
         assert answers["401"]["content"]["application/json"]["schema"] == {
             "$ref": "#/components/schemas/GatewayMessage"
         }
@@ -55,6 +59,23 @@ def test_routes_document_the_errors_they_raise(document: dict[str, Any]) -> None
     assert {403, 404, 409} <= codes("delete", "/therapists/me/blocks/{block_id}")
     assert 204 in codes("delete", "/therapists/me/blocks/{block_id}")
     assert 201 in codes("post", "/sessions/{session_id}/offers")
+
+
+def test_the_calendar_feed_is_public_and_answers_icalendar(document: dict[str, Any]) -> None:
+    # Given the feed route of the document
+    operation = document["paths"]["/calendar-feeds/{feed}"]["get"]
+    # Then it needs no bearer token (the template gives it no authorizer), unlike every other route
+    assert operation["security"] == []
+    assert [path for path, item in document["paths"].items() for op in item.values() if op.get("security") == []] == [
+        "/calendar-feeds/{feed}"
+    ]
+    # And it answers text/calendar, 304 to a matching If-None-Match, and 404 problems
+    assert operation["responses"]["200"]["content"] == {"text/calendar": {"schema": {"type": "string"}}}
+    assert {"304", "404"} <= set(operation["responses"])
+    # And the therapist's routes answer the address
+    for method, path in (("get", "/therapists/me/calendar-feed"), ("post", "/therapists/me/calendar-feed/rotate")):
+        content = document["paths"][path][method]["responses"]["200"]["content"]["application/json"]
+        assert content["schema"] == {"$ref": "#/components/schemas/CalendarFeedAddress"}
 
 
 def request_instants(document: dict[str, Any]) -> list[dict[str, Any]]:

@@ -18,6 +18,9 @@ EVERY_ROUTE = {"fields", "problems"}
 SCHEMAS_OF = {
     "AdminFunction": EVERY_ROUTE | {"sessions", "admin", "standing"},
     "BookingFunction": EVERY_ROUTE | {"sessions", "booking"},
+    "CalendarFeedAddressFunction": EVERY_ROUTE | {"calendar_feed"},
+    "CalendarFeedFunction": EVERY_ROUTE,
+    "CalendarImportFunction": EVERY_ROUTE | {"calendar_import"},
     "CancellationFunction": EVERY_ROUTE | {"sessions", "reasons"},
     "ClientAnswersFunction": EVERY_ROUTE | {"sessions", "client_answers"},
     "ProfilesFunction": EVERY_ROUTE | {"therapists", "profiles", "standing"},

@@ -175,6 +175,9 @@ class Http:
     def put(self, path: str, body: Any = None, **kwargs: Any) -> Reply:
         return self.request("PUT", path, body, **kwargs)
 
+    def delete(self, path: str, **kwargs: Any) -> Reply:
+        return self.request("DELETE", path, None, **kwargs)
+
     def token(self, sub: str, role: str, expires_in: int | None = None) -> str:
         body: dict[str, Any] = {"sub": sub, "role": role}
         if expires_in is not None:

@@ -23,9 +23,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from local_stack.runtime import LocalStack
-from local_stack.template import load, load_template
+from local_stack.template import http_routes, load, load_template
 from tests.local_stack.fake_functions.events_only_consumer import app as events_only_consumer
 from tests.local_stack.fake_functions.failing_target import app as failing_target
+from tests.local_stack.fake_functions.http_echo import app as http_echo
 from tests.local_stack.fake_functions.poison_raising_consumer import app as poison_raising_consumer
 from tests.local_stack.fake_functions.poison_reporting_consumer import app as poison_reporting_consumer
 from tests.local_stack.fake_functions.retrying_consumer import app as retrying_consumer
@@ -52,6 +53,7 @@ def _forget_fake_state() -> None:
         schedule_target.events,
         failing_target.events,
         sweeper.events,
+        http_echo.events,
     ):
         recorded.clear()
     sweeper.failing = False
@@ -495,3 +497,34 @@ class TestOutbox:
 
         # Then the outbox is empty
         assert stack.outbox() == {"emails": [], "sms": []}
+
+
+class TestHttpAuthorizer:
+    def test_a_request_without_a_token_reaches_only_a_route_without_the_authorizer(self, stack: LocalStack) -> None:
+        # Given a route behind the JWT authorizer and one that opts out of it (Auth: Authorizer: NONE)
+        host = {"Host": "127.0.0.1:3999"}
+
+        # When each is asked without a token
+        private = stack.handle_api("GET", "/private/a", "", host, b"")
+        public = stack.handle_api("GET", "/public/a", "", host, b"")
+
+        # Then the authorizer refuses the first before its function runs; the second reaches its function,
+        # with no claims, told it came over plain HTTP
+        assert (private.status, json.loads(private.body)) == (401, {"message": "Unauthorized"})
+        assert (public.status, public.body) == (200, b"reached")
+        (event,) = http_echo.events
+        assert event["routeKey"] == "GET /public/{item}"
+        assert "authorizer" not in event["requestContext"]
+        assert event["headers"]["x-forwarded-proto"] == "http"
+        assert event["requestContext"]["domainName"] == "127.0.0.1:3999"
+
+    def test_a_token_still_opens_the_route_with_the_authorizer(self, stack: LocalStack) -> None:
+        token = stack.issuer.issue("therapist-9", "therapist")
+        answer = stack.handle_api("GET", "/private/a", "", {"Authorization": f"Bearer {token}"}, b"")
+        assert answer.status == 200
+        (event,) = http_echo.events
+        assert event["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] == "therapist-9"
+
+    def test_the_products_only_route_without_the_authorizer_is_the_calendar_feed(self) -> None:
+        public = [(route.method, route.path) for route in http_routes() if route.public]
+        assert public == [("GET", "/calendar-feeds/{feed}")]

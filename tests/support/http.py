@@ -73,6 +73,9 @@ class Answer:
 
 
 def call(handler: Any, event: dict[str, Any]) -> Answer:
+    """The handler's answer; a JSON body parsed, any other (text/calendar) kept as text."""
     result = handler(event, LambdaContext())
     raw = result.get("body") or ""
-    return Answer(result["statusCode"], json.loads(raw) if raw else None, result.get("headers", {}))
+    headers = result.get("headers", {})
+    textual = str(headers.get("Content-Type", "")).startswith("text/")
+    return Answer(result["statusCode"], raw if textual else json.loads(raw) if raw else None, headers)

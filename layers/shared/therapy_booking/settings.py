@@ -5,7 +5,9 @@ container (`wiring.Container`), by the functions that use it and when first need
 - `Settings`: the table and the platform policy (every function but the schedules consumer);
 - `ScheduleSettings`: the session schedules consumer (EventBridge Scheduler);
 - `FailureReportSettings`: the sweeper (its dead-letter queue);
-- `NotificationSettings`: the notification and reminder functions (sender, dashboard links).
+- `CalendarSettings`: the calendar import's functions (the sync queue; local http on the local stack);
+- `NotificationSettings`: the notification and reminder functions (sender, dashboard links);
+- `CalendarFeedSettings`: the calendar feed functions (the feed secret, the UID domain, a base URL override).
 
 Each field is read from its variable's name (the alias) only; the field name is for code and
 tests (`NotificationSettings(sender=..., dashboard_base_url=...)`). A variable missing or invalid
@@ -203,6 +205,18 @@ class FailureReportSettings(EnvironmentModel):
     dead_letter_queue_url: Named = Field(alias="DEAD_LETTER_QUEUE_URL", description="the dead-letter queue's URL")
 
 
+class CalendarSettings(EnvironmentModel):
+    """The calendar import's: the sync queue (for the periodic fan-out) and, on the local stack only, whether an
+    `http://127.0.0.1` address may be imported (a feed served by a test)."""
+
+    sync_queue_url: str | None = Field(
+        None, alias="CALENDAR_SYNC_QUEUE_URL", description="the calendar sync queue's URL"
+    )
+    allow_local_http: bool = Field(
+        False, alias="CALENDAR_ALLOW_LOCAL_HTTP", description="true or false (true on the local stack only)"
+    )
+
+
 class NotificationSettings(EnvironmentModel):
     """Who emails come from and where their links point (template parameters EmailSender, DashboardBaseUrl)."""
 
@@ -210,6 +224,28 @@ class NotificationSettings(EnvironmentModel):
     dashboard_base_url: BaseUrl = Field(
         alias="DASHBOARD_BASE_URL", description="an http(s) URL without a trailing slash"
     )
+
+    def session_link(self, session_id: str) -> str:
+        return f"{self.dashboard_base_url}/sessions/{session_id}"
+
+
+class CalendarFeedSettings(EnvironmentModel):
+    """The calendar feed functions': the secret tokens are derived from, the sender whose domain ends every UID
+    (as in the emailed invitations), the dashboard a feed entry links to, and, if set, the base URL of the feed
+    addresses (a custom domain; by default they point where the request came in: the API's own URL)."""
+
+    secret_id: Named = Field(alias="CALENDAR_FEED_SECRET_ID", description="the feed secret's ARN or name")
+    sender: EmailAddress = Field(alias="EMAIL_SENDER", description="an email address (an SES-verified identity)")
+    dashboard_base_url: BaseUrl = Field(
+        alias="DASHBOARD_BASE_URL", description="an http(s) URL without a trailing slash"
+    )
+    base_url: Annotated[str, _matching(re.compile(r"^$|^https?://\S+[^/\s]$"))] = Field(
+        "", alias="CALENDAR_FEED_BASE_URL", description="empty, or an http(s) URL without a trailing slash"
+    )
+
+    def feed_url(self, token: str, request_base_url: str) -> str:
+        """The feed's address: under `base_url` if set, else under the URL the request reached the API at."""
+        return f"{self.base_url or request_base_url}/calendar-feeds/{token}.ics"
 
     def session_link(self, session_id: str) -> str:
         return f"{self.dashboard_base_url}/sessions/{session_id}"

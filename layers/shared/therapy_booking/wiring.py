@@ -21,14 +21,30 @@ from therapy_booking.adapters.dynamodb.models import bind_table
 from therapy_booking.adapters.dynamodb.sessions import DynamoSessionRepository
 from therapy_booking.adapters.dynamodb.therapists import DynamoTherapistRepository
 from therapy_booking.domain.ports import Clock, FailureReports, OutboxEvents
-from therapy_booking.domain.services import ClientService, SessionService, StandingProjection, TherapistService
-from therapy_booking.settings import FailureReportSettings, NotificationSettings, ScheduleSettings, Settings
+from therapy_booking.domain.services import (
+    ClientService,
+    SessionService,
+    StandingProjection,
+    TherapistService,
+    new_id,
+)
+from therapy_booking.settings import (
+    CalendarFeedSettings,
+    CalendarSettings,
+    FailureReportSettings,
+    NotificationSettings,
+    ScheduleSettings,
+    Settings,
+    SettingsError,
+)
 
 if TYPE_CHECKING:
     from therapy_booking.adapters.delivery_ledger import PowertoolsDeliveryLedger
     from therapy_booking.adapters.dynamodb.therapist_records import TherapistRecords
     from therapy_booking.adapters.keyed_bookings import PowertoolsKeyedBookings
     from therapy_booking.adapters.session_schedules import EventBridgeSessionSchedules
+    from therapy_booking.domain.calendar_feed import CalendarFeedService
+    from therapy_booking.domain.calendar_sync import CalendarImportService, SyncQueue
     from therapy_booking.domain.notifications import NotificationService
 
 
@@ -61,8 +77,16 @@ class Container:
         return FailureReportSettings.from_environment()
 
     @cached_property
+    def calendar_settings(self) -> CalendarSettings:
+        return CalendarSettings.from_environment()
+
+    @cached_property
     def notification_settings(self) -> NotificationSettings:
         return NotificationSettings.from_environment()
+
+    @cached_property
+    def calendar_feed_settings(self) -> CalendarFeedSettings:
+        return CalendarFeedSettings.from_environment()
 
     # --- the table ---------------------------------------------------------------------------------
 
@@ -122,6 +146,33 @@ class Container:
         return StandingProjection(self.storage.therapists, self.notifications, self.settings.policy)
 
     @cached_property
+    def calendar_imports(self) -> CalendarImportService:
+        """The imported calendars: the fetcher, the iCalendar reader and boto3's SQS load on first use."""
+        from therapy_booking.adapters.calendar_fetch import SafeCalendarFetcher
+        from therapy_booking.adapters.dynamodb.calendar_imports import DynamoCalendarImports
+        from therapy_booking.domain.calendar_sync import CalendarImportService
+
+        source = SafeCalendarFetcher(allow_local_http=self.calendar_settings.allow_local_http)
+        _ = self.storage  # binds the table
+        return CalendarImportService(
+            DynamoCalendarImports(),
+            source,
+            lambda: self.notifications,
+            self.clock,
+            self.settings.policy,
+            new_id,
+        )
+
+    @cached_property
+    def calendar_sync_queue(self) -> SyncQueue:
+        from therapy_booking.adapters.sqs_sync_queue import SqsSyncQueue
+
+        queue_url = self.calendar_settings.sync_queue_url
+        if not queue_url:
+            raise SettingsError({"CALENDAR_SYNC_QUEUE_URL": "is not set"})
+        return SqsSyncQueue(queue_url)
+
+    @cached_property
     def failure_reports(self) -> FailureReports:
         from therapy_booking.adapters.sqs_failure_reports import SqsFailureReports
 
@@ -152,6 +203,22 @@ class Container:
             sessions=storage.sessions,
             clock=self.clock,
             policy=self.settings.policy,
+        )
+
+    @cached_property
+    def calendar_feeds(self) -> CalendarFeedService:
+        """A therapist's feed address and the feed it reads; the secret is read on the first token derived."""
+        from therapy_booking.adapters.dynamodb.calendar_feeds import DynamoCalendarFeeds
+        from therapy_booking.adapters.feed_tokens import SecretsManagerFeedTokens
+        from therapy_booking.domain.calendar_feed import CalendarFeedService, uid_domain
+
+        settings, storage = self.calendar_feed_settings, self.storage
+        return CalendarFeedService(
+            DynamoCalendarFeeds(),
+            storage.sessions,
+            SecretsManagerFeedTokens(settings.secret_id),
+            self.clock,
+            uid_domain(settings.sender),
         )
 
     def reset(self, clock: Clock | None = None) -> None:

@@ -21,7 +21,7 @@ from therapy_booking.domain.notifications import (
     DeliveryFailed,
     NotificationService,
     ProfileContacts,
-    standing_delivery_key,
+    account_delivery_key,
 )
 from therapy_booking.domain.policies import PlatformPolicy
 from therapy_booking.domain.standing import StandingNotice
@@ -102,7 +102,7 @@ def test_a_failed_send_raises_and_the_retry_sends_it(
     # When the deactivation is told / Then it raises with its delivery key, and nothing went out
     with pytest.raises(DeliveryFailed) as failure:
         notifications.tell_standing(DEACTIVATED, "t1", OCCASION)
-    assert failure.value.keys == [standing_delivery_key(DEACTIVATED, "t1", OCCASION)]
+    assert failure.value.keys == [account_delivery_key(DEACTIVATED, "t1", OCCASION)]
     assert channels.sent == []
 
     # When the record is retried once the provider is back / Then the email goes, once
@@ -121,7 +121,7 @@ def test_a_therapist_without_a_profile_is_skipped(
     # When their deactivation is told / Then nothing is sent, and the report says why (ids only)
     report = notifications.tell_standing(DEACTIVATED, "t1", OCCASION)
     assert channels.sent == []
-    assert report.skipped == {standing_delivery_key(DEACTIVATED, "t1", OCCASION): "no_contact_details"}
+    assert report.skipped == {account_delivery_key(DEACTIVATED, "t1", OCCASION): "no_contact_details"}
 
 
 DEFAULTS = PlatformPolicy()

@@ -1,7 +1,7 @@
 """The one place that creates boto3 clients, lazily and once per process.
 
 PynamoDB builds its own botocore client for the table (see `dynamodb.models`);
-everything else (idempotency store, Scheduler, SES, SNS) comes from here.
+everything else (idempotency store, Scheduler, SES, SNS, SQS, Secrets Manager) comes from here.
 boto3 is imported on first use, not at import time, to keep cold starts short.
 """
 
@@ -67,6 +67,12 @@ def sqs_client() -> Any:
     return _session().client("sqs", config=_config())
 
 
+@cache
+def secretsmanager_client() -> Any:
+    """Secrets Manager: the calendar feeds' secret, read once per container. Typed loosely, like the Scheduler."""
+    return _session().client("secretsmanager", config=_config())
+
+
 def reset() -> None:
     """Forget every client (tests and the local stack rebind endpoints)."""
     _session.cache_clear()
@@ -75,3 +81,4 @@ def reset() -> None:
     ses_client.cache_clear()
     sns_client.cache_clear()
     sqs_client.cache_clear()
+    secretsmanager_client.cache_clear()

@@ -37,16 +37,25 @@ GATEWAY_ANSWERS = frozenset({401})
 
 
 def documented(
-    *errors: int, status: int = 200, description: str = "Success", body: bool = False
+    *errors: int, status: int = 200, description: str = "Success", body: bool = False, public: bool = False
 ) -> dict[int, OpenAPIResponse]:
     """The `responses` of a route: its success `status`, the `errors` it adds to EVERY_ROUTE,
-    and 413/415 if it reads a JSON `body`."""
+    and 413/415 if it reads a JSON `body`. A `public` route (no authorizer in the template) never answers 401."""
     answers: dict[int, OpenAPIResponse] = {status: {"description": description}}
     if status == 204:
         answers[status]["content"] = {}
-    for code in sorted({*EVERY_ROUTE, *errors, *(BODY_ERRORS if body else ())}):
+    every = {code for code in EVERY_ROUTE if not (public and code in GATEWAY_ANSWERS)}
+    for code in sorted({*every, *errors, *(BODY_ERRORS if body else ())}):
         answers[code] = _error(code)
     return answers
+
+
+def calendar_answers() -> dict[int, OpenAPIResponse]:
+    """The public calendar feed's answers: the iCalendar body, 304 to a matching If-None-Match, 404."""
+    answers = documented(404, description="The feed", public=True)
+    answers[200]["content"] = {"text/calendar": {"schema": {"type": "string"}}}
+    answers[304] = {"description": "Not modified: the If-None-Match tag is the feed's current ETag.", "content": {}}
+    return dict(sorted(answers.items()))
 
 
 def _error(code: int) -> OpenAPIResponse:
@@ -66,3 +75,5 @@ def _id(description: str) -> Path:
 SessionId = Annotated[str, _id("A session's id.")]
 TherapistId = Annotated[str, _id("A therapist's id (their user id).")]
 BlockId = Annotated[str, _id("A block's id.")]
+# Any text: a feed address of the wrong shape is answered 404 like an unknown one, never 422.
+FeedName = Annotated[str, Path(description="The feed's token followed by .ics, as its address gives it.")]

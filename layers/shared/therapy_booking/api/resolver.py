@@ -21,3 +21,13 @@ def create_app() -> APIGatewayHttpResolver:
 
 def caller(app: APIGatewayHttpResolver) -> Actor:
     return actor_from_event(app.current_event)
+
+
+def request_base_url(app: APIGatewayHttpResolver) -> str:
+    """The URL the request reached the API at: API Gateway's `requestContext.domainName` (its own domain, or the
+    custom domain the request came through) and the scheme it received it over (`x-forwarded-proto`, which
+    API Gateway always sets; https if absent). Read from the request rather than passed in by the template: a
+    function attached to an HTTP API cannot name that API in its environment (a circular dependency in SAM)."""
+    event = app.current_event
+    scheme = event.headers.get("x-forwarded-proto", "https").split(",")[0].strip() or "https"
+    return f"{scheme}://{event.request_context.domain_name}"

@@ -17,6 +17,10 @@ class ClaimKind(StrEnum):
     SESSION = "session"
     HOLD = "hold"
     BLOCK = "block"
+    BUSY = "busy"  # a busy time of the therapist's imported calendar (owner: CALENDAR_OWNER)
+
+
+CALENDAR_OWNER = "calendar"  # the owner id of busy claims: the therapist's imported calendar
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ ports, and records every send in a ledger keyed by (occasion, recipient, channel
 occasion delivered twice sends nothing twice.
 
 A therapist's standing (flagged, deactivated: `domain.standing`) is about their account, not a
-session: `STANDING_TEMPLATES` is its table, and `NotificationService.tell_standing` sends it as an
+session (their standing, their imported calendar): `ACCOUNT_TEMPLATES` is its table, and
+`NotificationService.tell_standing` / `tell_calendar` send it as an
 `AccountNotice`, by email only, through the same ledger.
 Pure apart from the ports: no boto3, no templates here.
 """
@@ -23,6 +24,7 @@ from enum import StrEnum
 from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
+from therapy_booking.domain.calendar_sync import CalendarNotice
 from therapy_booking.domain.events import (
     DomainEvent,
     EventType,
@@ -124,9 +126,11 @@ NOTIFICATIONS: dict[EventType, tuple[Rule, ...]] = {
 }
 
 # What a therapist is told when their cancellation streak crosses a threshold: one email each, no SMS.
-STANDING_TEMPLATES: dict[StandingNotice, str] = {
+ACCOUNT_TEMPLATES: dict[StandingNotice | CalendarNotice, str] = {
     StandingNotice.FLAGGED: "standing_flagged",
     StandingNotice.DEACTIVATED: "account_deactivated",
+    CalendarNotice.FAILING: "calendar_failing",
+    CalendarNotice.OVERLAP: "calendar_overlap",
 }
 
 
@@ -237,29 +241,31 @@ class Notice:
 
 @dataclass(frozen=True)
 class AccountNotice:
-    """One email to a therapist about their account rather than a session: their standing changed.
+    """One email to a therapist about their account rather than a session: their standing changed, or their
+    imported calendar is failing or overlaps a booked session (`session`, the one it overlaps).
 
-    `occasion_id` is unique to the change that crossed the threshold (its stream record's sequence
-    number), so the same crossing delivered twice has one delivery key. `flag_at` and `deactivate_at`
-    are the platform's thresholds, for the wording."""
+    `occasion_id` is unique to what happened (a standing crossing's stream record, a calendar's failure or
+    overlap), so the same occasion delivered twice has one delivery key. `flag_at` and `deactivate_at` are
+    the platform's thresholds, for the wording."""
 
-    notice: StandingNotice
+    notice: StandingNotice | CalendarNotice
     therapist_id: str
     occasion_id: str
     recipient: Contact
     flag_at: int
     deactivate_at: int
+    session: Session | None = None
 
     @property
     def template(self) -> str:
-        return STANDING_TEMPLATES[self.notice]
+        return ACCOUNT_TEMPLATES[self.notice]
 
     @property
     def delivery_key(self) -> str:
-        return standing_delivery_key(self.notice, self.therapist_id, self.occasion_id)
+        return account_delivery_key(self.notice, self.therapist_id, self.occasion_id)
 
 
-def standing_delivery_key(notice: StandingNotice, therapist_id: str, occasion_id: str) -> str:
+def account_delivery_key(notice: StandingNotice | CalendarNotice, therapist_id: str, occasion_id: str) -> str:
     """(occasion, recipient, channel), like a session's message: the therapist, by email, the one channel."""
     return f"{therapist_id}/{notice}/{occasion_id}/{Role.THERAPIST}/{Channel.EMAIL}"
 
@@ -446,14 +452,27 @@ class NotificationService:
         """Tell the therapist, by email only, that their cancellation streak flagged them or deactivated their
         account; once per (occasion, recipient, channel). A therapist without a profile is skipped
         (`no_contact_details`); a failed send raises DeliveryFailed, so the occasion is retried."""
+        return self._tell_account(notice, therapist_id, occasion_id, None)
+
+    def tell_calendar(
+        self, notice: CalendarNotice, therapist_id: str, occasion_id: str, session_id: str | None
+    ) -> DeliveryReport:
+        """Tell the therapist, by email only, that their imported calendar is failing, or that it overlaps the
+        booked session `session_id`; once per occasion, as `tell_standing`."""
+        session = self._sessions.get(session_id) if session_id is not None else None
+        return self._tell_account(notice, therapist_id, occasion_id, session)
+
+    def _tell_account(
+        self, notice: StandingNotice | CalendarNotice, therapist_id: str, occasion_id: str, session: Session | None
+    ) -> DeliveryReport:
         report = DeliveryReport()
         therapist = self._contacts.therapist(therapist_id)
         if therapist is None:
-            report.skipped[standing_delivery_key(notice, therapist_id, occasion_id)] = "no_contact_details"
+            report.skipped[account_delivery_key(notice, therapist_id, occasion_id)] = "no_contact_details"
             return report
         policy = self._policy
         account = AccountNotice(
-            notice, therapist_id, occasion_id, therapist, policy.streak_flag_at, policy.streak_deactivate_at
+            notice, therapist_id, occasion_id, therapist, policy.streak_flag_at, policy.streak_deactivate_at, session
         )
         try:
             self._ledger.once(account.delivery_key, partial(self._send_account, account))

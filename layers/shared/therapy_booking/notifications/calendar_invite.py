@@ -11,7 +11,8 @@ from datetime import UTC
 
 from icalendar import Calendar, Event, vCalAddress
 
-from therapy_booking.domain.model import Location, LocationKind
+from therapy_booking.domain.calendar_feed import location_label, session_uid, uid_domain
+from therapy_booking.domain.model import Location
 from therapy_booking.domain.notifications import Attachment, CalendarMethod, Notice
 from therapy_booking.settings import NotificationSettings
 
@@ -29,7 +30,7 @@ def invitation(notice: Notice, settings: NotificationSettings) -> Attachment | N
     cancelled = method is CalendarMethod.CANCEL
 
     event = Event()
-    event.add("uid", f"{session.session_id}@{settings.sender.rpartition('@')[2]}")
+    event.add("uid", session_uid(session.session_id, uid_domain(settings.sender)))  # the feed's UID too
     event.add("sequence", session.version)
     event.add("dtstamp", notice.occasion.occurred_at.astimezone(UTC))
     event.add("dtstart", session.start.astimezone(UTC))
@@ -65,8 +66,4 @@ def invitation(notice: Notice, settings: NotificationSettings) -> Attachment | N
 
 
 def where(location: Location) -> str:
-    if location.kind is LocationKind.IN_PERSON:
-        return location.address or "In person"
-    if location.kind is LocationKind.ONLINE:
-        return location.link or "Online"
-    return "Phone"
+    return location_label(location)

@@ -1,6 +1,6 @@
 """Emails and texts from the templates next to this module.
 
-Each template name of `NOTIFICATIONS` and `STANDING_TEMPLATES` has two files in `templates/`:
+Each template name of `NOTIFICATIONS` and `ACCOUNT_TEMPLATES` has two files in `templates/`:
 
 - `<name>.txt.j2`: the plain-text email (extending `_email.txt.j2`) and the blocks `subject`
   and, for the messages that also go by SMS, `sms`;

@@ -127,23 +127,26 @@ def message_view(notice: Notice, settings: NotificationSettings) -> MessageView:
 class AccountView:
     """Everything a message about a therapist's account (not a session) may show."""
 
-    kind: str  # a StandingNotice value
+    kind: str  # a StandingNotice or CalendarNotice value
     recipient_name: str
     flag_at: int  # cancellations in a row that flag a therapist
     deactivate_at: int  # ... and that deactivate the account
-    link: str  # their dashboard
+    link: str  # their dashboard, or the session the notice is about
+    when: When | None  # the session it is about (an overlap), in the therapist's time zone
 
     def context(self) -> dict[str, object]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def account_view(notice: AccountNotice, settings: NotificationSettings) -> AccountView:
+    session = notice.session
     return AccountView(
         kind=notice.notice,
         recipient_name=notice.recipient.name,
         flag_at=notice.flag_at,
         deactivate_at=notice.deactivate_at,
-        link=settings.dashboard_base_url,
+        link=settings.dashboard_base_url if session is None else settings.session_link(session.session_id),
+        when=None if session is None else when(session.start, session.end, time_zone(notice.recipient)),
     )
 
 

@@ -41,6 +41,10 @@ def session_key(session_id: str) -> str:
     return f"SESSION#{session_id}"
 
 
+def calendar_feed_key(token_hash: str) -> str:
+    return f"CALENDAR_FEED#{token_hash}"
+
+
 def iso(instant: datetime) -> str:
     """Fixed-width UTC ISO 8601, so that string order is time order."""
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -269,10 +273,32 @@ class EventItem(TableItem, discriminator="event"):
 
 
 class ClaimItem(TableItem, discriminator="claim"):
-    """pk THERAPIST#id, sk CLAIM#<unit start>: one unit of the therapist's time."""
+    """pk THERAPIST#id, sk CLAIM#<unit start>: one unit of the therapist's time. A busy time of an imported
+    calendar expires (`ttl`, a day after its unit) once past, as nothing else gives it back then."""
 
     kind = UnicodeAttribute()
     owner_id = UnicodeAttribute()
+    ttl = NumberAttribute(null=True)
+
+
+IMPORTS = "CALENDAR_IMPORTS"
+
+
+class CalendarImportItem(TableItem, discriminator="calendar_import"):
+    """pk THERAPIST#id, sk CALENDAR_IMPORT; gsi2 CALENDAR_IMPORTS / therapist id (the periodic sync's list).
+    `url` is the secret address: never logged, never answered whole."""
+
+    therapist_id = UnicodeAttribute()
+    import_id = UnicodeAttribute()
+    url = UnicodeAttribute()
+    status = UnicodeAttribute()
+    last_synced_at = UTCDateTimeAttribute(null=True)
+    last_error = UnicodeAttribute(null=True)
+    busy_count = NumberAttribute()
+    etag = UnicodeAttribute(null=True)
+    last_modified = UnicodeAttribute(null=True)
+    failing_told = BooleanAttribute()
+    overlaps_told = ListAttribute(of=UnicodeAttribute, null=True)
 
 
 class BlockItem(TableItem, discriminator="block"):
@@ -289,3 +315,22 @@ class FreeConsultationItem(TableItem, discriminator="free_consultation"):
     """pk CLIENT#id, sk FREE_CONSULTATION#<therapist id>: the pair's one free consultation."""
 
     session_id = UnicodeAttribute()
+
+
+class CalendarFeedItem(TableItem, discriminator="calendar_feed"):
+    """pk THERAPIST#id, sk CALENDAR_FEED: the generation the therapist's feed token is derived from.
+
+    Its own item, not an attribute of the profile: a profile PUT replaces the profile item, and the standing
+    projection (which reads the profile records' stream) has nothing to do with a rotation. The sort key
+    sorts before CLAIM#, outside the slot query's range (CLAIM#<from> .. PROFILE)."""
+
+    therapist_id = UnicodeAttribute()
+    generation = NumberAttribute()
+
+
+class CalendarFeedLookupItem(TableItem, discriminator="calendar_feed_lookup"):
+    """pk CALENDAR_FEED#<SHA-256 of the token, hex>, sk FEED: whose feed a token opens, and for which generation.
+    The token itself is never stored."""
+
+    therapist_id = UnicodeAttribute()
+    generation = NumberAttribute()

@@ -252,3 +252,11 @@ class DynamoSessionRepository:
         )
         items = [session_from_item(item) for item in results if isinstance(item, SessionItem)]
         return Page(items, encode_cursor(results.last_evaluated_key))
+
+    def starting_between(self, therapist_id: str, start_from: datetime, start_to: datetime) -> list[Session]:
+        """One Query of gsi1 `THERAPIST#<id>` between the two starts, every page of it (a page stops at 1 MB): a
+        therapist's history before `start_from` is never read."""
+        results = SessionItem.gsi1.query(
+            therapist_key(therapist_id), SessionItem.gsi1sk.between(iso(start_from), f"{iso(start_to)}~")
+        )
+        return [session_from_item(item) for item in results if isinstance(item, SessionItem)]
