@@ -4,6 +4,7 @@ units, a replaced import's writes refused, past busy time expiring, the slot que
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from tests.support.domain_data import AVAILABILITY, PROFILE
 from therapy_booking.adapters.dynamodb.calendar_imports import BATCH, DynamoCalendarImports
 from therapy_booking.adapters.dynamodb.therapists import DynamoTherapistRepository
+from therapy_booking.domain.calendar import TimeRange
 from therapy_booking.domain.calendar_sync import BusyWrite, CalendarImport, ImportGone, ImportStatus
 from therapy_booking.domain.changes import Claim, ClaimKind
 
@@ -98,3 +100,21 @@ def test_busy_claims_expire_after_their_time_and_the_import_is_listed_for_the_pe
     assert list(imports.therapists_with_imports()) == ["t1"]
     stored = imports.get("t1")
     assert stored is not None and stored.status is ImportStatus.OK and stored.host == "calendar.example.com"
+
+
+def test_the_busy_periods_last_read_are_kept_with_the_import(imports: DynamoCalendarImports) -> None:
+    # Given an import whose feed was read up to a point, with a few busy periods
+    periods = (
+        TimeRange(MONDAY, MONDAY + timedelta(hours=1)),
+        TimeRange(MONDAY + timedelta(days=3, minutes=30), MONDAY + timedelta(days=3, hours=2)),
+    )
+    stored = replace(
+        CalendarImport("t1", "import-2", "https://calendar.example.com/secret/basic.ics"),
+        busy=periods,
+        covered_until=MONDAY + timedelta(days=60),
+    )
+    # When it is saved and read back / Then the periods and their reach are as they were
+    imports.save(stored, replacing="import-1")
+    read = imports.get("t1")
+    assert read is not None and (read.busy, read.covered_until) == (periods, MONDAY + timedelta(days=60))
+    assert "secret" not in repr(read)

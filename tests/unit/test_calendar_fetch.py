@@ -394,3 +394,15 @@ def test_is_public_accepts_global_addresses() -> None:
 
     for address in ("93.184.216.34", "8.8.8.8", "2606:4700:4700::1111", "::ffff:8.8.8.8"):
         assert calendar_fetch.is_public(ipaddress.ip_address(address)), address
+
+
+@pytest.mark.parametrize("url", ["https://calendar.example.com:8443/cal.ics", "https://calendar.example.com:22/x"])
+def test_a_port_other_than_https_is_refused_before_any_lookup(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a lookup that would fail the test if it ran
+    def no_lookup(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("no DNS lookup for a refused address")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_lookup)
+    # When the address names another port / Then it is refused, naming no path
+    with pytest.raises(CalendarAddressRefused, match="443"):
+        SafeCalendarFetcher().fetch(url, None)

@@ -286,3 +286,30 @@ def test_the_work_budget_leaves_no_tracer_behind() -> None:
         assert sys.gettrace() is tracer
     finally:
         sys.settrace(None)
+
+
+def _custom_zone_calendar(offset: str, start: str, end: str) -> bytes:
+    """A calendar, as Outlook writes one, whose VTIMEZONE has a generic name and the given fixed offset."""
+    return (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Microsoft Corporation//Outlook 16.0 MIMEDIR//EN\r\n"
+        "BEGIN:VTIMEZONE\r\nTZID:Customized Time Zone\r\nBEGIN:STANDARD\r\nDTSTART:16010101T000000\r\n"
+        f"TZOFFSETFROM:{offset}\r\nTZOFFSETTO:{offset}\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
+        "BEGIN:VEVENT\r\nUID:e1\r\nDTSTAMP:20261201T000000Z\r\n"
+        f"DTSTART;TZID=Customized Time Zone:{start}\r\nDTEND;TZID=Customized Time Zone:{end}\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    ).encode()
+
+
+def test_one_calendars_time_zone_never_leaks_into_anothers() -> None:
+    # Given two therapists' calendars that define the same generic zone name with different offsets
+    window_start = datetime(2026, 12, 1, tzinfo=UTC)
+    window_end = datetime(2026, 12, 31, tzinfo=UTC)
+    first = _custom_zone_calendar("+1400", "20261208T100000", "20261208T110000")
+    second = _custom_zone_calendar("+0100", "20261208T100000", "20261208T110000")
+    # When they are read one after the other in the same process
+    busy(first, window_start, window_end, "Europe/London")
+    read = busy(second, window_start, window_end, "Europe/London")
+    # Then the second is read in its own zone: 10:00+01:00 is 09:00 UTC
+    assert [(r.start, r.end) for r in read] == [
+        (datetime(2026, 12, 8, 9, 0, tzinfo=UTC), datetime(2026, 12, 8, 10, 0, tzinfo=UTC))
+    ]

@@ -295,3 +295,32 @@ def test_a_booking_racing_a_sync_is_decided_by_the_units_conditional_writes(worl
         c.owner_id for (t, u), c in world.store.claims.items() if TUESDAY_10 <= u < TUESDAY_10 + timedelta(hours=1)
     }
     assert owners == {next(iter(world.store.sessions))}
+
+
+def test_an_unchanged_feed_still_claims_time_a_session_gave_back(world: World) -> None:
+    # Given a confirmed session on Tuesday at 10:00, and a feed busy over that same hour
+    session = world.sessions.book(CLIENT, request(TUESDAY_10))
+    world.sessions.confirm(THERAPIST, session.session_id)
+    world.source.ranges = [hour(TUESDAY_10)]
+    world.calendars.connect(THERAPIST, URL)
+    assert world.busy_units() == []  # the session holds the hour; the therapist is told of the overlap
+    # When the therapist cancels the session and the feed, unchanged, is synced (it answers 304)
+    world.sessions.cancel(THERAPIST, session.session_id, "Clash with my other calendar")
+    world.calendars.sync_now(THERAPIST)
+    # Then the hour the session gave back is busy: the last busy periods read are claimed again
+    assert world.source.fetched_with[-1] == FeedValidators(etag="v1")
+    assert world.busy_units() == [TUESDAY_10 + timedelta(minutes=15 * i) for i in range(4)]
+
+
+def test_an_unchanged_feed_claims_the_days_the_horizon_reaches(world: World) -> None:
+    # Given a feed with an event just past the booking horizon (30 days) when it is connected
+    later = NOW + timedelta(days=32)
+    world.source.ranges = [hour(later)]
+    world.calendars.connect(THERAPIST, URL)
+    assert world.busy_units() == []
+    # When three days pass and the unchanged feed is synced
+    world.clock.advance(timedelta(days=3))
+    world.calendars.sync_now(THERAPIST)
+    # Then the event, now within the horizon, is busy, read from what was stored (a 304, no new read)
+    assert world.source.fetched_with[-1] == FeedValidators(etag="v1")
+    assert world.busy_units() == [later + timedelta(minutes=15 * i) for i in range(4)]

@@ -118,6 +118,8 @@ class SafeCalendarFetcher:
         if not host:
             raise CalendarAddressRefused(f"The calendar's {what} has no host.")
         port = port or (443 if scheme == "https" else 80)
+        if not local and port != 443:  # calendars are served on https's port; any other would let the fetcher probe
+            raise CalendarAddressRefused(f"The calendar's {what} must use the standard https port (443).")
         address = _public_address(host, port, local, redirected)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         return _Target(scheme, host, port, address, path)

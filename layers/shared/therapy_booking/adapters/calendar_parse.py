@@ -115,6 +115,9 @@ def merge(ranges: list[TimeRange], window: TimeRange) -> list[TimeRange]:
 def _read(
     body: bytes, window: TimeRange, fallback: ZoneInfo, max_instances: int, max_calls: int, max_seconds: float
 ) -> list[TimeRange]:
+    # icalendar keeps the VTIMEZONE definitions it reads in one cache for the whole process, the first one of a
+    # name winning: another therapist's "Customized Time Zone" would be read into this calendar. Start clean.
+    icalendar.use_zoneinfo()
     calendar = icalendar.Calendar.from_ical(body)  # linear in the (capped) size: not metered
     if not isinstance(calendar, icalendar.Calendar) or calendar.name != "VCALENDAR":
         raise CalendarUnreadable(NOT_ICALENDAR)

@@ -45,6 +45,7 @@ from therapy_booking.domain.ports import Clock
 logger = logging.getLogger(__name__)  # notices and error classes only: never the calendar's address
 
 DEFAULT_HORIZON_DAYS = 60  # the window synced for a therapist who has not published availability yet
+READ_AHEAD = timedelta(days=7)  # the feed is read this far past the window, so a 304 serves a week of its moving
 
 
 class ImportStatus(StrEnum):
@@ -58,12 +59,16 @@ class CalendarImport:
 
     therapist_id: str
     import_id: str  # a new one for every address set: claim writes check it
-    url: str
+    url: str = field(repr=False)  # never in a repr: a log line or an assertion message would print it
     status: ImportStatus = ImportStatus.OK
     last_synced_at: datetime | None = None
     last_error: str | None = None
     busy_count: int = 0
     validators: FeedValidators = field(default_factory=FeedValidators)
+    # The feed's busy periods as last read (merged, UTC): every sync claims them again over the current window,
+    # an unchanged feed (304) included, so a horizon that moved on and time a session gave back are claimed.
+    busy: tuple[TimeRange, ...] = field(default=(), repr=False)
+    covered_until: datetime | None = None  # `busy` was read up to here: a window past it reads the feed in full
     failing_told: bool = False  # the therapist was told it is failing (once, until it recovers)
     overlaps_told: frozenset[str] = frozenset()  # sessions the therapist was told their calendar overlaps
 
@@ -180,12 +185,13 @@ class CalendarImportService:
             fetched = self._source.fetch(calendar.url, None)
             if isinstance(fetched, FeedNotModified):  # no validators were sent: a server that says so is broken
                 raise CalendarUnavailable("The calendar's address did not send the calendar.")
-            ranges = self._source.busy(fetched.body, window.start, window.end, self._zone(therapist))
+            reading = self._reading(window)
+            ranges = self._source.busy(fetched.body, reading.start, reading.end, self._zone(therapist))
         except CalendarAddressRefused:
             raise
         except CalendarUnavailable as error:
             raise ValidationFailed(f"That calendar address could not be used: {error}") from None
-        calendar = replace(calendar, validators=fetched.validators)
+        calendar = replace(calendar, validators=fetched.validators, busy=tuple(ranges), covered_until=reading.end)
         try:
             self._imports.save(calendar, replacing=previous.import_id if previous is not None else None)
         except ImportGone:
@@ -231,21 +237,25 @@ class CalendarImportService:
     # --- how a sync goes ----------------------------------------------------------------------------
 
     def _sync(self, calendar: CalendarImport, therapist: Therapist) -> CalendarImport:
-        window = self._window(therapist)
+        window, reading = self._window(therapist), self._reading(self._window(therapist))
+        covered = calendar.covered_until is not None and calendar.covered_until >= window.end
         try:
-            fetched = self._source.fetch(calendar.url, calendar.validators)
-            if isinstance(fetched, FeedNotModified):
-                return self._store(self._healthy(calendar), calendar)
-            ranges = self._source.busy(fetched.body, window.start, window.end, self._zone(therapist))
+            fetched = self._source.fetch(calendar.url, calendar.validators if covered else None)
+            if isinstance(fetched, FeedNotModified):  # the busy periods last read, over today's window
+                return self._apply(calendar, therapist, list(calendar.busy), window)
+            ranges = self._source.busy(fetched.body, reading.start, reading.end, self._zone(therapist))
         except CalendarUnavailable as error:
             return self._failing(calendar, str(error))
         except CalendarAddressRefused as error:  # the address (or where it now redirects) is no longer allowed
             return self._failing(calendar, str(error))
-        return self._apply(replace(calendar, validators=fetched.validators), therapist, ranges, window)
+        read = replace(calendar, validators=fetched.validators, busy=tuple(ranges), covered_until=reading.end)
+        return self._apply(read, therapist, ranges, window)
 
     def _apply(
         self, calendar: CalendarImport, therapist: Therapist, ranges: list[TimeRange], window: TimeRange
     ) -> CalendarImport:
+        """Make the busy claims those of `ranges` over `window`: a difference with the claims read now, so a sync
+        cut off halfway, or one that lost a race with another, is put right by the next."""
         unit = self._policy.calendar_unit_minutes
         wanted = busy_units(ranges, window, unit)
         claims = self._imports.claims(therapist.therapist_id, window.start)
@@ -331,6 +341,10 @@ class CalendarImportService:
         days = therapist.availability.horizon_days if therapist.availability else DEFAULT_HORIZON_DAYS
         start = self._since()
         return TimeRange(start, start + timedelta(days=days + 1))
+
+    @staticmethod
+    def _reading(window: TimeRange) -> TimeRange:
+        return TimeRange(window.start, window.end + READ_AHEAD)
 
     @staticmethod
     def _zone(therapist: Therapist) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 
 from pynamodb.attributes import (
     Attribute,
+    BinaryAttribute,
     BooleanAttribute,
     DiscriminatorAttribute,
     ListAttribute,
@@ -299,6 +300,8 @@ class CalendarImportItem(TableItem, discriminator="calendar_import"):
     last_modified = UnicodeAttribute(null=True)
     failing_told = BooleanAttribute()
     overlaps_told = ListAttribute(of=UnicodeAttribute, null=True)
+    busy = BinaryAttribute(null=True, legacy_encoding=False)  # the busy periods last read, packed (`busy_periods`)
+    covered_until = UTCDateTimeAttribute(null=True)
 
 
 class BlockItem(TableItem, discriminator="block"):

@@ -26,7 +26,9 @@ class CalendarImportStatus(Body):
     status: ImportStatus = Field(description="ok, or failing (the last sync could not fetch or read it).")
     last_synced_at: UtcInstant | None = Field(description="The last time the calendar was read successfully.")
     last_error: str | None = Field(description="Why the last sync failed, in a sentence; null when ok.")
-    busy_count: int = Field(description="Busy events (each occurrence) within the booking horizon.")
+    busy_count: int = Field(
+        description="Busy periods within the booking horizon (overlapping or back-to-back events count as one)."
+    )
 
     @classmethod
     def of(cls, calendar: CalendarImport) -> CalendarImportStatus:
