@@ -2,7 +2,7 @@
 
 - Every 15 minutes the schedule invokes this function with `{"sync": "due"}`: it lists the therapists
   with an import (one Query of gsi2 `CALENDAR_IMPORTS`, page by page) and queues one message each.
-- The queue invokes it with SQS records, a few at a time: each therapist's calendar is synced on its own
+- The queue invokes it with one SQS record at a time (`BatchSize: 1`): each therapist's calendar is synced on its own
   (`CalendarImportService.sync`). A feed that cannot be fetched or read is not an error here: it is
   marked `failing` and keeps its busy times. A record that fails for another reason (the table
   throttled, an email not sent) is reported in `batchItemFailures` and comes back after the queue's
