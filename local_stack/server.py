@@ -130,15 +130,19 @@ def make_handler(stack: LocalStack, dev: DevRoutes) -> type[BaseHTTPRequestHandl
             except Exception:
                 log.exception("local stack error")
                 answer = _json(500, {"message": "Internal Server Error"})
-            self.send_response(answer.status)
-            for name, value in answer.headers.items():
-                self.send_header(name, value)
-            self.send_header("access-control-allow-origin", "*")
-            self.send_header("content-length", str(len(answer.body)))
-            self.send_header("connection", "close")
-            self.end_headers()
-            self.wfile.write(answer.body)
             elapsed = (time.perf_counter() - started) * 1000
+            try:
+                self.send_response(answer.status)
+                for name, value in answer.headers.items():
+                    self.send_header(name, value)
+                self.send_header("access-control-allow-origin", "*")
+                self.send_header("content-length", str(len(answer.body)))
+                self.send_header("connection", "close")
+                self.end_headers()
+                self.wfile.write(answer.body)
+            except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting: its problem, not ours
+                log.info("%s %s %d %.1fms (the client had gone)", self.command, url.path, answer.status, elapsed)
+                return
             log.info("%s %s %d %.1fms", self.command, url.path, answer.status, elapsed)
 
         def _body(self) -> bytes | HttpAnswer:

@@ -437,13 +437,14 @@ def test_the_public_feed_function_only_reads_feed_lookups_sessions_by_therapist_
         for resource in as_list(statement["Resource"])
     }
     lookups = json.dumps({"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["CALENDAR_FEED#*"]}}, sort_keys=True)
+    therapists = json.dumps({"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["THERAPIST#*"]}}, sort_keys=True)
     table = json.dumps({"Fn::GetAtt": "Table.Arn"})
     gsi1 = json.dumps({"Fn::Sub": "${Table.Arn}/index/gsi1"})
     secret = json.dumps({"Ref": "CalendarFeedSecret"})
-    # Then: GetItem of the token lookups, Query of the sessions-by-therapist index, the feed secret; nothing else
+    # Then: GetItem of the token lookups, Query of the sessions-by-therapist index (therapists' keys), the secret
     assert granted == {
         ("dynamodb:GetItem", table, lookups),
-        ("dynamodb:Query", gsi1, "null"),
+        ("dynamodb:Query", gsi1, therapists),
         ("secretsmanager:GetSecretValue", secret, "null"),
     }
 

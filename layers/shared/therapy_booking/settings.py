@@ -215,6 +215,13 @@ class CalendarSettings(EnvironmentModel):
     allow_local_http: bool = Field(
         False, alias="CALENDAR_ALLOW_LOCAL_HTTP", description="true or false (true on the local stack only)"
     )
+    fetch_timeout_seconds: float = Field(
+        10.0,
+        alias="CALENDAR_FETCH_TIMEOUT_SECONDS",
+        gt=0,
+        le=10,
+        description="seconds a calendar fetch may take, above 0 and at most 10 (shorter on the local stack)",
+    )
 
 
 class NotificationSettings(EnvironmentModel):

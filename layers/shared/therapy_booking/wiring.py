@@ -152,7 +152,10 @@ class Container:
         from therapy_booking.adapters.dynamodb.calendar_imports import DynamoCalendarImports
         from therapy_booking.domain.calendar_sync import CalendarImportService
 
-        source = SafeCalendarFetcher(allow_local_http=self.calendar_settings.allow_local_http)
+        settings = self.calendar_settings
+        source = SafeCalendarFetcher(
+            allow_local_http=settings.allow_local_http, timeout_seconds=settings.fetch_timeout_seconds
+        )
         _ = self.storage  # binds the table
         return CalendarImportService(
             DynamoCalendarImports(),
