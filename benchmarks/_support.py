@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import platform
 import statistics
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -137,6 +138,109 @@ def timed_store() -> Iterator[list[float]]:
 
     with mock.patch.object(BotocoreStubber, "__call__", timed_call):
         yield spent
+
+
+@dataclass(frozen=True)
+class TimedCall:
+    """One timed request: its wall time, the part spent inside moto, its DynamoDB calls and the items they read
+    (and returned, where a page is the point)."""
+
+    total: float
+    store: float
+    dynamodb_calls: int
+    items_read: int
+    items_returned: int = 0
+
+    @property
+    def product(self) -> float:
+        """The time outside the emulator: handler, domain, PynamoDB, botocore."""
+        return self.total - self.store
+
+
+class TimedCalls:
+    """A scenario's timed calls (`self.calls`), summarised: medians of the times, maxima of the counts."""
+
+    calls: list[TimedCall]
+
+    @property
+    def total(self) -> float:
+        return median([c.total for c in self.calls])
+
+    @property
+    def store(self) -> float:
+        return median([c.store for c in self.calls])
+
+    @property
+    def product(self) -> float:
+        return median([c.product for c in self.calls])
+
+    @property
+    def items_read(self) -> int:
+        return max(c.items_read for c in self.calls)
+
+    @property
+    def items_returned(self) -> int:
+        return max(c.items_returned for c in self.calls)
+
+    @property
+    def dynamodb_calls(self) -> int:
+        return max(c.dynamodb_calls for c in self.calls)
+
+
+TARGET_RATIO = 1.2  # a scaling benchmark's larger scenario may take at most this much longer than the smaller
+
+
+@dataclass
+class ScalingResult[S: TimedCalls]:
+    """A small and a large scenario of one request (and an optional control), compared."""
+
+    repeats: int
+    short: S
+    long: S
+    control: S | None
+
+    @property
+    def ratio(self) -> float:
+        return self.long.total / self.short.total
+
+    @property
+    def product_ratio(self) -> float:
+        return self.long.product / self.short.product
+
+    @property
+    def met(self) -> bool:
+        return self.ratio <= TARGET_RATIO
+
+    @property
+    def product_met(self) -> bool:
+        """Outside the emulator within the target, reading the same items whatever the data's size."""
+        return self.product_ratio <= TARGET_RATIO and self.long.items_read == self.short.items_read
+
+
+@contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Keep the emulated table's objects out of the garbage collector's passes while timing the handler."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def timed_calls[T](request: Callable[[], T], warmup: int, repeats: int) -> Iterator[tuple[T, TimedCall | None]]:
+    """Send `request` `warmup + repeats` times, each answer with its timing (None for a warm-up call)."""
+    calls = DynamoCallLog()
+    with frozen_heap(), calls.recording(), timed_store() as store:
+        for n in range(warmup + repeats):
+            mark, store_mark = calls.mark(), len(store)
+            began = perf_counter()
+            answer = request()
+            elapsed = perf_counter() - began
+            made = calls.since(mark)
+            read, returned = sum(c.scanned_count or 0 for c in made), sum(c.count or 0 for c in made)
+            timing = TimedCall(elapsed, sum(store[store_mark:]), len(made), read, returned)
+            yield answer, timing if n >= warmup else None
 
 
 def median(values: Sequence[float]) -> float:

@@ -20,7 +20,6 @@ the listing.
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import random
 import sys
@@ -29,88 +28,36 @@ from decimal import Decimal
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
-from benchmarks._support import DynamoCallLog, local_aws, markdown_table, median, ms, timed_store, verdict
+from benchmarks._support import (
+    TARGET_RATIO,
+    ScalingResult,
+    TimedCall,
+    TimedCalls,
+    local_aws,
+    markdown_table,
+    ms,
+    timed_calls,
+    verdict,
+)
 
 if TYPE_CHECKING:
     from therapy_booking.adapters.dynamodb.models import TherapistItem
     from therapy_booking.domain.model import Availability, TherapistProfile
 
-TARGET_RATIO = 1.2
 SHORT, LONG = 100, 10_000
 PAGE = 20  # the route's default limit (functions/reads/app.py)
 SEED = 11  # the rank scores are pseudo-random, the same in every run
 SCORE_RANGE = (4_000, 9_000)  # in ten-thousandths: [0.4, 0.9], so some scores are shared (ties by id)
 
 
-@dataclass(frozen=True)
-class Call:
-    total: float
-    store: float
-    dynamodb_calls: int
-    items_read: int
-    items_returned: int
-
-    @property
-    def product(self) -> float:
-        return self.total - self.store
-
-
 @dataclass
-class Scenario:
+class Scenario(TimedCalls):
     label: str
     listed: int
     unlisted: int = 0
     table_items: int = 0
     therapists: int = 0
-    calls: list[Call] = field(default_factory=list)
-
-    @property
-    def total(self) -> float:
-        return median([c.total for c in self.calls])
-
-    @property
-    def store(self) -> float:
-        return median([c.store for c in self.calls])
-
-    @property
-    def product(self) -> float:
-        return median([c.product for c in self.calls])
-
-    @property
-    def items_read(self) -> int:
-        return max(c.items_read for c in self.calls)
-
-    @property
-    def items_returned(self) -> int:
-        return max(c.items_returned for c in self.calls)
-
-    @property
-    def dynamodb_calls(self) -> int:
-        return max(c.dynamodb_calls for c in self.calls)
-
-
-@dataclass
-class ScalingResult:
-    repeats: int
-    short: Scenario
-    long: Scenario
-    control: Scenario | None
-
-    @property
-    def ratio(self) -> float:
-        return self.long.total / self.short.total
-
-    @property
-    def product_ratio(self) -> float:
-        return self.long.product / self.short.product
-
-    @property
-    def met(self) -> bool:
-        return self.ratio <= TARGET_RATIO
-
-    @property
-    def product_met(self) -> bool:
-        return self.product_ratio <= TARGET_RATIO and self.long.items_read == self.short.items_read
+    calls: list[TimedCall] = field(default_factory=list)
 
 
 def profile_item(
@@ -236,37 +183,17 @@ def measure(scenario: Scenario, repeats: int, warmup: int, log: Any = None) -> S
             took = perf_counter() - started
             print(f"listing: {scenario.label}: {scenario.table_items} items in {took:.1f}s", file=log)
 
-        calls = DynamoCallLog()
-        gc.collect()
-        gc.freeze()  # the emulated table's objects are not the handler's: keep them out of GC passes
-        try:
-            with calls.recording(), timed_store() as store:
-                for n in range(warmup + repeats):
-                    mark, store_mark = calls.mark(), len(store)
-                    began = perf_counter()
-                    answer = api.get("/therapists", CLIENT)
-                    elapsed = perf_counter() - began
-                    assert answer.status == 200, answer.body
-                    assert answer.body["next_cursor"], answer.body
-                    _check_order([t["therapist_id"] for t in answer.body["items"]], ranked)
-                    made = calls.since(mark)
-                    if n >= warmup:
-                        scenario.therapists = len(answer.body["items"])
-                        scenario.calls.append(
-                            Call(
-                                elapsed,
-                                sum(store[store_mark:]),
-                                len(made),
-                                sum(c.scanned_count or 0 for c in made),
-                                sum(c.count or 0 for c in made),
-                            )
-                        )
-        finally:
-            gc.unfreeze()
+        for answer, timing in timed_calls(lambda: api.get("/therapists", CLIENT), warmup, repeats):
+            assert answer.status == 200, answer.body
+            assert answer.body["next_cursor"], answer.body
+            _check_order([t["therapist_id"] for t in answer.body["items"]], ranked)
+            if timing is not None:
+                scenario.therapists = len(answer.body["items"])
+                scenario.calls.append(timing)
     return scenario
 
 
-def run(repeats: int = 30, warmup: int = 3, control: bool = True, log: Any = None) -> ScalingResult:
+def run(repeats: int = 30, warmup: int = 3, control: bool = True, log: Any = None) -> ScalingResult[Scenario]:
     short = measure(Scenario(f"{SHORT} listed therapists", SHORT), repeats, warmup, log)
     long = measure(Scenario(f"{LONG:,} listed therapists", LONG), repeats, warmup, log)
     other = None
@@ -280,7 +207,7 @@ def run(repeats: int = 30, warmup: int = 3, control: bool = True, log: Any = Non
     return ScalingResult(repeats, short, long, other)
 
 
-def to_markdown(result: ScalingResult) -> str:
+def to_markdown(result: ScalingResult[Scenario]) -> str:
     scenarios = [result.short, result.long] + ([result.control] if result.control else [])
     rows = [
         [

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks import calendar_sync, cold_start, listing_scaling, round_trips, slots_scaling
-from benchmarks._support import REPO_ROOT, machine_description, markdown_table, ms, verdict
+from benchmarks._support import REPO_ROOT, TARGET_RATIO, ScalingResult, machine_description, markdown_table, ms, verdict
 
 START = "<!-- benchmark results: start (written by `python -m benchmarks.run_all`) -->"
 END = "<!-- benchmark results: end -->"
@@ -36,8 +36,8 @@ def report(
     cold: cold_start.ColdStartResult,
     packaged: cold_start.ColdStartResult | None,
     trips: round_trips.RoundTripResult,
-    slots: slots_scaling.ScalingResult,
-    listing: listing_scaling.ScalingResult,
+    slots: ScalingResult[slots_scaling.Scenario],
+    listing: ScalingResult[listing_scaling.Scenario],
     calendar: calendar_sync.SyncResult,
     started: datetime,
 ) -> str:
@@ -73,27 +73,27 @@ def report(
         [
             "Slots, 5,000 vs 50 past sessions: end to end on moto",
             f"{slots.ratio:.2f} ({ms(slots.long.total)} vs {ms(slots.short.total)} ms)",
-            f"<= {slots_scaling.TARGET_RATIO}",
+            f"<= {TARGET_RATIO}",
             verdict(slots.met),
         ],
         [
             "Slots, 5,000 vs 50 past sessions: outside moto, items read",
             f"{slots.product_ratio:.2f} ({ms(slots.long.product)} vs {ms(slots.short.product)} ms); "
             f"{slots.long.items_read} vs {slots.short.items_read} items read",
-            f"<= {slots_scaling.TARGET_RATIO}, same items read",
+            f"<= {TARGET_RATIO}, same items read",
             verdict(slots.product_met),
         ],
         [
             "Listing, 10,000 vs 100 therapists: end to end on moto",
             f"{listing.ratio:.2f} ({ms(listing.long.total)} vs {ms(listing.short.total)} ms)",
-            f"<= {listing_scaling.TARGET_RATIO}",
+            f"<= {TARGET_RATIO}",
             verdict(listing.met),
         ],
         [
             "Listing, 10,000 vs 100 therapists: outside moto, items read",
             f"{listing.product_ratio:.2f} ({ms(listing.long.product)} vs {ms(listing.short.product)} ms); "
             f"{listing.long.items_read} vs {listing.short.items_read} items read",
-            f"<= {listing_scaling.TARGET_RATIO}, same items read",
+            f"<= {TARGET_RATIO}, same items read",
             verdict(listing.product_met),
         ],
         [

@@ -18,7 +18,6 @@ under another therapist: what grows there grows with the table, not with this th
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import sys
 import uuid
@@ -28,78 +27,31 @@ from time import perf_counter
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from benchmarks._support import DynamoCallLog, local_aws, markdown_table, median, ms, timed_store, verdict
+from benchmarks._support import (
+    TARGET_RATIO,
+    ScalingResult,
+    TimedCall,
+    TimedCalls,
+    local_aws,
+    markdown_table,
+    ms,
+    timed_calls,
+    verdict,
+)
 
-TARGET_RATIO = 1.2
 SHORT, LONG = 50, 5_000
 SLOT_WINDOW = {"from": "2026-12-01T00:00:00Z", "to": "2026-12-29T00:00:00Z"}  # 4 weeks
 FUTURE_BOOKINGS = ("2026-12-02T10:00:00Z", "2026-12-09T14:00:00Z", "2026-12-16T09:00:00Z")
 
 
-@dataclass(frozen=True)
-class Call:
-    total: float
-    store: float
-    dynamodb_calls: int
-    items_read: int
-
-    @property
-    def product(self) -> float:
-        return self.total - self.store
-
-
 @dataclass
-class Scenario:
+class Scenario(TimedCalls):
     label: str
     own_history: int
     other_history: int = 0
     table_items: int = 0
     slots: int = 0
-    calls: list[Call] = field(default_factory=list)
-
-    @property
-    def total(self) -> float:
-        return median([c.total for c in self.calls])
-
-    @property
-    def store(self) -> float:
-        return median([c.store for c in self.calls])
-
-    @property
-    def product(self) -> float:
-        return median([c.product for c in self.calls])
-
-    @property
-    def items_read(self) -> int:
-        return max(c.items_read for c in self.calls)
-
-    @property
-    def dynamodb_calls(self) -> int:
-        return max(c.dynamodb_calls for c in self.calls)
-
-
-@dataclass
-class ScalingResult:
-    repeats: int
-    short: Scenario
-    long: Scenario
-    control: Scenario | None
-
-    @property
-    def ratio(self) -> float:
-        return self.long.total / self.short.total
-
-    @property
-    def product_ratio(self) -> float:
-        return self.long.product / self.short.product
-
-    @property
-    def met(self) -> bool:
-        return self.ratio <= TARGET_RATIO
-
-    @property
-    def product_met(self) -> bool:
-        return self.product_ratio <= TARGET_RATIO and self.long.items_read == self.short.items_read
+    calls: list[TimedCall] = field(default_factory=list)
 
 
 def past_starts(count: int, before: datetime, timezone: str) -> list[datetime]:
@@ -202,31 +154,17 @@ def measure(scenario: Scenario, repeats: int, warmup: int, log: Any = None) -> S
 
         path = f"/therapists/{THERAPIST.sub}/slots"
         booked = {datetime.fromisoformat(s) for s in FUTURE_BOOKINGS}
-        calls = DynamoCallLog()
-        gc.collect()
-        gc.freeze()  # the emulated table's objects are not the handler's: keep them out of GC passes
-        try:
-            with calls.recording(), timed_store() as store:
-                for n in range(warmup + repeats):
-                    mark, store_mark = calls.mark(), len(store)
-                    began = perf_counter()
-                    answer = api.get(path, CLIENT, query=SLOT_WINDOW)
-                    elapsed = perf_counter() - began
-                    assert answer.status == 200, answer.body
-                    starts = {datetime.fromisoformat(s["start"]) for s in answer.body["items"]}
-                    assert starts and not starts & booked
-                    made = calls.since(mark)
-                    if n >= warmup:
-                        scenario.slots = len(starts)
-                        scenario.calls.append(
-                            Call(elapsed, sum(store[store_mark:]), len(made), sum(c.scanned_count or 0 for c in made))
-                        )
-        finally:
-            gc.unfreeze()
+        for answer, timing in timed_calls(lambda: api.get(path, CLIENT, query=SLOT_WINDOW), warmup, repeats):
+            assert answer.status == 200, answer.body
+            starts = {datetime.fromisoformat(s["start"]) for s in answer.body["items"]}
+            assert starts and not starts & booked
+            if timing is not None:
+                scenario.slots = len(starts)
+                scenario.calls.append(timing)
     return scenario
 
 
-def run(repeats: int = 30, warmup: int = 3, control: bool = True, log: Any = None) -> ScalingResult:
+def run(repeats: int = 30, warmup: int = 3, control: bool = True, log: Any = None) -> ScalingResult[Scenario]:
     short = measure(Scenario(f"{SHORT} past sessions", SHORT), repeats, warmup, log)
     long = measure(Scenario(f"{LONG:,} past sessions", LONG), repeats, warmup, log)
     other = None
@@ -240,7 +178,7 @@ def run(repeats: int = 30, warmup: int = 3, control: bool = True, log: Any = Non
     return ScalingResult(repeats, short, long, other)
 
 
-def to_markdown(result: ScalingResult) -> str:
+def to_markdown(result: ScalingResult[Scenario]) -> str:
     scenarios = [result.short, result.long] + ([result.control] if result.control else [])
     rows = [
         [
