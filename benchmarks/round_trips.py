@@ -550,8 +550,8 @@ def _event_driven(result: RoundTripResult) -> None:
         measure("TherapistStandingFunction", PROJECT, project_trigger, 1, project, NO_FAILURES)
         schedules_record = _event_record(records, "SessionSchedulesFunction", EventType.SESSION_CONFIRMED)
         plan = consume(session_schedules.lambda_handler, schedules_record)
-        plan_trigger = "`session.confirmed` record: reminder schedule"
-        measure("SessionSchedulesFunction", SCHEDULE, plan_trigger, 1, plan, NO_FAILURES)
+        plan_trigger = "`session.confirmed` record: reminder schedule created, response reminder deleted"
+        measure("SessionSchedulesFunction", SCHEDULE, plan_trigger, 2, plan, NO_FAILURES)
 
         # The reminder schedule fires: its Input, at its time.
         def fire(name: str) -> dict[str, Any]:
