@@ -82,6 +82,7 @@ class InMemorySessions:
 
     def commit(self, change: SessionChange) -> None:
         store, session = self.store, change.session
+        assert change.reserved is None, "bookings of reserved occurrences are tested on the DynamoDB adapters"
         if change.item_count > TRANSACTION_ITEM_LIMIT:  # DynamoDB refuses the whole request (a ValidationException)
             raise TransactionTooLarge(f"{change.item_count} items in one transaction")
         stored = store.sessions.get(session.session_id)
@@ -198,12 +199,17 @@ class InMemoryTherapists:
     def get_with_client(self, therapist_id: str, client_id: str) -> tuple[Therapist | None, ClientProfile | None]:
         return self.get(therapist_id), self.store.clients.get(client_id)
 
+    def get_with_claim(self, therapist_id: str, unit_start: datetime) -> tuple[Therapist | None, Claim | None]:
+        return self.get(therapist_id), self.store.claims.get((therapist_id, unit_start))
+
     def get_calendar(self, therapist_id: str, since: datetime) -> Calendar | None:
         therapist = self.store.therapists.get(therapist_id)
         if therapist is None:
             return None
-        claimed = {unit for (tid, unit) in self.store.claims if tid == therapist_id and unit >= since.replace(minute=0)}
-        return Calendar(therapist, claimed)
+        floor = since.replace(minute=0)
+        found = [c for (tid, unit), c in self.store.claims.items() if tid == therapist_id and unit >= floor]
+        reserved = tuple(c for c in found if c.held_for is not None)
+        return Calendar(therapist, {c.unit_start for c in found}, reserved)
 
     def save_profile(
         self, therapist_id: str, profile: TherapistProfile, newcomer_score: Decimal | None = None

@@ -59,7 +59,7 @@ def slot_step(duration: timedelta, unit_minutes: int) -> timedelta:
     return -(-duration // unit) * unit
 
 
-def _resolve_wall_time(wall: datetime, zone: ZoneInfo) -> datetime | None:
+def wall_time_instant(wall: datetime, zone: ZoneInfo) -> datetime | None:
     """The UTC instant of a naive wall time, or None if that wall time does not exist there."""
     aware = wall.replace(tzinfo=zone, fold=0)
     instant = aware.astimezone(UTC)
@@ -73,11 +73,11 @@ def _window_starts(
 ) -> Iterator[datetime]:
     wall = datetime.combine(day, window.start)
     wall_end = datetime.combine(day, window.end)
-    window_end = _resolve_wall_time(wall_end, zone)
+    window_end = wall_time_instant(wall_end, zone)
     if window_end is None:  # ends inside a spring-forward gap: take the earlier reading, never extend
         window_end = wall_end.replace(tzinfo=zone, fold=1).astimezone(UTC)
     while wall + duration <= wall_end:
-        instant = _resolve_wall_time(wall, zone)
+        instant = wall_time_instant(wall, zone)
         if instant is not None and instant + duration <= window_end and on_grid(instant, unit_minutes):
             yield instant  # on the unit grid: a slot claims exactly its own units, never a neighbour's
         wall += step

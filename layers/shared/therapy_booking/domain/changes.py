@@ -10,7 +10,7 @@ from enum import StrEnum
 from therapy_booking.domain.calendar import claim_units
 from therapy_booking.domain.errors import Conflict
 from therapy_booking.domain.events import DomainEvent
-from therapy_booking.domain.model import Session
+from therapy_booking.domain.model import Session, SessionType
 
 
 class ClaimKind(StrEnum):
@@ -18,19 +18,43 @@ class ClaimKind(StrEnum):
     HOLD = "hold"
     BLOCK = "block"
     BUSY = "busy"  # a busy time of the therapist's imported calendar (owner: CALENDAR_OWNER)
+    RESERVED = "reserved"  # an occurrence of a reserved recurring slot (owner: the reservation), `held_for` says
 
 
 CALENDAR_OWNER = "calendar"  # the owner id of busy claims: the therapist's imported calendar
 
 
 @dataclass(frozen=True)
+class HeldOccurrence:
+    """Whom a reservation's claim is held for, and the occurrence it belongs to: every unit of a held occurrence
+    carries it, so the slot query and a booking read it straight from the claims (`domain.reservations`)."""
+
+    client_id: str
+    start: datetime
+    end: datetime
+    session_type: SessionType
+
+
+@dataclass(frozen=True)
 class Claim:
-    """One unit of a therapist's time, owned by a session, a hold or a block."""
+    """One unit of a therapist's time, owned by a session, a hold, a block, a calendar or a reservation."""
 
     therapist_id: str
     unit_start: datetime
     kind: ClaimKind
     owner_id: str
+    held_for: HeldOccurrence | None = None  # a reservation's claim (kind RESERVED) only
+
+    def is_held_for(self, client_id: str, start: datetime, end: datetime) -> bool:
+        """Whether this unit belongs to an occurrence held for `client_id` that is exactly [start, end)."""
+        held = self.held_for
+        return (
+            self.kind is ClaimKind.RESERVED
+            and held is not None
+            and held.client_id == client_id
+            and held.start == start
+            and held.end == end
+        )
 
 
 def claims_of(therapist_id: str, kind: ClaimKind, owner_id: str, units: Iterable[datetime]) -> tuple[Claim, ...]:
@@ -92,6 +116,18 @@ class ResponseSample:
 
 
 @dataclass(frozen=True)
+class ReservedBooking:
+    """The reserved client books a held occurrence: its units pass from the reservation to the session (each put
+    on the condition it is still the reservation's), and the reservation records the occurrence as booked (on
+    the condition it is still active and the occurrence not booked yet), in the booking's own transaction."""
+
+    reservation_id: str
+    therapist_id: str
+    occurrence_start: datetime
+    claims: tuple[Claim, ...]  # the session's claims, replacing the reservation's on the same units
+
+
+@dataclass(frozen=True)
 class SessionChange:
     """A session's new state and everything that must commit with it, or not at all.
 
@@ -112,6 +148,7 @@ class SessionChange:
     counts_as_therapists_own_rearrangement: bool = False
     cancellation_streak: StreakChange | None = None
     response: ResponseSample | None = None  # the therapist's first answer to the booking, measured
+    reserved: ReservedBooking | None = None  # a booking of a held occurrence of a reservation
 
     def __post_init__(self) -> None:
         # A transaction may touch an item once (DynamoDB refuses it otherwise; moto does not): the therapist's
@@ -139,7 +176,8 @@ class SessionChange:
             self.free_consultation_released is not None,
         )
         claims = len(self.claims_added) + len(self.claims_released) + len(self.claims_converted)
-        return 2 + claims + sum(guards)
+        reserved = len(self.reserved.claims) + 1 if self.reserved is not None else 0  # its units and the reservation
+        return 2 + claims + reserved + sum(guards)
 
 
 # DynamoDB's TransactWriteItems holds at most 100 items.

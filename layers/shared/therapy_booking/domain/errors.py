@@ -33,7 +33,12 @@ class Forbidden(DomainError):
 
 
 class SlotUnavailable(DomainError):
-    pass
+    """Time someone or something else holds. `clashing_starts`: the starts (UTC ISO 8601) of the occurrences of a
+    reservation that clash, each named (the problem carries them too)."""
+
+    def __init__(self, detail: str, clashing_starts: tuple[str, ...] = ()) -> None:
+        super().__init__(detail)
+        self.clashing_starts = clashing_starts
 
 
 class InvalidTransition(DomainError):

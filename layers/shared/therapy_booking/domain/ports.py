@@ -49,10 +49,12 @@ class UnreadableItem:
 
 @dataclass(frozen=True)
 class Calendar:
-    """A therapist with the units of time already claimed from `since` on."""
+    """A therapist with the units of time already claimed from `since` on, and among them the claims of reserved
+    occurrences (each saying whom it is held for)."""
 
     therapist: Therapist
     claimed_units: set[datetime] = field(default_factory=set)
+    reserved: tuple[Claim, ...] = ()
 
 
 class Clock(Protocol):
@@ -86,6 +88,10 @@ class TherapistRepository(Protocol):
 
     def get_with_client(self, therapist_id: str, client_id: str) -> tuple[Therapist | None, ClientProfile | None]:
         """The therapist and the client's profile in one read (a session's two parties)."""
+
+    def get_with_claim(self, therapist_id: str, unit_start: datetime) -> tuple[Therapist | None, Claim | None]:
+        """The therapist and the claim on one unit of their time (is it an occurrence held for a client?), in one
+        read."""
 
     def get_calendar(self, therapist_id: str, since: datetime) -> Calendar | None: ...
 

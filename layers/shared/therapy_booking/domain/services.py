@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -15,7 +15,14 @@ from itertools import pairwise
 from therapy_booking.domain import lifecycle, rearrangement
 from therapy_booking.domain.business_hours import parse_country
 from therapy_booking.domain.calendar import TimeRange, bookable_starts, free_slots, on_grid
-from therapy_booking.domain.changes import Claim, ClaimKind, SessionChange, claims_over, within_budget
+from therapy_booking.domain.changes import (
+    Claim,
+    ClaimKind,
+    ReservedBooking,
+    SessionChange,
+    claims_over,
+    within_budget,
+)
 from therapy_booking.domain.errors import (
     Conflict,
     Forbidden,
@@ -130,6 +137,27 @@ def ensure_sms_reachable(sms_opt_in: bool, phone: str | None) -> None:
         raise ValidationFailed("sms_opt_in needs a phone number.")
 
 
+def held_slots(
+    reserved: Iterable[Claim],
+    client_id: str,
+    offer: SessionTypeOffer,
+    start_from: datetime,
+    start_to: datetime,
+    now: datetime,
+    availability: Availability,
+) -> set[TimeRange]:
+    """The occurrences held for the client (from their claims) that they can book as `offer`'s session type,
+    starting in the window and with the therapist's notice: each appears in their slots like any other."""
+    earliest = max(start_from, now + timedelta(hours=availability.min_notice_hours))
+    return {
+        TimeRange(held.start, held.end)
+        for claim in reserved
+        if (held := claim.held_for) is not None
+        and claim.is_held_for(client_id, held.start, held.start + offer.duration)
+        and earliest <= held.start < start_to
+    }
+
+
 def is_bookable_start(
     availability: Availability,
     timezone: str,
@@ -182,7 +210,8 @@ class SessionService:
 
     def book(self, actor: Actor, request: BookingRequest) -> Session:
         require_role(actor, Role.CLIENT, "book sessions")
-        therapist = self._therapists.get(request.therapist_id)
+        start = request.start.astimezone(UTC)
+        therapist, claim = self._therapists.get_with_claim(request.therapist_id, start)
         if therapist is None or therapist.profile is None:
             raise NotFound("There is no therapist with that id.")
         if not therapist.accepts_bookings:
@@ -200,8 +229,8 @@ class SessionService:
             raise ValidationFailed("This therapist does not offer a free initial consultation.")
 
         ctx = self._transition(actor)
-        start = request.start.astimezone(UTC)
-        self._ensure_bookable(therapist, offer, start, ctx.now)
+        held = claim if claim is not None and claim.is_held_for(actor.user_id, start, start + offer.duration) else None
+        self._ensure_bookable(therapist, offer, start, ctx.now, reserved=held is not None)
         price = Money(0, offer.price.currency) if request.initial_consultation else offer.price
         session = Session(
             session_id=self._ids(),
@@ -220,9 +249,17 @@ class SessionService:
             version=1,
             note=request.note,
         )
-        return self._commit(lifecycle.book(with_response_deadlines(session, profile, self._policy), ctx))
+        change = lifecycle.book(with_response_deadlines(session, profile, self._policy), ctx)
+        if held is not None:  # an occurrence reserved for this client: the reservation's units become the session's
+            reserved = ReservedBooking(held.owner_id, therapist.therapist_id, start, change.claims_added)
+            change = replace(change, claims_added=(), reserved=reserved)
+        return self._commit(change)
 
-    def _ensure_bookable(self, therapist: Therapist, offer: SessionTypeOffer, start: datetime, now: datetime) -> None:
+    def _ensure_bookable(
+        self, therapist: Therapist, offer: SessionTypeOffer, start: datetime, now: datetime, reserved: bool
+    ) -> None:
+        """Notice always; an occurrence reserved for the client was agreed with the therapist, so neither their
+        weekly availability nor their booking horizon applies to it."""
         availability = therapist.availability
         assert therapist.profile is not None
         if availability is None:
@@ -231,6 +268,8 @@ class SessionService:
             raise ValidationFailed(
                 f"This therapist needs at least {availability.min_notice_hours} hours' notice for a booking."
             )
+        if reserved:
+            return
         ensure_within_horizon(availability, start, now)
         if not is_bookable_start(availability, therapist.profile.timezone, offer.duration, start, now, self._policy):
             raise NotAnAvailableSlot()
@@ -580,7 +619,16 @@ class TherapistService:
             TimeRange(start_from, start_to),
             now,
         )
-        return free_slots(candidates, calendar.claimed_units, unit)
+        free = free_slots(candidates, calendar.claimed_units, unit)
+        if not actor.has(Role.CLIENT):
+            return free
+        return sorted(
+            {
+                *free,
+                *held_slots(calendar.reserved, actor.user_id, offer, start_from, start_to, now, therapist.availability),
+            },
+            key=lambda slot: slot.start,
+        )
 
     def add_block(self, actor: Actor, start: datetime, end: datetime, note: str | None) -> Block:
         require_role(actor, Role.THERAPIST, "block time")

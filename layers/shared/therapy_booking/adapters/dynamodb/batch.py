@@ -20,12 +20,15 @@ class UnprocessedKeys(RuntimeError):
     """DynamoDB still left keys unprocessed after every attempt (sustained throttling)."""
 
 
-def get_items(*keys: Key, sleep: Callable[[float], None] = time.sleep) -> dict[Key, TableItem]:
+def get_items(
+    *keys: Key, consistent: bool = False, sleep: Callable[[float], None] = time.sleep
+) -> dict[Key, TableItem]:
     """The items at `keys` that exist, by key, each decoded as its entity's model.
 
     One BatchGetItem (at most 100 keys). Keys DynamoDB returns unprocessed (throttling, a response over
     16 MB) are asked for again after a jittered, growing delay, so no item is silently missing; if some
-    are still unprocessed after `MAX_ATTEMPTS` calls, `UnprocessedKeys` is raised.
+    are still unprocessed after `MAX_ATTEMPTS` calls, `UnprocessedKeys` is raised. `consistent`: strongly
+    consistent reads (a write just committed is seen).
     """
     connection = TableItem._get_connection()
     table = TableItem.Meta.table_name
@@ -36,7 +39,7 @@ def get_items(*keys: Key, sleep: Callable[[float], None] = time.sleep) -> dict[K
         if attempt:
             sleep(random.uniform(delay / 2, delay))  # noqa: S311 (jitter, not a secret)
             delay = min(delay * 2, MAX_DELAY)
-        answer = connection.batch_get_item(pending)
+        answer = connection.batch_get_item(pending, consistent_read=consistent or None)
         for raw in answer.get("Responses", {}).get(table, []):
             found[(raw["pk"]["S"], raw["sk"]["S"])] = TableItem.from_raw_data(raw)
         pending = answer.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])

@@ -30,7 +30,7 @@ from therapy_booking.adapters.dynamodb.models import (
     TherapistItem,
     therapist_key,
 )
-from therapy_booking.adapters.dynamodb.transaction import claim_sort_key
+from therapy_booking.adapters.dynamodb.transaction import claim_from_item, claim_sort_key
 from therapy_booking.domain.calendar import TimeRange
 from therapy_booking.domain.calendar_import import FeedValidators
 from therapy_booking.domain.calendar_sync import BusyWrite, CalendarImport, ImportGone, ImportStatus
@@ -151,8 +151,8 @@ class DynamoCalendarImports:
             consistent_read=True,  # a write just committed (a sync's batch, a booking) must be seen
         ):
             if isinstance(item, ClaimItem):
-                unit = datetime.fromisoformat(item.sk.removeprefix("CLAIM#"))
-                found[unit] = Claim(therapist_id, unit, ClaimKind(item.kind), item.owner_id)
+                claim = claim_from_item(item, therapist_id)
+                found[claim.unit_start] = claim
         return found
 
     def write_busy(self, write: BusyWrite) -> set[datetime]:

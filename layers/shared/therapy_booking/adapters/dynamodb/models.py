@@ -28,6 +28,7 @@ from pynamodb.models import Model
 
 LISTED = "LISTED"
 DUE = "DUE"
+RESERVATIONS_DUE = "RESERVATIONS_DUE"  # gsi3: reservations the sweeper must look at (their own partition)
 
 
 def therapist_key(therapist_id: str) -> str:
@@ -40,6 +41,15 @@ def client_key(client_id: str) -> str:
 
 def session_key(session_id: str) -> str:
     return f"SESSION#{session_id}"
+
+
+def reservation_key(reservation_id: str) -> str:
+    """The partition of a reservation's outbox events (the reservation itself lives in its therapist's)."""
+    return f"RESERVATION#{reservation_id}"
+
+
+def client_reservations_key(client_id: str) -> str:
+    return f"CLIENT_RESERVATIONS#{client_id}"
 
 
 def calendar_feed_key(token_hash: str) -> str:
@@ -275,11 +285,59 @@ class EventItem(TableItem, discriminator="event"):
 
 class ClaimItem(TableItem, discriminator="claim"):
     """pk THERAPIST#id, sk CLAIM#<unit start>: one unit of the therapist's time. A busy time of an imported
-    calendar expires (`ttl`, a day after its unit) once past, as nothing else gives it back then."""
+    calendar expires (`ttl`, a day after its unit) once past, as nothing else gives it back then. A reservation's
+    claim says whom and which occurrence it is held for (`held_*`)."""
 
     kind = UnicodeAttribute()
     owner_id = UnicodeAttribute()
     ttl = NumberAttribute(null=True)
+    held_for = UnicodeAttribute(null=True)  # the client a reserved occurrence is held for
+    held_start = UTCDateTimeAttribute(null=True)
+    held_end = UTCDateTimeAttribute(null=True)
+    held_type = UnicodeAttribute(null=True)
+
+
+class OccurrenceMap(MapAttribute[str, Any]):
+    start = UTCDateTimeAttribute()
+    end = UTCDateTimeAttribute()
+
+
+class ReservationItem(TableItem, discriminator="reservation"):
+    """pk THERAPIST#id, sk RESERVATION#id (outside the slot query's range: it sorts after PROFILE). While active,
+    gsi2 CLIENT_RESERVATIONS#<client> / <first start>#id (the client's list); while due, gsi3
+    RESERVATIONS_DUE / <due>#id (the sweeper). `booked` maps an occurrence's start (`iso`) to the session that
+    booked it. Deleted and ended ones expire (`ttl`) a while after; their events stay."""
+
+    reservation_id = UnicodeAttribute()
+    therapist_id = UnicodeAttribute()
+    client_id = UnicodeAttribute()
+    session_type = UnicodeAttribute()
+    location = LocationMap()
+    every_weeks = NumberAttribute()
+    occurrences = ListAttribute(of=OccurrenceMap)
+    status = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = NumberAttribute()
+    booked = MapAttribute[str, Any](null=True)
+    released_through = UTCDateTimeAttribute(null=True)
+    ttl = NumberAttribute(null=True)
+
+
+class ReservationEventItem(TableItem, discriminator="reservation_event"):
+    """A reservation's outbox: pk RESERVATION#id, sk EVENT#<version>, with the reservation as the event left it
+    (its item's attributes without keys): the client's email needs no read of the reservation."""
+
+    event_id = UnicodeAttribute()
+    event_type = UnicodeAttribute()
+    reservation_id = UnicodeAttribute()
+    reservation_version = NumberAttribute()
+    therapist_id = UnicodeAttribute()
+    client_id = UnicodeAttribute()
+    occurred_at = UTCDateTimeAttribute()
+    actor_role = UnicodeAttribute()
+    actor_id = UnicodeAttribute(null=True)
+    reservation = RawItemAttribute()
 
 
 IMPORTS = "CALENDAR_IMPORTS"

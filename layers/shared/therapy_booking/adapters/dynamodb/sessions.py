@@ -28,6 +28,7 @@ from therapy_booking.adapters.dynamodb.models import (
     ClaimItem,
     EventItem,
     FreeConsultationItem,
+    ReservationItem,
     SessionItem,
     TableItem,
     TherapistItem,
@@ -37,11 +38,19 @@ from therapy_booking.adapters.dynamodb.models import (
     therapist_key,
 )
 from therapy_booking.adapters.dynamodb.outbox import event_item
+from therapy_booking.adapters.dynamodb.reservations import reservation_sort_key
 from therapy_booking.adapters.dynamodb.transaction import Transaction, claim_item
-from therapy_booking.domain.changes import ClaimKind, SessionChange, StreakChange, claims_of
-from therapy_booking.domain.errors import Conflict, DomainError, FreeConsultationUsed, TherapistUnavailableForBooking
+from therapy_booking.domain.changes import ClaimKind, ReservedBooking, SessionChange, StreakChange, claims_of
+from therapy_booking.domain.errors import (
+    Conflict,
+    DomainError,
+    FreeConsultationUsed,
+    SlotUnavailable,
+    TherapistUnavailableForBooking,
+)
 from therapy_booking.domain.model import Role, Session, Therapist
 from therapy_booking.domain.ports import Page, SessionQuery, UnreadableItem
+from therapy_booking.domain.reservations import ReservationStatus
 
 
 class _NotOwned(Conflict):
@@ -113,6 +122,26 @@ def _count_on_therapist(tx: Transaction, therapist_id: str, change: SessionChang
     tx.update(TherapistItem(therapist_key(therapist_id), PROFILE), actions, _therapist_changed, condition)
 
 
+def _released_meanwhile() -> DomainError:
+    return SlotUnavailable("That reserved time was released meanwhile.")
+
+
+def _book_held_occurrence(tx: Transaction, reserved: ReservedBooking, session_id: str) -> None:
+    """The session's claims replace the reservation's on the occurrence's units (each only while still the
+    reservation's), and the reservation records the occurrence as booked (only while it is active and the
+    occurrence is not booked yet): a deletion of the reservation and this booking cannot both win."""
+    still_reserved = (ClaimItem.owner_id == reserved.reservation_id) & (ClaimItem.kind == str(ClaimKind.RESERVED))
+    for claim in reserved.claims:
+        tx.put(claim_item(claim), still_reserved, _released_meanwhile)
+    occurrence = ReservationItem.booked[iso(reserved.occurrence_start)]
+    tx.update(
+        ReservationItem(therapist_key(reserved.therapist_id), reservation_sort_key(reserved.reservation_id)),
+        [occurrence.set(session_id), ReservationItem.version.add(1)],
+        _released_meanwhile,
+        (ReservationItem.status == str(ReservationStatus.ACTIVE)) & occurrence.does_not_exist(),
+    )
+
+
 class DynamoSessionRepository:
     def get(self, session_id: str) -> Session | None:
         try:
@@ -152,6 +181,8 @@ class DynamoSessionRepository:
         tx.release_claims(change.claims_released)
         tx.take_claims(change.claims_added)
         tx.convert_claims(change.claims_converted)
+        if (reserved := change.reserved) is not None:
+            _book_held_occurrence(tx, reserved, session.session_id)
         if change.updates_therapist:
             _count_on_therapist(tx, session.therapist_id, change)
         if (mark := change.free_consultation_taken) is not None:

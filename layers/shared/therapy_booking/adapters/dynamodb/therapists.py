@@ -34,7 +34,7 @@ from therapy_booking.adapters.dynamodb.models import (
     client_key,
     therapist_key,
 )
-from therapy_booking.adapters.dynamodb.transaction import Transaction, claim_sort_key
+from therapy_booking.adapters.dynamodb.transaction import Transaction, claim_from_item, claim_sort_key
 from therapy_booking.domain.changes import Claim
 from therapy_booking.domain.errors import Conflict
 from therapy_booking.domain.model import (
@@ -97,6 +97,20 @@ class DynamoTherapistRepository:
             client_from_item(client) if isinstance(client, ClientItem) else None,
         )
 
+    def get_with_claim(self, therapist_id: str, unit_start: datetime) -> tuple[Therapist | None, Claim | None]:
+        """The therapist and the claim on `unit_start`, in one BatchGetItem (strongly consistent: a booking reads
+        whether the time is an occurrence held for its client)."""
+        therapist_at, claim_at = (
+            (therapist_key(therapist_id), PROFILE),
+            (therapist_key(therapist_id), claim_sort_key(unit_start)),
+        )
+        found = get_items(therapist_at, claim_at, consistent=True)
+        therapist, claim = found.get(therapist_at), found.get(claim_at)
+        return (
+            therapist_from_item(therapist) if isinstance(therapist, TherapistItem) else None,
+            claim_from_item(claim, therapist_id) if isinstance(claim, ClaimItem) else None,
+        )
+
     def get_calendar(self, therapist_id: str, since: datetime) -> Calendar | None:
         """The profile and every claim from `since` on, in one query.
 
@@ -105,13 +119,17 @@ class DynamoTherapistRepository:
         """
         therapist: Therapist | None = None
         claimed: set[datetime] = set()
+        reserved: list[Claim] = []
         floor = since.astimezone(UTC).replace(minute=0, second=0, microsecond=0)  # any unit divides an hour
         for item in TableItem.query(therapist_key(therapist_id), TableItem.sk.between(claim_sort_key(floor), PROFILE)):
             if isinstance(item, ClaimItem):
-                claimed.add(datetime.fromisoformat(item.sk.removeprefix("CLAIM#")))
+                claim = claim_from_item(item, therapist_id)
+                claimed.add(claim.unit_start)
+                if claim.held_for is not None:
+                    reserved.append(claim)
             elif isinstance(item, TherapistItem):
                 therapist = therapist_from_item(item)
-        return None if therapist is None else Calendar(therapist, claimed)
+        return None if therapist is None else Calendar(therapist, claimed, tuple(reserved))
 
     def save_profile(
         self, therapist_id: str, profile: TherapistProfile, newcomer_score: Decimal | None = None

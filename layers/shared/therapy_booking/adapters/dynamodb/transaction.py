@@ -12,7 +12,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from therapy_booking.adapters.dynamodb.models import ClaimItem, TableItem, iso, therapist_key
-from therapy_booking.domain.changes import Claim
+from therapy_booking.domain.changes import Claim, ClaimKind, HeldOccurrence
 from therapy_booking.domain.errors import (
     Conflict,
     DomainError,
@@ -20,6 +20,7 @@ from therapy_booking.domain.errors import (
     SlotUnavailable,
     TherapistUnavailableForBooking,
 )
+from therapy_booking.domain.model import SessionType
 
 # When several items of a transaction fail, the most telling error wins.
 _ERROR_PRIORITY: tuple[type[DomainError], ...] = (
@@ -35,9 +36,26 @@ def claim_sort_key(unit_start: datetime) -> str:
 
 
 def claim_item(claim: Claim) -> ClaimItem:
+    held = claim.held_for
     return ClaimItem(
-        therapist_key(claim.therapist_id), claim_sort_key(claim.unit_start), kind=claim.kind, owner_id=claim.owner_id
+        therapist_key(claim.therapist_id),
+        claim_sort_key(claim.unit_start),
+        kind=claim.kind,
+        owner_id=claim.owner_id,
+        held_for=held.client_id if held else None,
+        held_start=held.start if held else None,
+        held_end=held.end if held else None,
+        held_type=held.session_type if held else None,
     )
+
+
+def claim_from_item(item: ClaimItem, therapist_id: str) -> Claim:
+    """The claim an item stands for (the therapist from its partition's owner, already known to the reader)."""
+    held = None
+    if item.held_for is not None and item.held_start is not None and item.held_end is not None and item.held_type:
+        held = HeldOccurrence(item.held_for, item.held_start, item.held_end, SessionType(item.held_type))
+    unit = datetime.fromisoformat(item.sk.removeprefix("CLAIM#"))
+    return Claim(therapist_id, unit, ClaimKind(item.kind), item.owner_id, held)
 
 
 def _racing() -> DomainError:
