@@ -10,6 +10,7 @@ DynamoDB call a sample causes must be allowed by that function's own policy in t
 from __future__ import annotations
 
 import copy
+import itertools
 import importlib
 import json
 import os
@@ -963,6 +964,65 @@ def test_samples_agree_on_who_is_who() -> None:
     assert body(load("book_session"))["therapist_id"] == therapist
     assert load("get_therapist")["pathParameters"]["therapist_id"] == therapist
     assert load("list_slots")["pathParameters"]["therapist_id"] == therapist
+
+
+def reserved(samples: Samples) -> dict[str, Any]:
+    """The reserve_slots sample's reservation, for the put_client_profile sample's client."""
+    samples.published_therapist()
+    assert samples.run("put_client_profile").status == 200
+    answer = samples.run("reserve_slots")
+    assert answer.status == 201, answer.body
+    reservation: dict[str, Any] = answer.body
+    return reservation
+
+
+@case
+def sample_reserve_slots(samples: Samples) -> None:
+    # Given no profile yet / Then 404
+    assert_not_found(samples.run("reserve_slots"), "Publish your therapist profile first.")
+    # Given the therapist has published, and the client has a profile / When they reserve 12 Tuesdays at 18:00
+    reservation = reserved(samples)
+    sent = body(load("reserve_slots"))
+    # Then all twelve are held for that client, a week apart, at 18:00 London time (GMT all winter)
+    assert (reservation["client_id"], reservation["every_weeks"]) == (sent["client_id"], 1)
+    assert [o["status"] for o in reservation["occurrences"]] == ["held"] * 12
+    starts = [instant(o["start"]) for o in reservation["occurrences"]]
+    assert starts[0] == instant(sent["first_start"])
+    assert {b - a for a, b in itertools.pairwise(starts)} == {timedelta(weeks=1)}
+    # When the same is asked again / Then 409 naming each of the twelve clashing starts, nothing more reserved
+    again = samples.run("reserve_slots")
+    assert (again.status, again.body["code"]) == (409, "slot_unavailable")
+    assert again.body["clashing_starts"] == [o["start"] for o in reservation["occurrences"]]
+    assert len(samples.run("list_reservations").body["items"]) == 1
+
+
+@case
+def sample_list_reservations(samples: Samples) -> None:
+    samples.published_therapist()
+    assert samples.run("list_reservations").body == {"items": []}
+    reservation = reserved(samples)
+    assert samples.run("list_reservations").body == {"items": [reservation]}
+
+
+@case
+def sample_delete_reservation(samples: Samples) -> None:
+    # Given no reservation with the sample's id / Then 404
+    assert_not_found(samples.run("delete_reservation"), "There is no reservation with that id.")
+    # Given the reserve_slots sample's reservation / When it is deleted / Then 204, and it is listed no more
+    reservation_id = reserved(samples)["reservation_id"]
+    answer = samples.run("delete_reservation", reservation_id=reservation_id)
+    assert answer.status == 204
+    assert samples.run("list_reservations").body == {"items": []}
+    # And deleting it again changes nothing
+    assert samples.run("delete_reservation", reservation_id=reservation_id).status == 204
+
+
+@case
+def sample_list_client_reservations(samples: Samples) -> None:
+    assert samples.run("list_client_reservations").body == {"items": []}
+    reservation = reserved(samples)
+    assert claims(load("list_client_reservations"))["sub"] == reservation["client_id"]
+    assert samples.run("list_client_reservations").body == {"items": [reservation]}
 
 
 @pytest.mark.parametrize("name", EVENT_NAMES)

@@ -25,6 +25,7 @@ SCHEMAS_OF = {
     "ClientAnswersFunction": EVERY_ROUTE | {"sessions", "client_answers"},
     "ProfilesFunction": EVERY_ROUTE | {"therapists", "profiles", "standing"},
     "ReadsFunction": EVERY_ROUTE | {"sessions", "therapists", "reads"},
+    "ReservationsFunction": EVERY_ROUTE | {"reservations"},
     "RearrangementFunction": EVERY_ROUTE | {"sessions", "rearrangement"},
     "TherapistResponsesFunction": EVERY_ROUTE | {"sessions", "reasons"},
 }

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from therapy_booking.domain.calendar_feed import CalendarFeedService
     from therapy_booking.domain.calendar_sync import CalendarImportService, SyncQueue
     from therapy_booking.domain.notifications import NotificationService
+    from therapy_booking.domain.reservations import ReservationService
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,17 @@ class Container:
             self.clock,
             self.settings.policy,
             new_id,
+        )
+
+    @cached_property
+    def reservations(self) -> ReservationService:
+        """Reserved recurring slots."""
+        from therapy_booking.adapters.dynamodb.reservations import DynamoReservations
+        from therapy_booking.domain.reservations import ReservationService
+
+        storage = self.storage
+        return ReservationService(
+            DynamoReservations(), storage.therapists, storage.clients, self.clock, self.settings.policy, new_id
         )
 
     @cached_property

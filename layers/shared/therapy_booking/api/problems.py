@@ -52,7 +52,13 @@ def codes_of(status: int) -> str:
     return ", ".join(code for kind_status, code in PROBLEMS.values() if kind_status == status)
 
 
-def problem_json(status: int, code: str, detail: str, field_errors: list[FieldError] | None = None) -> str:
+def problem_json(
+    status: int,
+    code: str,
+    detail: str,
+    field_errors: list[FieldError] | None = None,
+    clashing_starts: list[str] | None = None,
+) -> str:
     """The one place a problem's JSON is written, as the document's `Problem` (the local stack's answers too)."""
     body = Problem(
         type=f"/problems/{code}",
@@ -61,12 +67,19 @@ def problem_json(status: int, code: str, detail: str, field_errors: list[FieldEr
         detail=detail,
         code=code,
         errors=field_errors,
+        clashing_starts=clashing_starts,
     )
     return json.dumps(body.model_dump(exclude_none=True))
 
 
-def problem(status: int, code: str, detail: str, field_errors: list[FieldError] | None = None) -> Response[str]:
-    body = problem_json(status, code, detail, field_errors)
+def problem(
+    status: int,
+    code: str,
+    detail: str,
+    field_errors: list[FieldError] | None = None,
+    clashing_starts: list[str] | None = None,
+) -> Response[str]:
+    body = problem_json(status, code, detail, field_errors, clashing_starts)
     return Response(status_code=status, content_type=PROBLEM_CONTENT_TYPE, body=body)
 
 
@@ -74,7 +87,8 @@ def domain_problem(error: errors.DomainError) -> Response[str]:
     for kind in type(error).__mro__:
         if kind in PROBLEMS:
             status, code = PROBLEMS[kind]
-            return problem(status, code, error.detail)
+            clashes = list(error.clashing_starts) if isinstance(error, errors.SlotUnavailable) else []
+            return problem(status, code, error.detail, clashing_starts=clashes or None)
     raise error
 
 

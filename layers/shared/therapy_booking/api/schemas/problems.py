@@ -25,6 +25,11 @@ class Problem(Body):
     errors: list[FieldError] | None = Field(
         default=None, description="validation_error only: each offending field (values are not echoed)."
     )
+    clashing_starts: list[str] | None = Field(
+        default=None,
+        description="slot_unavailable of a reservation only: the start (UTC) of every occurrence that clashes.",
+        examples=[["2027-03-23T18:00:00Z"]],
+    )
 
 
 class GatewayMessage(Body):
