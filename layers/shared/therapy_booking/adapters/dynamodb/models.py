@@ -319,7 +319,7 @@ class ReservationItem(TableItem, discriminator="reservation"):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = NumberAttribute()
-    booked = MapAttribute[str, Any](null=True)
+    booked = MapAttribute[str, Any]()
     released_through = UTCDateTimeAttribute(null=True)
     ttl = NumberAttribute(null=True)
 

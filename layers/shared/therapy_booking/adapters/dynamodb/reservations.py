@@ -91,7 +91,8 @@ def reservation_item(reservation: Reservation) -> ReservationItem:
         created_at=reservation.created_at,
         updated_at=reservation.updated_at,
         version=reservation.version,
-        booked={iso(start): session_id for start, session_id in reservation.booked.items()} or None,
+        # Always a map, empty too: a booking sets one of its keys, and DynamoDB cannot set a key in a missing map.
+        booked={iso(start): session_id for start, session_id in reservation.booked.items()},
         released_through=reservation.released_through,
         ttl=int((reservation.updated_at + KEPT_AFTER).timestamp()) if finished else None,
     )
