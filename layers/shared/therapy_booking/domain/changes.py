@@ -26,8 +26,9 @@ CALENDAR_OWNER = "calendar"  # the owner id of busy claims: the therapist's impo
 
 @dataclass(frozen=True)
 class HeldOccurrence:
-    """Whom a reservation's claim is held for, and the occurrence it belongs to: every unit of a held occurrence
-    carries it, so the slot query and a booking read it straight from the claims (`domain.reservations`)."""
+    """Whom a reservation's claim is held for, and the occurrence it belongs to: the first unit of a held
+    occurrence carries it, so the slot query and a booking read it straight from the claims
+    (`domain.reservations`)."""
 
     client_id: str
     start: datetime
@@ -43,7 +44,7 @@ class Claim:
     unit_start: datetime
     kind: ClaimKind
     owner_id: str
-    held_for: HeldOccurrence | None = None  # a reservation's claim (kind RESERVED) only
+    held_for: HeldOccurrence | None = None  # the first unit of a reserved occurrence only
 
     def is_held_for(self, client_id: str, start: datetime, end: datetime) -> bool:
         """Whether this unit belongs to an occurrence held for `client_id` that is exactly [start, end)."""

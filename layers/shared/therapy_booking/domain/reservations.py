@@ -1,9 +1,9 @@
 """Reserved recurring slots (PRODUCT.md, "Calendars"; docs/reservations.md).
 
 A therapist reserves the same wall-clock time in their zone every 1 to 4 weeks, up to 26 times, for one
-ongoing client. Every occurrence's units are **claims** (`ClaimKind.RESERVED`, owner the reservation,
-`held_for` the client and the occurrence), so everything else that takes time is refused over a held
-occurrence by its own conditional write, and the slot query reads them with the rest.
+ongoing client. Every occurrence's units are **claims** (`ClaimKind.RESERVED`, owner the reservation; the
+first unit's `held_for` names the client and the occurrence), so everything else that takes time is refused
+over a held occurrence by its own conditional write, and the slot query reads them with the rest.
 
 Making a reservation: the occurrences' units are read first (one consistent batch read), so a refusal names
 every clashing start and writes nothing. Then they are claimed. When the claims and the reservation fit in
@@ -244,12 +244,20 @@ def occurrence_starts(first_start: datetime, every_weeks: int, count: int, timez
 
 
 def reservation_claims(reservation: Reservation, occurrences: Iterable[TimeRange], unit_minutes: int) -> list[Claim]:
-    """The claims of `occurrences` of the reservation, each carrying whom and which occurrence it is held for."""
+    """The claims of `occurrences` of the reservation. An occurrence's first unit also says whom and which
+    occurrence it is held for: that is the unit a booking of the occurrence reads, and the one the slot query
+    shows the client (the others stay small: every slot read reads them)."""
     claims: list[Claim] = []
     for occurrence in occurrences:
         held = HeldOccurrence(reservation.client_id, occurrence.start, occurrence.end, reservation.session_type)
         claims += [
-            Claim(reservation.therapist_id, unit, ClaimKind.RESERVED, reservation.reservation_id, held)
+            Claim(
+                reservation.therapist_id,
+                unit,
+                ClaimKind.RESERVED,
+                reservation.reservation_id,
+                held if unit == occurrence.start else None,
+            )
             for unit in claim_units(occurrence.start, occurrence.end, unit_minutes)
         ]
     return claims

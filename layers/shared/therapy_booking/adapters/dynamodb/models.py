@@ -285,8 +285,8 @@ class EventItem(TableItem, discriminator="event"):
 
 class ClaimItem(TableItem, discriminator="claim"):
     """pk THERAPIST#id, sk CLAIM#<unit start>: one unit of the therapist's time. A busy time of an imported
-    calendar expires (`ttl`, a day after its unit) once past, as nothing else gives it back then. A reservation's
-    claim says whom and which occurrence it is held for (`held_*`)."""
+    calendar expires (`ttl`, a day after its unit) once past, as nothing else gives it back then. The first unit
+    of a reserved occurrence says whom and which occurrence it is held for (`held_*`)."""
 
     kind = UnicodeAttribute()
     owner_id = UnicodeAttribute()
