@@ -91,7 +91,9 @@ def reservation_item(reservation: Reservation) -> ReservationItem:
         created_at=reservation.created_at,
         updated_at=reservation.updated_at,
         version=reservation.version,
-        booked={iso(start): session_id for start, session_id in reservation.booked.items()} or None,
+        # Always a map, empty until an occurrence is booked: a booking sets `booked.<start>` in it, and DynamoDB
+        # refuses to set a path inside a map that is absent (ValidationException).
+        booked={iso(start): session_id for start, session_id in reservation.booked.items()},
         released_through=reservation.released_through,
         ttl=int((reservation.updated_at + KEPT_AFTER).timestamp()) if finished else None,
     )
