@@ -10,8 +10,8 @@ DynamoDB call a sample causes must be allowed by that function's own policy in t
 from __future__ import annotations
 
 import copy
-import itertools
 import importlib
+import itertools
 import json
 import os
 import re
