@@ -33,16 +33,23 @@ TransactWriteItems; a session read together with its therapist is one BatchGetIt
 handlers make no other AWS call. The calendar feed read is the one read allowed 2 (see
 docs/calendars.md): the token's lookup item, a strongly consistent GetItem so a rotation takes effect at
 once, then one Query of the therapist's sessions by start; the feed secret is read once per container,
-before the measured requests (a warm container's case).
+before the measured requests (a warm container's case). Reserving recurring slots is allowed 4: a consistent
+BatchGetItem of the occurrences' units (at most 100 keys a call), the client's GetItem, the therapist's
+GetItem, then one TransactWriteItems when the claims fit in one transaction (measured with 12 weekly
+occurrences, 48 units; one that clashes is refused after the reads, with no write); listing reservations
+(the therapist's: one Query of their partition; the client's: one Query of gsi2) is a read; deleting one is a
+state change (GetItem, then one TransactWriteItems when the claims given back fit); booking an occurrence
+held for the client is a booking (the therapist and the claim on its start in one BatchGetItem, then one
+TransactWriteItems that also records it booked on the reservation).
 
 With m the messages an occasion calls for (one party, one channel each): an outbox event at most 1
 read (the therapist's and the client's contact details, in one BatchGetItem) + 2 writes per message
 (the delivery ledger's in-progress and completed records), and
 one send (SES SendEmail or SNS Publish) per message; a reminder the same plus the session's read
 (2 + 2m); a record that changes schedules no DynamoDB call and one Scheduler call per schedule; an
-expiry 2 (the session, one transaction); a sweep 1 Query (one page of due sessions) + 1 transaction
-per session it changes, and no other call; the standing projection 1 conditional UpdateItem per
-therapist record whose score changed (0 when it is already right).
+expiry 2 (the session, one transaction); a sweep 2 Queries (one page of due sessions, one of due
+reservations) + 1 transaction per session it changes, and no other call; the standing projection 1
+conditional UpdateItem per therapist record whose score changed (0 when it is already right).
 """
 
 from __future__ import annotations
@@ -64,7 +71,11 @@ from benchmarks._support import AwsCall, AwsCallLog, local_aws, markdown_table, 
 READ = "read"
 WRITE = "state change"
 FEED_READ = "feed read"  # opened by its token: the token's lookup (GetItem) and then the sessions (Query)
-LIMITS = {READ: 1, WRITE: 2, FEED_READ: 2}
+# Reserving recurring slots: one consistent BatchGetItem of the occurrences' units (at most 100 keys a call;
+# 26 occurrences of 80 minutes are 156 units, so 2), the client's GetItem, the therapist's GetItem, and one
+# TransactWriteItems when the reservation, its event and its claims fit in one (at most 98 claims).
+RESERVE = "reservation"
+LIMITS = {READ: 1, WRITE: 2, FEED_READ: 2, RESERVE: 4}
 
 SLOT_WINDOW = {"from": "2026-12-01T00:00:00Z", "to": "2026-12-29T00:00:00Z"}
 IDEMPOTENCY_KEY = "bench-key-0001"
@@ -101,7 +112,7 @@ BUDGETS = {
     REMIND: Budget("message", reads=2, writes_per_unit=2, other_per_unit=1),
     SCHEDULE: Budget("schedule", reads=0, writes_per_unit=0, other_per_unit=1),
     EXPIRE: Budget("change", reads=1, writes_per_unit=1, other_per_unit=0),
-    SWEEP: Budget("session", reads=1, writes_per_unit=1, other_per_unit=0),
+    SWEEP: Budget("session", reads=2, writes_per_unit=1, other_per_unit=0),  # due sessions, due reservations
     PROJECT: Budget("record", reads=0, writes_per_unit=1, other_per_unit=0),
 }
 # The event-driven functions' section and its targets, as the summary of `benchmarks.run_all` shows them.
@@ -109,7 +120,7 @@ PIPELINE_TITLE = "Event-driven functions' round trips"
 PIPELINE_SUMMARY = "AWS calls per invocation of an event-driven function"
 PIPELINE_TARGETS = (
     "m messages: event 1 + 2m DynamoDB, reminder 2 + 2m, m sends; schedules 0 DynamoDB, 1 per schedule; "
-    "expiry 2; sweep 1 + 1 per session; standing projection 1 per therapist record"
+    "expiry 2; sweep 2 + 1 per session; standing projection 1 per therapist record"
 )
 
 # The pipeline functions' own environment: the template's parameter defaults, fake ARNs for the schedules.
@@ -399,6 +410,30 @@ def _api_operations(result: RoundTripResult) -> None:
             measure(WRITE, "POST /therapists/me/calendar-feed/rotate", THERAPIST, 200)
             measure(FEED_READ, route, None, 404, feed, "the address before the rotation")
 
+        # Reserved recurring slots: 12 weekly Tuesdays at 16:00 London held for the client (48 units: one
+        # BatchGetItem, one transaction), refused while one occurrence clashes with a booked session; listed by
+        # the therapist and the client; the client books one held occurrence; the reservation deleted.
+        reservations = "/therapists/me/reservations"
+        reserve = {
+            "client_id": CLIENT.sub,
+            "first_start": "2026-12-15T16:00:00Z",
+            "every_weeks": 1,
+            "occurrences": 12,
+            "session_type": "individual",
+            "location_id": "harley-st",
+        }
+        clash = setup("POST", "/sessions", CLIENT, 201, body=booking(start="2027-01-19T16:00:00Z"))["session_id"]
+        route = f"POST {reservations}"
+        measure(RESERVE, route, THERAPIST, 409, note="the 6th clashes: refused, nothing written", body=reserve)
+        setup("POST", f"/sessions/{clash}/cancel", CLIENT, 200, body={"reason": "Plans changed"})
+        held = measure(RESERVE, route, THERAPIST, 201, note="12 weekly occurrences, 48 units", body=reserve)
+        measure(READ, f"GET {reservations}", THERAPIST, 200, note="1 reservation")
+        measure(READ, "GET /clients/me/reservations", CLIENT, 200, note="1 reservation")
+        route, held_start = "POST /sessions", held["occurrences"][0]["start"]
+        measure(WRITE, route, CLIENT, 201, note="an occurrence held for the client", body=booking(start=held_start))
+        route, unreserve = f"DELETE {reservations}/{{reservation_id}}", f"{reservations}/{held['reservation_id']}"
+        measure(WRITE, route, THERAPIST, 204, unreserve, "11 held occurrences (44 units) given back")
+
     _every_route_measured(result.operations)
 
 
@@ -598,6 +633,7 @@ def _event_driven(result: RoundTripResult) -> None:
         # session (confirmed, reminded) has ended.
         clock.set(datetime(2026, 12, 2, 11, 0, tzinfo=UTC))
         swept = {"expired": 1, "completed": 1, "released": 0, "skipped": 0, "failed": 0}
+        swept |= {f"reservations_{count}": 0 for count in ("released", "ended", "abandoned", "skipped", "failed")}
         sweep_trigger = "a run: an overdue offer whose schedule was lost, a session that ended"
         measure("SweeperFunction", SWEEP, sweep_trigger, 2, lambda: sweeper.lambda_handler({}, context), swept)
 
@@ -616,7 +652,9 @@ def operations_markdown(result: RoundTripResult) -> str:
         [
             "DynamoDB calls made by each request, every route of template.yaml (in order; failed conditional "
             "writes show their error code). Targets: a read at most 1 call, a state change at most 2, the calendar "
-            "feed (opened by its token) 2: the token's lookup, then the sessions. No request makes any other AWS "
+            "feed (opened by its token) 2: the token's lookup, then the sessions; a reservation of recurring slots "
+            "4: the occurrences' units in one consistent BatchGetItem (at most 100 keys a call), the client, the "
+            "therapist, then one TransactWriteItems when its claims fit in one. No request makes any other AWS "
             "call (the feed secret is read once per container, before these).",
             "",
             markdown_table(["operation", "kind", "HTTP", "DynamoDB calls", "count", "target", "verdict"], rows),
@@ -653,8 +691,9 @@ def pipeline_markdown(result: RoundTripResult) -> str:
             "calls (the therapist's and the client's contact details in one BatchGetItem, then the delivery "
             "ledger's in-progress and completed records per message) and m sends; a reminder at most 2 + 2m "
             "(the session too) and m sends; a record that changes schedules no DynamoDB call and one Scheduler "
-            "call per schedule; an expiry 2 (the session, one transaction); a sweep 1 Query + 1 transaction per "
-            "session it changes, and no other call; the standing projection 1 UpdateItem per therapist record.",
+            "call per schedule; an expiry 2 (the session, one transaction); a sweep 2 Queries (due sessions, due "
+            "reservations) + 1 transaction per session it changes, and no other call; the standing projection 1 "
+            "UpdateItem per therapist record.",
             "",
             markdown_table(headers, rows),
             "",
