@@ -1,19 +1,16 @@
-"""Reservations on moto: when a booked occurrence leaves a reservation due for the sweeper.
+"""Reservations on moto: a booked occurrence does not leave its reservation due for the sweeper run after run.
 
-Known bug (docs in the test): booking a held occurrence updates the reservation item (`booked.<start>`, the
-version) but not its due key (gsi3sk, written by `reservation_item` from `Reservation.due_at`), so a
-reservation whose first unreleased occurrence was booked stays due at that occurrence's start. Once that start
-has passed, every sweeper run lists it again and changes nothing (`_sweep_one` saves only when an occurrence
-passed unbooked), until the next occurrence passes. The sweep handles at most 100 reservations a run, earliest
-due first: more than 100 such reservations would keep the ones really due (held occurrences to give back,
-deletions to finish) from ever being swept.
+Booking a held occurrence updates the reservation item (`booked.<start>`, the version) but not its due key
+(gsi3sk, written from `Reservation.due_at`), so a reservation whose next held occurrence was booked is still due
+at that occurrence's start. The sweep that finds it then saves it, which moves the key on to the next held
+occurrence. Without that, every run would list it again and change nothing; the sweep handles at most 100
+reservations a run, earliest due first, so more than 100 such reservations would keep the ones really due
+(held occurrences to give back, deletions to finish) from ever being swept.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-
-import pytest
 
 from tests.support.api import Api
 from tests.support.clock import FakeClock
@@ -24,7 +21,6 @@ from therapy_booking.wiring import container
 FIRST = datetime(2026, 12, 15, 16, 0, tzinfo=UTC)  # a Tuesday, inside the weekly availability
 
 
-@pytest.mark.xfail(strict=True, reason="booking a held occurrence leaves the reservation's due key stale")
 def test_a_reservation_whose_booked_occurrence_passed_is_not_due_again_before_its_next(
     api: Api, clock: FakeClock
 ) -> None:

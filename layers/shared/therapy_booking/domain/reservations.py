@@ -510,10 +510,10 @@ class ReservationService:
         if not swept.unreleased and now >= swept.last_end:
             self._reservations.save(replace(swept, status=ReservationStatus.ENDED), reservation.version)
             return "ended"
-        if passed:
-            self._reservations.save(swept, reservation.version)
-            return "released"
-        return None
+        # Saved even when nothing passed: a booking of the occurrence it was due at leaves its due time behind
+        # (the booking's write sets only the occurrence), and this moves it on to the next held one.
+        self._reservations.save(swept, reservation.version)
+        return "released" if passed else None
 
 
 def _released(deleted: Reservation) -> Reservation:
