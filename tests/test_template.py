@@ -426,7 +426,7 @@ def test_the_public_feed_route_has_a_throttle_of_its_own_from_parameters() -> No
     assert list(api["Properties"]["RouteSettings"]) == [" ".join(route)]
 
 
-def test_the_public_feed_function_only_reads_feed_lookups_sessions_by_therapist_and_its_secret() -> None:
+def test_the_public_feed_function_only_reads_feed_lookups_the_therapists_keys_and_its_secret() -> None:
     # Given the function of the route without the authorizer
     (name,) = {r.function for r in template_routes() if r.key in PUBLIC_ROUTES}
     granted = {
@@ -441,10 +441,12 @@ def test_the_public_feed_function_only_reads_feed_lookups_sessions_by_therapist_
     table = json.dumps({"Fn::GetAtt": "Table.Arn"})
     gsi1 = json.dumps({"Fn::Sub": "${Table.Arn}/index/gsi1"})
     secret = json.dumps({"Ref": "CalendarFeedSecret"})
-    # Then: GetItem of the token lookups, Query of the sessions-by-therapist index (therapists' keys), the secret
+    # Then: GetItem of the token lookups, Query of the sessions-by-therapist index and of the therapist's own
+    # partition (their reservations), both on therapists' keys only, and the secret
     assert granted == {
         ("dynamodb:GetItem", table, lookups),
         ("dynamodb:Query", gsi1, therapists),
+        ("dynamodb:Query", table, therapists),
         ("secretsmanager:GetSecretValue", secret, "null"),
     }
 

@@ -28,15 +28,16 @@ app = create_app()
 @app.get(
     "/calendar-feeds/<feed>",
     summary="A therapist's sessions as an iCalendar feed (no bearer token: the address is the secret)",
-    description="Pending and confirmed sessions, the held alternatives of open offers, and sessions cancelled or "
-    "declined in the last 30 days as STATUS:CANCELLED; no client names or notes. Send If-None-Match with the "
-    "ETag received to get 304 while nothing changed.",
+    description="Pending and confirmed sessions, the held alternatives of open offers, the held occurrences of "
+    "reserved recurring slots, and sessions cancelled or declined and occurrences released in the last 30 days as "
+    "STATUS:CANCELLED; no client names or notes. Send If-None-Match with the ETag received to get 304 while "
+    "nothing changed.",
     tags=["calendars"],
     responses=calendar_answers(),
 )
 def get_calendar_feed(feed: FeedName) -> Response[str]:
     token = feed_token(feed)  # a 404 for the wrong shape, before any setting or data is read
-    body = render(container.calendar_feeds.feed(token), container.calendar_feed_settings.session_link)
+    body = render(container.calendar_feeds.feed(token), container.calendar_feed_settings)
     tag = etag(body)
     headers = {"ETag": tag, "Cache-Control": CACHE_CONTROL}
     if not_modified(app.current_event.headers.get("if-none-match"), tag):

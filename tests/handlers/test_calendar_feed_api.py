@@ -16,10 +16,14 @@ from tests.support.api import Api, Caller
 from tests.support.calendar_feed import calendar_feed_environment
 from tests.support.clock import FakeClock
 from tests.support.http import Answer
+from tests.support.reservations import save_new, weekly
 from tests.support.scenario import CLIENT, OTHER_CLIENT, OTHER_THERAPIST, THERAPIST, book, publish_therapist
 from tests.unit.notifications.samples import notice
+from therapy_booking.adapters.dynamodb.reservations import DynamoReservations
+from therapy_booking.domain.calendar_feed import PAST_DAYS
 from therapy_booking.domain.events import EventType
-from therapy_booking.domain.model import Role
+from therapy_booking.domain.model import Actor, Role
+from therapy_booking.domain.reservations import Reservation, ReservationService
 from therapy_booking.notifications.calendar_invite import invitation
 from therapy_booking.settings import NotificationSettings
 from therapy_booking.wiring import container
@@ -301,3 +305,122 @@ class TestFeed:
         url = address(api)
         assert api.get(path_of(url), CLIENT).status == 200
         assert read_feed(api, url).status == 200
+
+
+RESERVED_FIRST = datetime(2026, 12, 2, 18, 0, tzinfo=UTC)  # 18:00 in London, outside the weekly hours
+
+
+def reserve(
+    clock: FakeClock, first: datetime = RESERVED_FIRST, booked: dict[datetime, str] | None = None
+) -> Reservation:
+    """Three weekly occurrences from `first` at the practice, held for the client (but those `booked`), saved with
+    their claims."""
+    therapist = container.storage.therapists.get(THERAPIST.sub)
+    assert therapist is not None and therapist.profile is not None
+    practice = therapist.profile.location("harley-st")
+    assert practice is not None
+    return save_new(weekly("res-1", THERAPIST.sub, CLIENT.sub, practice, first, 3, clock.now(), booked=booked))
+
+
+def occurrence_uid(start: datetime) -> str:
+    return f"reservation-res-1-{start:%Y%m%dT%H%M%SZ}@example.com"
+
+
+def weeks_from(first: datetime) -> list[str]:
+    return [occurrence_uid(first + timedelta(weeks=week)) for week in range(3)]
+
+
+class TestReservedSlots:
+    def test_each_held_occurrence_is_in_the_feed_under_its_own_uid_and_the_etag_changes(
+        self, api: Api, clock: FakeClock
+    ) -> None:
+        # Given a therapist with a feed read once, then a reservation of three weekly occurrences for a client
+        publish_therapist(api)
+        url = address(api)
+        before = read_feed(api, url).headers["ETag"]
+        reserve(clock)
+
+        # When a calendar app reads the feed with the tag it has
+        answer = read_feed(api, url, headers={"if-none-match": before})
+
+        # Then it has changed: each occurrence is a tentative "Reserved" entry under its own UID, at its time and
+        # place, linking the reservation, and nothing names the client
+        assert answer.status == 200
+        assert answer.headers["ETag"] != before
+        found = events(answer)
+        assert set(found) == set(weeks_from(RESERVED_FIRST))
+        first = found[occurrence_uid(RESERVED_FIRST)]
+        assert str(first["UID"]) == "reservation-res-1-20261202T180000Z@example.com"
+        assert str(first["STATUS"]) == "TENTATIVE"
+        assert str(first["SUMMARY"]) == "Reserved: Session (individual)"
+        assert str(first["LOCATION"]) == "1 Harley Street, London"
+        assert str(first["URL"]) == "https://app.example.com/reservations/res-1"
+        assert first.decoded("DTSTART") == RESERVED_FIRST
+        assert first.decoded("DTEND") == RESERVED_FIRST + timedelta(minutes=50)
+        assert CLIENT.sub not in answer.body.replace("\r\n ", "")
+        # And read again unchanged, it is 304
+        assert read_feed(api, url, headers={"if-none-match": answer.headers["ETag"]}).status == 304
+
+    def test_a_booked_occurrence_is_listed_once_as_its_session(self, api: Api, clock: FakeClock) -> None:
+        # Given a session, and a reservation whose second occurrence that session booked
+        publish_therapist(api)
+        first = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
+        second = first + timedelta(weeks=1)
+        session_id = session_at(api, second.isoformat())
+        reserve(clock, first, booked={second: session_id})
+
+        # When the feed is read
+        found = events(read_feed(api, address(api)))
+
+        # Then that time is the session's entry only; the other two occurrences are held
+        held = weeks_from(first)
+        assert set(found) == {held[0], f"{session_id}@example.com", held[2]}
+        assert str(found[f"{session_id}@example.com"]["SUMMARY"]).startswith("Session (individual)")
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason="booking a held occurrence fails while the reservation has no `booked` map yet (DynamoDB refuses "
+        "SET booked.#start on a missing map: adapters/dynamodb/sessions.py, _book_held_occurrence)",
+    )
+    def test_booking_a_held_occurrence_turns_its_entry_into_the_sessions(self, api: Api, clock: FakeClock) -> None:
+        publish_therapist(api)
+        reserve(clock)
+        session_id = session_at(api, (RESERVED_FIRST + timedelta(weeks=1)).isoformat())
+        found = events(read_feed(api, address(api)))
+        held = weeks_from(RESERVED_FIRST)
+        assert set(found) == {held[0], f"{session_id}@example.com", held[2]}
+
+    def test_a_deleted_reservations_occurrences_are_cancelled_until_past_days_after(
+        self, api: Api, clock: FakeClock
+    ) -> None:
+        # Given a reservation in the feed
+        publish_therapist(api)
+        reserve(clock)
+        url = address(api)
+        held = events(read_feed(api, url))
+
+        # When the therapist deletes it
+        storage = container.storage
+        service = ReservationService(
+            DynamoReservations(), storage.therapists, storage.clients, clock, container.settings.policy, str
+        )
+        service.delete(Actor(THERAPIST.sub, frozenset({Role.THERAPIST})), "res-1")
+
+        # Then each occurrence is CANCELLED under the UID it was held under, with a higher SEQUENCE, so
+        # subscribed calendars remove it
+        found = events(read_feed(api, url))
+        assert set(found) == set(held) == set(weeks_from(RESERVED_FIRST))
+        for uid, event in found.items():
+            assert str(event["STATUS"]) == "CANCELLED"
+            assert str(event["SUMMARY"]) == "Released: Session (individual)"
+            assert event.decoded("SEQUENCE") > held[uid].decoded("SEQUENCE")
+
+        # And PAST_DAYS after the deletion they are no longer listed (the item expires about then too)
+        clock.advance(timedelta(days=PAST_DAYS, hours=1))
+        assert events(read_feed(api, url)) == {}
+
+    def test_another_therapists_feed_shows_none_of_the_reservation(self, api: Api, clock: FakeClock) -> None:
+        publish_therapist(api)
+        publish_therapist(api, OTHER_THERAPIST)
+        reserve(clock)
+        assert events(read_feed(api, address(api, OTHER_THERAPIST))) == {}

@@ -256,3 +256,6 @@ class CalendarFeedSettings(EnvironmentModel):
 
     def session_link(self, session_id: str) -> str:
         return f"{self.dashboard_base_url}/sessions/{session_id}"
+
+    def reservation_link(self, reservation_id: str) -> str:
+        return f"{self.dashboard_base_url}/reservations/{reservation_id}"

@@ -222,8 +222,10 @@ class Container:
 
     @cached_property
     def calendar_feeds(self) -> CalendarFeedService:
-        """A therapist's feed address and the feed it reads; the secret is read on the first token derived."""
+        """A therapist's feed address and the feed it reads (sessions and reservations); the secret is read on the
+        first token derived."""
         from therapy_booking.adapters.dynamodb.calendar_feeds import DynamoCalendarFeeds
+        from therapy_booking.adapters.dynamodb.reservations import DynamoReservations
         from therapy_booking.adapters.feed_tokens import SecretsManagerFeedTokens
         from therapy_booking.domain.calendar_feed import CalendarFeedService, uid_domain
 
@@ -231,6 +233,7 @@ class Container:
         return CalendarFeedService(
             DynamoCalendarFeeds(),
             storage.sessions,
+            DynamoReservations(),
             SecretsManagerFeedTokens(settings.secret_id),
             self.clock,
             uid_domain(settings.sender),

@@ -6,8 +6,10 @@ therapist's id and the feed's generation under the platform's secret (`FeedToken
 back on every call while the table holds only the SHA-256 of the token (the lookup key). Rotating the feed
 moves the generation on, which derives another token and drops the old one's lookup item in one transaction.
 
-The UID rule is here so that the emailed invitation (`notifications.calendar_invite`) and the feed give the
-same session the same UID: a calendar app that has both keeps one entry.
+The UID rules are here so that the emailed invitation (`notifications.calendar_invite`) and the feed give the
+same session the same UID: a calendar app that has both keeps one entry. A reserved recurring slot's held
+occurrences (`domain.reservations`) are entries of their own, under a UID per occurrence; a booked occurrence
+is its session's entry, not listed again.
 """
 
 from __future__ import annotations
@@ -18,16 +20,18 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
+from therapy_booking.domain.calendar import TimeRange
 from therapy_booking.domain.errors import Conflict, NotFound
 from therapy_booking.domain.model import Actor, Location, LocationKind, Role, Session, SessionStatus, SessionType
 from therapy_booking.domain.ports import Clock
+from therapy_booking.domain.reservations import OccurrenceStatus, Reservation
 from therapy_booking.domain.services import require_role
 
-PAST_DAYS = 30  # how far back the feed lists sessions, and how long a cancelled one stays (as CANCELLED)
+PAST_DAYS = 30  # how far back the feed lists entries, and how long a cancelled or released one stays (CANCELLED)
 AHEAD_DAYS = 365  # the longest booking horizon a therapist may set (PUT /therapists/me/availability)
 TOKEN_BYTES = 32  # HMAC-SHA256: 256 bits
 TOKEN_LENGTH = 43  # unpadded base64url of 32 bytes
@@ -50,6 +54,12 @@ def alternative_uid(session_id: str, alternative_id: str, domain: str) -> str:
     return f"{session_id}-{alternative_id}@{domain}"
 
 
+def reservation_uid(reservation_id: str, start: datetime, domain: str) -> str:
+    """A reserved occurrence's UID in the feed: its reservation and its start (UTC). An occurrence never moves, so
+    it keeps its UID from held to released; once booked, it is its session's entry (`session_uid`) instead."""
+    return f"reservation-{reservation_id}-{start.astimezone(UTC):%Y%m%dT%H%M%SZ}@{domain}"
+
+
 def location_label(location: Location) -> str:
     """Where a session is, as a calendar entry shows it: the practice's address, the joining link, or Phone."""
     if location.kind is LocationKind.IN_PERSON:
@@ -69,18 +79,20 @@ class EntryStatus(StrEnum):
 
 @dataclass(frozen=True)
 class FeedEntry:
-    """One VEVENT of the feed: nothing about the client, only the time, the kind of session and where."""
+    """One VEVENT of the feed: nothing about the client, only the time, the kind of session and where. It is a
+    session's (`session_id`) or a reserved occurrence's (`reservation_id`)."""
 
     uid: str
-    session_id: str
+    session_id: str | None
     start: datetime
     end: datetime
     status: EntryStatus
     sequence: int
     session_type: SessionType
     location: Location
-    changed_at: datetime  # the session's last change (DTSTAMP / LAST-MODIFIED)
+    changed_at: datetime  # the session's (or reservation's) last change (DTSTAMP / LAST-MODIFIED)
     alternative: bool = False  # a time offered to the client, held until they answer
+    reservation_id: str | None = None  # an occurrence of a reserved recurring slot, not booked
 
 
 @dataclass(frozen=True)
@@ -126,6 +138,23 @@ class TherapistSessions(Protocol):
         """The therapist's sessions with a start in [start_from, start_to], by start: one Query, every page."""
 
 
+class TherapistReservations(Protocol):
+    def for_feed(self, therapist_id: str) -> list[Reservation]:
+        """The therapist's reservations still stored: active, and deleted or ended ones not yet expired (none
+        pending: a reservation being made is invisible), by first start: one Query, every page."""
+
+
+def feed_window(now: datetime) -> TimeRange:
+    """The starts the feed lists: from PAST_DAYS back to AHEAD_DAYS ahead (both included)."""
+    return TimeRange(now - timedelta(days=PAST_DAYS), now + timedelta(days=AHEAD_DAYS))
+
+
+def still_listed(changed_at: datetime, now: datetime) -> bool:
+    """Whether a cancelled entry (a session cancelled or declined, an occurrence released) is still listed, as
+    CANCELLED so that subscribed calendars remove it: while its last change is within PAST_DAYS."""
+    return changed_at >= now - timedelta(days=PAST_DAYS)
+
+
 def token_hash(token: str) -> str:
     """The lookup key of a token: its SHA-256, hex."""
     return hashlib.sha256(token.encode("ascii")).hexdigest()
@@ -152,7 +181,6 @@ def entries_of(sessions: Iterable[Session], now: datetime, domain: str) -> list[
     TENTATIVE under its own UID; a location change waiting for the client at its time; cancelled and declined
     sessions changed within PAST_DAYS as CANCELLED (so subscribed calendars remove them), older ones left out."""
     entries: list[FeedEntry] = []
-    forget_before = now - timedelta(days=PAST_DAYS)
     for session in sessions:
 
         def entry(status: EntryStatus, s: Session = session) -> FeedEntry:
@@ -169,7 +197,7 @@ def entries_of(sessions: Iterable[Session], now: datetime, domain: str) -> list[
             )
 
         if session.status in (SessionStatus.CANCELLED, SessionStatus.DECLINED):
-            if session.updated_at >= forget_before:
+            if still_listed(session.updated_at, now):
                 entries.append(entry(EntryStatus.CANCELLED))
             continue
         standing = session.standing_status
@@ -194,14 +222,54 @@ def entries_of(sessions: Iterable[Session], now: datetime, domain: str) -> list[
     return entries
 
 
+def reservation_entries(reservations: Iterable[Reservation], now: datetime, domain: str) -> list[FeedEntry]:
+    """The feed's entries of reserved recurring slots, for occurrences starting in the feed's window: each held
+    occurrence TENTATIVE (held for the client until they book it) under its own UID; booked ones not at all
+    (their sessions are entries); released ones (the reservation deleted or ended, or an occurrence passed
+    unbooked) CANCELLED while the reservation changed within PAST_DAYS, so subscribed calendars remove them.
+    SEQUENCE is the reservation's version, DTSTAMP its last change."""
+    window = feed_window(now)
+    entries: list[FeedEntry] = []
+    for reservation in reservations:
+        released_listed = still_listed(reservation.updated_at, now)
+        for occurrence in reservation.views():
+            if not window.start <= occurrence.start <= window.end or occurrence.status is OccurrenceStatus.BOOKED:
+                continue
+            if occurrence.status is OccurrenceStatus.RELEASED and not released_listed:
+                continue
+            held = occurrence.status is OccurrenceStatus.HELD
+            entries.append(
+                FeedEntry(
+                    uid=reservation_uid(reservation.reservation_id, occurrence.start, domain),
+                    session_id=None,
+                    start=occurrence.start,
+                    end=occurrence.end,
+                    status=EntryStatus.TENTATIVE if held else EntryStatus.CANCELLED,
+                    sequence=reservation.version,
+                    session_type=reservation.session_type,
+                    location=reservation.location,
+                    changed_at=reservation.updated_at,
+                    reservation_id=reservation.reservation_id,
+                )
+            )
+    return entries
+
+
 class CalendarFeedService:
     """The therapist's feed address (created on first use, rotatable) and the feed it reads."""
 
     def __init__(
-        self, feeds: CalendarFeeds, sessions: TherapistSessions, tokens: FeedTokens, clock: Clock, uid_domain: str
+        self,
+        feeds: CalendarFeeds,
+        sessions: TherapistSessions,
+        reservations: TherapistReservations,
+        tokens: FeedTokens,
+        clock: Clock,
+        uid_domain: str,
     ) -> None:
         self._feeds = feeds
         self._sessions = sessions
+        self._reservations = reservations
         self._tokens = tokens
         self._clock = clock
         self._domain = uid_domain
@@ -244,7 +312,11 @@ class CalendarFeedService:
         if owner is None or not hmac.compare_digest(self._tokens.token(owner.therapist_id, owner.generation), token):
             raise NotFound(UNKNOWN_FEED)
         now = self._clock.now()
-        sessions = self._sessions.starting_between(
-            owner.therapist_id, now - timedelta(days=PAST_DAYS), now + timedelta(days=AHEAD_DAYS)
+        window = feed_window(now)
+        sessions = self._sessions.starting_between(owner.therapist_id, window.start, window.end)
+        reservations = self._reservations.for_feed(owner.therapist_id)
+        entries = (
+            *entries_of(sessions, now, self._domain),
+            *reservation_entries(reservations, now, self._domain),
         )
-        return Feed(owner.therapist_id, tuple(entries_of(sessions, now, self._domain)))
+        return Feed(owner.therapist_id, entries)

@@ -258,13 +258,13 @@ class DynamoReservations:
         tx.commit()
 
     def for_therapist(self, therapist_id: str) -> list[Reservation]:
-        items = ReservationItem.query(
-            therapist_key(therapist_id),
-            ReservationItem.sk.startswith(PREFIX),
-            filter_condition=ReservationItem.status == str(ReservationStatus.ACTIVE),
-        )
-        found = [reservation_from_item(item) for item in items if isinstance(item, ReservationItem)]
-        return sorted(found, key=lambda r: (r.occurrences[0].start, r.reservation_id))
+        return _of_therapist(therapist_id, ReservationItem.status == str(ReservationStatus.ACTIVE))
+
+    def for_feed(self, therapist_id: str) -> list[Reservation]:
+        """Every status but pending, deleted and ended ones included until their `ttl` removes them: the same
+        Query without a filter (a filter would not read less), pending ones left out here."""
+        found = _of_therapist(therapist_id)
+        return [r for r in found if r.status is not ReservationStatus.PENDING]
 
     def for_client(self, client_id: str) -> list[Reservation]:
         items = ReservationItem.gsi2.query(client_reservations_key(client_id))
@@ -285,6 +285,16 @@ class DynamoReservations:
             start_key = page.get("LastEvaluatedKey")
             if not start_key:
                 return
+
+
+def _of_therapist(therapist_id: str, filter_condition: Condition | None = None) -> list[Reservation]:
+    """The therapist's reservations (one Query of their partition, `begins_with(sk, "RESERVATION#")`, every page),
+    by first start."""
+    items = ReservationItem.query(
+        therapist_key(therapist_id), ReservationItem.sk.startswith(PREFIX), filter_condition=filter_condition
+    )
+    found = [reservation_from_item(item) for item in items if isinstance(item, ReservationItem)]
+    return sorted(found, key=lambda r: (r.occurrences[0].start, r.reservation_id))
 
 
 def _due_entry(raw: dict[str, Any]) -> Reservation | UnreadableItem:
