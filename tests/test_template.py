@@ -437,16 +437,17 @@ def test_the_public_feed_function_only_reads_feed_lookups_the_therapists_keys_an
         for resource in as_list(statement["Resource"])
     }
     lookups = json.dumps({"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["CALENDAR_FEED#*"]}}, sort_keys=True)
-    therapists = json.dumps({"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["THERAPIST#*"]}}, sort_keys=True)
+    therapists = json.dumps(
+        {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["THERAPIST#*", "RESERVATIONS#*"]}}, sort_keys=True
+    )
     table = json.dumps({"Fn::GetAtt": "Table.Arn"})
     gsi1 = json.dumps({"Fn::Sub": "${Table.Arn}/index/gsi1"})
     secret = json.dumps({"Ref": "CalendarFeedSecret"})
-    # Then: GetItem of the token lookups, Query of the sessions-by-therapist index and of the therapist's own
-    # partition (their reservations), both on therapists' keys only, and the secret
+    # Then: GetItem of the token lookups, Query of the index by therapist (their sessions, their reservations:
+    # never the table, where a therapist's partition also holds their profile and calendar address), and the secret
     assert granted == {
         ("dynamodb:GetItem", table, lookups),
         ("dynamodb:Query", gsi1, therapists),
-        ("dynamodb:Query", table, therapists),
         ("secretsmanager:GetSecretValue", secret, "null"),
     }
 

@@ -377,11 +377,6 @@ class TestReservedSlots:
         assert set(found) == {held[0], f"{session_id}@example.com", held[2]}
         assert str(found[f"{session_id}@example.com"]["SUMMARY"]).startswith("Session (individual)")
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="booking a held occurrence fails while the reservation has no `booked` map yet (DynamoDB refuses "
-        "SET booked.#start on a missing map: adapters/dynamodb/sessions.py, _book_held_occurrence)",
-    )
     def test_booking_a_held_occurrence_turns_its_entry_into_the_sessions(self, api: Api, clock: FakeClock) -> None:
         publish_therapist(api)
         reserve(clock)

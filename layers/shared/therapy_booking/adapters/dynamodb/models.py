@@ -52,6 +52,10 @@ def client_reservations_key(client_id: str) -> str:
     return f"CLIENT_RESERVATIONS#{client_id}"
 
 
+def therapist_reservations_key(therapist_id: str) -> str:
+    return f"RESERVATIONS#{therapist_id}"
+
+
 def calendar_feed_key(token_hash: str) -> str:
     return f"CALENDAR_FEED#{token_hash}"
 
@@ -303,8 +307,9 @@ class OccurrenceMap(MapAttribute[str, Any]):
 
 
 class ReservationItem(TableItem, discriminator="reservation"):
-    """pk THERAPIST#id, sk RESERVATION#id (outside the slot query's range: it sorts after PROFILE). While active,
-    gsi2 CLIENT_RESERVATIONS#<client> / <first start>#id (the client's list); while due, gsi3
+    """pk THERAPIST#id, sk RESERVATION#id (outside the slot query's range: it sorts after PROFILE). Once made
+    (not while pending), gsi1 RESERVATIONS#<therapist> / <first start>#id (the therapist's list and their feed);
+    while active, gsi2 CLIENT_RESERVATIONS#<client> / <first start>#id (the client's list); while due, gsi3
     RESERVATIONS_DUE / <due>#id (the sweeper). `booked` maps an occurrence's start (`iso`) to the session that
     booked it. Deleted and ended ones expire (`ttl`) a while after; their events stay."""
 

@@ -25,6 +25,7 @@ from therapy_booking.adapters.dynamodb.models import (
     iso,
     reservation_key,
     therapist_key,
+    therapist_reservations_key,
 )
 from therapy_booking.adapters.dynamodb.transaction import Transaction, claim_from_item, claim_item, claim_sort_key
 from therapy_booking.domain.calendar import TimeRange
@@ -70,12 +71,15 @@ class _NotOwned(Conflict):
 
 def reservation_item(reservation: Reservation) -> ReservationItem:
     active = reservation.status is ReservationStatus.ACTIVE
+    pending = reservation.status is ReservationStatus.PENDING
     due = reservation.due_at
     first = f"{iso(reservation.occurrences[0].start)}#{reservation.reservation_id}"
     finished = reservation.status in (ReservationStatus.DELETED, ReservationStatus.ENDED)
     return ReservationItem(
         therapist_key(reservation.therapist_id),
         reservation_sort_key(reservation.reservation_id),
+        gsi1pk=None if pending else therapist_reservations_key(reservation.therapist_id),
+        gsi1sk=None if pending else first,
         gsi2pk=client_reservations_key(reservation.client_id) if active else None,
         gsi2sk=first if active else None,
         gsi3pk=RESERVATIONS_DUE if due is not None else None,
@@ -261,10 +265,8 @@ class DynamoReservations:
         return _of_therapist(therapist_id, ReservationItem.status == str(ReservationStatus.ACTIVE))
 
     def for_feed(self, therapist_id: str) -> list[Reservation]:
-        """Every status but pending, deleted and ended ones included until their `ttl` removes them: the same
-        Query without a filter (a filter would not read less), pending ones left out here."""
-        found = _of_therapist(therapist_id)
-        return [r for r in found if r.status is not ReservationStatus.PENDING]
+        """Every reservation but pending ones, deleted and ended ones included until their `ttl` removes them."""
+        return _of_therapist(therapist_id)
 
     def for_client(self, client_id: str) -> list[Reservation]:
         items = ReservationItem.gsi2.query(client_reservations_key(client_id))
@@ -288,13 +290,10 @@ class DynamoReservations:
 
 
 def _of_therapist(therapist_id: str, filter_condition: Condition | None = None) -> list[Reservation]:
-    """The therapist's reservations (one Query of their partition, `begins_with(sk, "RESERVATION#")`, every page),
-    by first start."""
-    items = ReservationItem.query(
-        therapist_key(therapist_id), ReservationItem.sk.startswith(PREFIX), filter_condition=filter_condition
-    )
-    found = [reservation_from_item(item) for item in items if isinstance(item, ReservationItem)]
-    return sorted(found, key=lambda r: (r.occurrences[0].start, r.reservation_id))
+    """The therapist's reservations but pending ones (one Query of gsi1 `RESERVATIONS#<id>`, every page), by
+    first start. Deleted and ended ones are there until their `ttl` removes them."""
+    items = ReservationItem.gsi1.query(therapist_reservations_key(therapist_id), filter_condition=filter_condition)
+    return [reservation_from_item(item) for item in items if isinstance(item, ReservationItem)]
 
 
 def _due_entry(raw: dict[str, Any]) -> Reservation | UnreadableItem:
