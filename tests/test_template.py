@@ -19,8 +19,10 @@ from unittest import mock
 import pytest
 from botocore.client import BaseClient
 
+from local_stack.streams import matches
 from local_stack.template import functions as template_functions
 from tests.support.http import call, http_event
+from tests.support.streams import template_filters
 from tests.support.template import TEMPLATE_PATH, load_template, resources_of_type
 from therapy_booking.adapters.dynamodb import models as dynamodb_items
 from therapy_booking.adapters.dynamodb.models import TableItem
@@ -683,19 +685,51 @@ def test_the_schedule_notification_and_reminder_functions_exist_and_are_among_th
 
 
 OUTBOX_EVENT_INSERTS = {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"entity": {"S": ["event"]}}}}
+RESERVATION_EVENT_INSERTS = {
+    "eventName": ["INSERT"],
+    "dynamodb": {"NewImage": {"entity": {"S": ["reservation_event"]}}},
+}
 
 
-@pytest.mark.parametrize("name", ["SessionSchedulesFunction", "NotificationsFunction"])
-def test_outbox_consumer_reads_the_tables_stream_filtered_to_event_inserts(name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("SessionSchedulesFunction", [OUTBOX_EVENT_INSERTS]),
+        ("NotificationsFunction", [OUTBOX_EVENT_INSERTS, RESERVATION_EVENT_INSERTS]),
+    ],
+)
+def test_outbox_consumer_reads_the_tables_stream_filtered_to_event_inserts(name: str, expected: list[Any]) -> None:
     # Given an outbox consumer's event sources
     table, _ = the_one("AWS::DynamoDB::Table")
     (properties,) = [p for f, _, p in STREAM_EVENTS if f == name]
     # Then it reads the table's stream, batch-wise, with the checks of every stream consumer (the test below)
     assert properties["Stream"] == {"Fn::GetAtt": f"{table}.StreamArn"}
     assert properties["BatchSize"] >= 1
-    # And Lambda hands it only the INSERTs of outbox event items (not sessions, claims, or updates)
+    # And Lambda hands it only the INSERTs of outbox event items (not sessions, claims, or updates): the
+    # sessions' to both, and the reservations' (their clients' emails) to the notifications consumer alone
     patterns = [json.loads(f["Pattern"]) for f in properties["FilterCriteria"]["Filters"]]
-    assert patterns == [OUTBOX_EVENT_INSERTS]
+    assert patterns == expected
+
+
+@pytest.mark.parametrize(
+    ("entity", "event_name", "passes"),
+    [
+        ("event", "INSERT", True),
+        ("reservation_event", "INSERT", True),
+        ("reservation_event", "MODIFY", False),
+        ("reservation", "INSERT", False),
+        ("claim", "INSERT", False),
+    ],
+)
+def test_the_notifications_filter_lets_through_session_and_reservation_event_inserts_alone(
+    entity: str, event_name: str, passes: bool
+) -> None:
+    # Given a stream record of an item of `entity`, as Lambda hands it over
+    record = {"eventName": event_name, "dynamodb": {"NewImage": {"entity": {"S": entity}}}}
+    # When the notifications consumer's filters are applied as Lambda (and the local stack) applies them
+    patterns = template_filters("NotificationsFunction")
+    # Then only the INSERTs of session and reservation event items reach it
+    assert any(matches(p, record) for p in patterns) is passes
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,10 @@
 """Outbox stream consumer: tells therapists and clients about each session event, by email and by
-SMS to those who opted in (see `domain.notifications.NOTIFICATIONS` for who is told what).
+SMS to those who opted in (see `domain.notifications.NOTIFICATIONS` for who is told what), and the
+reserved client, by email, about each reservation event (`RESERVATION_TEMPLATES`: made, deleted).
 
-The template's filter lets only event items' INSERTs through; the check here keeps that true if
-the filter changes. Each record's outbox item carries the session as the event left it, so a
-message never shows a later state than the one it announces.
+The template's filter lets only the INSERTs of session and reservation event items through; the
+checks here keep that true if the filter changes. Each record's outbox item carries the session as
+the event left it, so a message never shows a later state than the one it announces.
 
 Exactly once: every message is sent under an idempotency record keyed by (event, recipient,
 channel) (`adapters.delivery_ledger`), so a record delivered again sends only what is still
@@ -23,6 +24,10 @@ this code does not know, and a snapshot-less event whose session has moved on, a
 skipped; an item whose facts do not fit its type fails its record, and so reaches the dead-letter
 queue once Lambda's retries are spent.
 
+A reservation's record goes the same way (`OutboxConsumer.reservations`): decoded once into its event
+and the reservation as the event left it, told once per delivery key, failed (and its reservation's
+later records held back) when its email could not be sent.
+
 Logs carry event types, ids and delivery keys (ids, roles and channels) only: never an address,
 a number, a name or a note.
 """
@@ -39,6 +44,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from therapy_booking.domain.events import STORED_EVENT_TYPES, DomainEvent
 from therapy_booking.domain.model import Session
 from therapy_booking.domain.notifications import DeliveryFailed, Occasion
+from therapy_booking.domain.reservations import Reservation, ReservationEvent
 from therapy_booking.outbox_consumers import Dispatch, OutboxConsumer
 from therapy_booking.wiring import container
 
@@ -74,11 +80,41 @@ def notify(event: DomainEvent, session: Session | None) -> None:
     )
 
 
+def _reservation_ids(event: ReservationEvent) -> dict[str, str]:
+    return {"event_type": str(event.event_type), "reservation_id": event.reservation_id, "event_id": event.event_id}
+
+
+def tell_reservation(event: ReservationEvent, reservation: Reservation) -> None:
+    """Email the reserved client that the reservation was made or deleted (`RESERVATION_TEMPLATES`)."""
+    try:
+        report = container.notifications.tell_reservation(event, reservation)
+    except DeliveryFailed as failed:
+        logger.warning(
+            "reservation email not sent: the record will be retried",
+            extra={
+                **_reservation_ids(event),
+                "failed": failed.keys,
+                "causes": sorted({type(c).__name__ for c in failed.causes}),
+            },
+        )
+        raise
+    logger.info(
+        "notified",
+        extra={
+            **_reservation_ids(event),
+            "sent_count": len(report.sent),
+            "sent": report.sent,
+            "skipped": report.skipped,
+        },
+    )
+
+
 # Every event a session's people may hear about (the mapping decides who hears what, if anything).
 HANDLERS: Dispatch = {event_type: (notify,) for event_type in STORED_EVENT_TYPES}
 # A session's messages go out in the order of its events: once a record of a session fails, its later
 # records in the batch fail too (Lambda retries from the first failed record anyway).
-consumer = OutboxConsumer(HANDLERS, logger, in_order=True)
+# A reservation's events go out in order too: "deleted" never before "made".
+consumer = OutboxConsumer(HANDLERS, logger, in_order=True, reservations=(tell_reservation,))
 
 
 @logger.inject_lambda_context

@@ -40,7 +40,10 @@ from tests.support.streams import TableStream, record_of
 from tests.test_events import allowed, needed, recording_aws_calls
 from therapy_booking.adapters import aws_clients
 from therapy_booking.adapters.delivery_ledger import PowertoolsDeliveryLedger
-from therapy_booking.domain.model import ClientProfile, Session
+from therapy_booking.adapters.dynamodb.reservations import DynamoReservations
+from therapy_booking.domain.model import ClientProfile, Session, SessionType
+from therapy_booking.domain.reservations import Reservation, ReservationRequest, ReservationService
+from therapy_booking.domain.services import new_id
 from therapy_booking.wiring import container
 
 TABLE = os.environ["TABLE_NAME"]
@@ -532,6 +535,97 @@ class TestFailures:
         text = logs.getvalue()
         assert "session.cancelled" in text and "/therapist/email" in text
         assert not [value for value in PERSONAL if value in text]
+
+
+# --- reservations ---------------------------------------------------------------------------------
+
+
+def reservations(clock: FakeClock) -> ReservationService:
+    storage = container.storage
+    return ReservationService(
+        DynamoReservations(), storage.therapists, storage.clients, clock, container.settings.policy, new_id
+    )
+
+
+def reserve(clock: FakeClock, client: Any = CLIENT, first: datetime = WEDNESDAY_10 + timedelta(days=7)) -> Reservation:
+    """Four weekly occurrences, written by the real repository with their `reservation.made` event."""
+    request = ReservationRequest(client.user_id, first, 1, 4, SessionType.INDIVIDUAL, "room")
+    return reservations(clock).reserve(THERAPIST, request)
+
+
+def reservation_records(records: list[dict[str, Any]], reservation: Reservation) -> list[dict[str, Any]]:
+    return [r for r in records if r["dynamodb"]["Keys"]["pk"]["S"] == f"RESERVATION#{reservation.reservation_id}"]
+
+
+class TestReservations:
+    def test_a_reservation_made_then_deleted_emails_its_client_once_each(
+        self, therapist_who_texts: None, stream: TableStream, clock: FakeClock
+    ) -> None:
+        # Given a reservation made for Sam (who opted in to texts), then deleted, by the therapist
+        reservation = reserve(clock)
+        reservations(clock).delete(THERAPIST, reservation.reservation_id)
+        # (the template's filter lets through the two outbox items alone: no reservation item, no claim)
+        records = stream.new_records_for(CONSUMER)
+        assert [r["dynamodb"]["NewImage"]["event_type"]["S"] for r in records] == [
+            "reservation.made",
+            "reservation.deleted",
+        ]
+        assert reservation_records(records, reservation) == records
+
+        # When the consumer receives them, under the check of its policy in template.yaml
+        with captured_logs() as logs:
+            response = consume(records)
+
+        # Then Sam got one email about each, in order, by email alone; the therapist nothing
+        assert response == {"batchItemFailures": []}
+        made, deleted = emails_to(CLIENT_PROFILE.email)
+        assert "reserved" in made["subject"] and "released" in deleted["subject"]
+        assert PROFILE.name in made["text"] and "Individual session, every week" in made["text"]
+        # And the times are on Sam's clock (Paris), the zone named: 10:00 UTC is 11:00 CET
+        assert "Wednesday 9 December 2026, 11:00\u201311:50 CET" in made["text"]
+        assert "Europe/Paris" in made["text"]
+        assert emails_to(PROFILE.email) == [] and sent()["sms"] == []
+        # And the logs name the events and delivery keys, nobody
+        text = logs.getvalue()
+        assert "reservation.made" in text and f"{reservation.reservation_id}/1/client/email" in text
+        assert not [value for value in PERSONAL if value in text]
+
+        # When the same records are delivered again / Then nothing more is sent
+        assert consume(records) == {"batchItemFailures": []}
+        assert len(emails_to(CLIENT_PROFILE.email)) == 2
+
+    def test_a_damaged_reservation_record_fails_alone_and_holds_back_that_reservations_later_ones(
+        self, therapist_who_texts: None, stream: TableStream, clock: FakeClock
+    ) -> None:
+        # Given Sam's reservation made then deleted, its making's item damaged (no reservation snapshot);
+        # Alex's reservation, of an event type this code does not know; and a booking, all in one batch
+        sams = reserve(clock)
+        reservations(clock).delete(THERAPIST, sams.reservation_id)
+        alexs = reserve(clock, OTHER_CLIENT, WEDNESDAY_10 + timedelta(days=7, hours=2))
+        book(start=WEDNESDAY_10)
+        records = stream.new_records_for(CONSUMER)
+        made, deleted = reservation_records(records, sams)
+        del made["dynamodb"]["NewImage"]["reservation"]
+        (unknown,) = reservation_records(records, alexs)
+        unknown["dynamodb"]["NewImage"]["event_type"] = {"S": "reservation.moved"}
+
+        # When the consumer receives them
+        with captured_logs() as logs:
+            response = consume(records)
+
+        # Then Sam's two records fail (no "released" before "reserved"), Alex's is skipped, the booking goes out
+        assert sorted(f["itemIdentifier"] for f in response["batchItemFailures"]) == sorted(
+            sequence_number(r) for r in (made, deleted)
+        )
+        assert emails_to(CLIENT_PROFILE.email) == [] and emails_to(OTHER_CLIENT_PROFILE.email) == []
+        assert len(emails_to(PROFILE.email)) == 1
+        # And the warnings carry event types and reservation ids only
+        warnings = [json.loads(line) for line in logs.getvalue().splitlines() if '"WARNING"' in line]
+        assert {(w["event_type"], w.get("reservation_id")) for w in warnings} >= {
+            ("reservation.made", sams.reservation_id),
+            ("reservation.moved", alexs.reservation_id),
+        }
+        assert not [value for value in PERSONAL if value in logs.getvalue()]
 
 
 # --- the ledger alone ----------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from therapy_booking.domain.notifications import (
     NotificationService,
     Occasion,
     ProfileContacts,
+    ReservationNotice,
     Sms,
 )
 from therapy_booking.domain.policies import PlatformPolicy
@@ -74,6 +75,9 @@ class TemplateNameRenderer:
         return Sms(notice.recipient.sms_number, notice.rule.template)
 
     def account_email(self, notice: AccountNotice) -> Email:
+        return Email(notice.recipient.email, notice.template, "", "")
+
+    def reservation_email(self, notice: ReservationNotice) -> Email:
         return Email(notice.recipient.email, notice.template, "", "")
 
 

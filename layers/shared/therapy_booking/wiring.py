@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from therapy_booking.domain.calendar_feed import CalendarFeedService
     from therapy_booking.domain.calendar_sync import CalendarImportService, SyncQueue
     from therapy_booking.domain.notifications import NotificationService
-    from therapy_booking.domain.reservations import ReservationService
+    from therapy_booking.domain.reservations import ReservationEvents, ReservationService
 
 
 @dataclass(frozen=True)
@@ -133,6 +133,13 @@ class Container:
         from therapy_booking.adapters.dynamodb.outbox import OutboxCodec
 
         return OutboxCodec()
+
+    @cached_property
+    def reservation_outbox(self) -> ReservationEvents:
+        """Decodes the reservations' outbox items the notifications consumer receives."""
+        from therapy_booking.adapters.dynamodb.reservations import ReservationEventCodec
+
+        return ReservationEventCodec()
 
     @cached_property
     def therapist_records(self) -> TherapistRecords:

@@ -11,7 +11,9 @@ occasion delivered twice sends nothing twice.
 A therapist's standing (flagged, deactivated: `domain.standing`) is about their account, not a
 session (their standing, their imported calendar): `ACCOUNT_TEMPLATES` is its table, and
 `NotificationService.tell_standing` / `tell_calendar` send it as an
-`AccountNotice`, by email only, through the same ledger.
+`AccountNotice`, by email only, through the same ledger. A reservation made or deleted is told to its
+client (`RESERVATION_TEMPLATES`) by `NotificationService.tell_reservation`, as a `ReservationNotice`, by
+email only, through the same ledger too.
 Pure apart from the ports: no boto3, no templates here.
 """
 
@@ -35,6 +37,13 @@ from therapy_booking.domain.events import (
 from therapy_booking.domain.formats import E164
 from therapy_booking.domain.model import Role, Session, SessionStatus
 from therapy_booking.domain.policies import PlatformPolicy
+from therapy_booking.domain.reservations import (
+    OccurrenceStatus,
+    OccurrenceView,
+    Reservation,
+    ReservationEvent,
+    ReservationEventType,
+)
 from therapy_booking.domain.standing import StandingNotice
 
 if TYPE_CHECKING:
@@ -131,6 +140,12 @@ ACCOUNT_TEMPLATES: dict[StandingNotice | CalendarNotice, str] = {
     StandingNotice.DEACTIVATED: "account_deactivated",
     CalendarNotice.FAILING: "calendar_failing",
     CalendarNotice.OVERLAP: "calendar_overlap",
+}
+
+# What the reserved client is told when their reservation is made or deleted: one email each, no SMS.
+RESERVATION_TEMPLATES: dict[ReservationEventType, str] = {
+    ReservationEventType.MADE: "reservation_made",
+    ReservationEventType.DELETED: "reservation_deleted",
 }
 
 
@@ -271,6 +286,48 @@ def account_delivery_key(notice: StandingNotice | CalendarNotice, therapist_id: 
 
 
 @dataclass(frozen=True)
+class ReservationNotice:
+    """One email to the reserved client about their reservation, as the event left it (the outbox item's
+    snapshot): it was made, or deleted. `therapist` is for the wording (their name)."""
+
+    event: ReservationEvent
+    reservation: Reservation
+    recipient: Contact
+    therapist: Contact
+
+    @property
+    def template(self) -> str:
+        return RESERVATION_TEMPLATES[self.event.event_type]
+
+    @property
+    def delivery_key(self) -> str:
+        return reservation_delivery_key(self.event)
+
+    @property
+    def occurrences(self) -> tuple[OccurrenceView, ...]:
+        """What the email lists: the occurrences held for the client (made), or the upcoming ones the
+        deletion gave back (deleted; those that had passed unbooked were given back before)."""
+        views = self.reservation.views()
+        if self.event.event_type is ReservationEventType.DELETED:
+            return tuple(v for v in views if v.status is OccurrenceStatus.RELEASED and v.start > self.event.occurred_at)
+        return tuple(v for v in views if v.status is OccurrenceStatus.HELD)
+
+    @property
+    def kept(self) -> tuple[OccurrenceView, ...]:
+        """The upcoming occurrences the client booked: sessions, which a deletion leaves as they are."""
+        return tuple(
+            v
+            for v in self.reservation.views()
+            if v.status is OccurrenceStatus.BOOKED and v.start > self.event.occurred_at
+        )
+
+
+def reservation_delivery_key(event: ReservationEvent) -> str:
+    """(occasion, recipient, channel), like a session's message: the reserved client, by email, the one channel."""
+    return f"{event.event_id}/{Role.CLIENT}/{Channel.EMAIL}"
+
+
+@dataclass(frozen=True)
 class Attachment:
     filename: str
     content_type: str
@@ -302,6 +359,8 @@ class Renderer(Protocol):
     def sms(self, notice: Notice) -> Sms: ...
 
     def account_email(self, notice: AccountNotice) -> Email: ...
+
+    def reservation_email(self, notice: ReservationNotice) -> Email: ...
 
 
 class EmailSender(Protocol):
@@ -481,6 +540,26 @@ class NotificationService:
         report.sent.append(account.delivery_key)
         return report
 
+    def tell_reservation(self, event: ReservationEvent, reservation: Reservation) -> DeliveryReport:
+        """Tell the reserved client, by email only, that the reservation (as `event` left it) was made or
+        deleted; once per (event, recipient, channel). Without the client's or the therapist's profile it is
+        skipped (`no_contact_details`); a failed send raises DeliveryFailed, so the event is retried."""
+        report = DeliveryReport()
+        key = reservation_delivery_key(event)
+        if event.event_type not in RESERVATION_TEMPLATES:
+            return report
+        therapist, client = self._contacts.parties(reservation.therapist_id, reservation.client_id)
+        if therapist is None or client is None:
+            report.skipped[key] = "no_contact_details"
+            return report
+        notice = ReservationNotice(event, reservation, client, therapist)
+        try:
+            self._ledger.once(key, partial(self._send_reservation, notice))
+        except Exception as error:
+            raise DeliveryFailed([key], [error]) from error
+        report.sent.append(key)
+        return report
+
     def notify(self, occasion: Occasion) -> DeliveryReport:
         """Send every message the occasion calls for, at most once each.
 
@@ -511,6 +590,9 @@ class NotificationService:
 
     def _send_account(self, notice: AccountNotice) -> None:
         self._email.send(self._renderer.account_email(notice))
+
+    def _send_reservation(self, notice: ReservationNotice) -> None:
+        self._email.send(self._renderer.reservation_email(notice))
 
     def _send(self, notice: Notice) -> None:
         if notice.channel is Channel.EMAIL:

@@ -24,11 +24,11 @@ back by the sweeper. A booked occurrence is the session's from then on: deleting
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from therapy_booking.domain.calendar import TimeRange, claim_units, on_grid, wall_time_instant
@@ -210,6 +210,14 @@ class ReservationRepository(Protocol):
 
     def list_due(self, now: datetime, page_size: int) -> Iterator[Reservation | UnreadableItem]:
         """Reservations due at or before `now`, earliest first, page by page."""
+
+
+class ReservationEvents(Protocol):
+    """Reads a reservation's outbox item, as a stream record carries it, back into its event."""
+
+    def decode(self, image: Mapping[str, Any]) -> tuple[ReservationEvent, Reservation]:
+        """The typed event and the reservation as it left it. Raises `events.UnknownEventType` for a type
+        this code does not know, `events.MalformedEvent` for an item that does not fit its type."""
 
 
 class TherapistReader(Protocol):

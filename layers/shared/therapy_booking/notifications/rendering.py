@@ -1,6 +1,6 @@
 """Emails and texts from the templates next to this module.
 
-Each template name of `NOTIFICATIONS` and `ACCOUNT_TEMPLATES` has two files in `templates/`:
+Each template name of `NOTIFICATIONS`, `ACCOUNT_TEMPLATES` and `RESERVATION_TEMPLATES` has two files in `templates/`:
 
 - `<name>.txt.j2`: the plain-text email (extending `_email.txt.j2`) and the blocks `subject`
   and, for the messages that also go by SMS, `sms`;
@@ -8,7 +8,8 @@ Each template name of `NOTIFICATIONS` and `ACCOUNT_TEMPLATES` has two files in `
 
 The wording lives in the templates; `view.message_view` gives them the facts, already in the
 recipient's time zone. A message about a therapist's account (`AccountNotice`) extends
-`_account_email.*.j2` instead, with `view.account_view`'s facts and a link to the dashboard.
+`_account_email.*.j2` instead, with `view.account_view`'s facts and a link to the dashboard; so does a
+message to a reserved client about their reservation (`ReservationNotice`), with `view.reservation_view`'s.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
-from therapy_booking.domain.notifications import AccountNotice, Email, Notice, Sms
+from therapy_booking.domain.notifications import AccountNotice, Email, Notice, ReservationNotice, Sms
 from therapy_booking.notifications.calendar_invite import invitation
-from therapy_booking.notifications.view import account_view, message_view
+from therapy_booking.notifications.view import account_view, message_view, reservation_view
 from therapy_booking.settings import NotificationSettings
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -61,16 +62,11 @@ class TemplateRenderer:
         )
 
     def account_email(self, notice: AccountNotice) -> Email:
-        context = account_view(notice, self._settings).context()
-        text = environment().get_template(f"{notice.template}.txt.j2")
-        subject = one_line(render_block(text, "subject", context))
-        html = environment().get_template(f"{notice.template}.html.j2")
-        return Email(
-            to=notice.recipient.email,
-            subject=subject,
-            text=text.render(context),
-            html=html.render({**context, "subject": subject}),
-        )
+        return plain_email(notice.recipient.email, notice.template, account_view(notice, self._settings).context())
+
+    def reservation_email(self, notice: ReservationNotice) -> Email:
+        context = reservation_view(notice, self._settings).context()
+        return plain_email(notice.recipient.email, notice.template, context)
 
     def sms(self, notice: Notice) -> Sms:
         number = notice.recipient.sms_number
@@ -81,6 +77,14 @@ class TemplateRenderer:
             raise ValueError(f"the template {notice.rule.template!r} has no SMS wording")
         context = message_view(notice, self._settings).context()
         return Sms(to=number, text=one_line(render_block(template, "sms", context)))
+
+
+def plain_email(to: str, name: str, context: dict[str, object]) -> Email:
+    """The email of template `name` (its subject, text and HTML), without attachments."""
+    text = environment().get_template(f"{name}.txt.j2")
+    subject = one_line(render_block(text, "subject", context))
+    html = environment().get_template(f"{name}.html.j2")
+    return Email(to=to, subject=subject, text=text.render(context), html=html.render({**context, "subject": subject}))
 
 
 def render_block(template: Template, block: str, context: dict[str, object]) -> str:

@@ -1,4 +1,5 @@
-"""What a message may say about a session, worked out for its recipient: the templates' context.
+"""What a message may say about a session (or a reservation), worked out for its recipient: the templates'
+context.
 
 Times are shown in the recipient's time zone, money in major units with its currency, and
 only what the message needs: never the session's note, its history or the client's
@@ -13,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from therapy_booking.domain.events import ChangeOpened, Moved
 from therapy_booking.domain.model import Location, LocationKind, Money, Role, SessionStatus
-from therapy_booking.domain.notifications import AccountNotice, Contact, Notice
+from therapy_booking.domain.notifications import AccountNotice, Contact, Notice, ReservationNotice
 from therapy_booking.settings import NotificationSettings
 
 CURRENCY_SYMBOLS = {"GBP": "£"}
@@ -147,6 +148,43 @@ def account_view(notice: AccountNotice, settings: NotificationSettings) -> Accou
         deactivate_at=notice.deactivate_at,
         link=settings.dashboard_base_url if session is None else settings.session_link(session.session_id),
         when=None if session is None else when(session.start, session.end, time_zone(notice.recipient)),
+    )
+
+
+@dataclass(frozen=True)
+class ReservationView:
+    """Everything an email to a reserved client about their reservation may show: never a note or anything
+    clinical beyond the session type, as a session's own emails."""
+
+    kind: str  # a ReservationEventType value
+    recipient_name: str
+    therapist_name: str
+    session_type: str  # a SessionType value
+    place: Place
+    every_weeks: int
+    occurrences: tuple[When, ...]  # held for the client (made), or given back by the deletion (deleted)
+    kept: tuple[When, ...]  # upcoming occurrences the client booked: they stay sessions
+    zone: str  # the recipient's time zone, named: Europe/London
+    link: str  # the client's dashboard
+
+    def context(self) -> dict[str, object]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def reservation_view(notice: ReservationNotice, settings: NotificationSettings) -> ReservationView:
+    zone = time_zone(notice.recipient)
+    reservation = notice.reservation
+    return ReservationView(
+        kind=notice.event.event_type,
+        recipient_name=notice.recipient.name,
+        therapist_name=notice.therapist.name,
+        session_type=reservation.session_type,
+        place=place(reservation.location),
+        every_weeks=reservation.every_weeks,
+        occurrences=tuple(when(o.start, o.end, zone) for o in notice.occurrences),
+        kept=tuple(when(o.start, o.end, zone) for o in notice.kept),
+        zone=str(zone),
+        link=settings.dashboard_base_url,
     )
 
 

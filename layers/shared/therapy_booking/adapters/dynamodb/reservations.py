@@ -1,11 +1,12 @@
 """Reservations on DynamoDB: the reservation (THERAPIST#id / RESERVATION#id), its outbox events
-(RESERVATION#id / EVENT#<version>) and its claims (kind `reserved`). How a making is split into transactions
-of at most 100 items and stays all-or-nothing: `domain.reservations`."""
+(RESERVATION#id / EVENT#<version>, written by `reservation_event_item` and read back from a stream image by
+`ReservationEventCodec`) and its claims (kind `reserved`). How a making is split into transactions of at most
+100 items and stays all-or-nothing: `domain.reservations`."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -31,11 +32,13 @@ from therapy_booking.adapters.dynamodb.transaction import Transaction, claim_fro
 from therapy_booking.domain.calendar import TimeRange
 from therapy_booking.domain.changes import TRANSACTION_ITEM_LIMIT, Claim
 from therapy_booking.domain.errors import Conflict, DomainError
-from therapy_booking.domain.model import SessionType
+from therapy_booking.domain.events import MalformedEvent, UnknownEventType
+from therapy_booking.domain.model import Role, SessionType
 from therapy_booking.domain.ports import UnreadableItem
 from therapy_booking.domain.reservations import (
     Reservation,
     ReservationEvent,
+    ReservationEventType,
     ReservationStatus,
     UnitsTaken,
 )
@@ -153,6 +156,44 @@ def reservation_from_snapshot(snapshot: dict[str, Any], therapist_id: str, reser
     if not isinstance(item, ReservationItem):
         raise TypeError("not a reservation snapshot")
     return reservation_from_item(item)
+
+
+def reservation_event_from_image(image: Mapping[str, Any]) -> tuple[ReservationEvent, Reservation]:
+    """A reservation's outbox item from a stream record's NewImage (DynamoDB JSON): the typed event and the
+    reservation as the event left it. Raises UnknownEventType for a type this code does not know,
+    MalformedEvent for an item that does not fit its type (both ValueError)."""
+    try:
+        item = TableItem.from_raw_data(dict(image))
+    except Exception as error:
+        raise MalformedEvent(f"unreadable reservation event item: {type(error).__name__}") from None
+    if not isinstance(item, ReservationEventItem):
+        raise MalformedEvent("not a reservation event item")
+    try:
+        event_type = ReservationEventType(item.event_type)
+    except ValueError:
+        raise UnknownEventType(f"unknown reservation event type {item.event_type!r}") from None
+    if None in (item.reservation_id, item.reservation_version, item.therapist_id, item.occurred_at):
+        raise MalformedEvent(f"{event_type} event without its header")
+    try:
+        event = ReservationEvent(
+            event_type=event_type,
+            reservation_id=item.reservation_id,
+            version=int(item.reservation_version),
+            occurred_at=item.occurred_at,
+            actor_role=Role(item.actor_role),
+            actor_id=item.actor_id,
+        )
+        reservation = reservation_from_snapshot(item.reservation, item.therapist_id, item.reservation_id)
+    except Exception as error:
+        raise MalformedEvent(f"{item.event_type} event: {type(error).__name__}") from None
+    return event, reservation
+
+
+class ReservationEventCodec:
+    """The `ReservationEvents` port: stream images of reservations' outbox items back into typed events."""
+
+    def decode(self, image: Mapping[str, Any]) -> tuple[ReservationEvent, Reservation]:
+        return reservation_event_from_image(image)
 
 
 def _mine(reservation_id: str) -> Condition:
