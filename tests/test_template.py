@@ -28,7 +28,8 @@ from therapy_booking.adapters.dynamodb import models as dynamodb_items
 from therapy_booking.adapters.dynamodb.models import TableItem
 from therapy_booking.api.auth import GROUP_ROLES
 from therapy_booking.api.problems import PROBLEM_CONTENT_TYPE
-from therapy_booking.domain.model import OfferExpiryPolicy
+from therapy_booking.domain.model import ROLE_GROUPS, OfferExpiryPolicy, Role
+from therapy_booking.domain.sign_up import SIGN_UP_ROLE
 from therapy_booking.settings import Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -481,6 +482,108 @@ def test_cognito_groups_are_the_roles_the_code_knows() -> None:
     assert sorted(names) == ["admins", "clients", "therapists"]
     assert sorted(names) == sorted(GROUP_ROLES)
     assert all(ref(group["Properties"]["UserPoolId"]) == pool for group in groups)
+
+
+def test_the_pool_lets_clients_sign_up_with_a_verified_email_address() -> None:
+    # Given the user pool
+    _, pool = the_one("AWS::Cognito::UserPool")
+    properties = pool["Properties"]
+    # Then people may register themselves (the team still creates therapists and admins with admin-create-user)
+    assert properties["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is False
+    # And their email address, which is their username, is verified with an emailed code before they can sign in
+    assert properties["UsernameAttributes"] == ["email"]
+    assert properties["AutoVerifiedAttributes"] == ["email"]
+    assert properties["VerificationMessageTemplate"]["DefaultEmailOption"] == "CONFIRM_WITH_CODE"
+    # And a changed address takes effect only once the new one is verified
+    assert properties["UserAttributeUpdateSettings"]["AttributesRequireVerificationBeforeUpdate"] == ["email"]
+
+
+def test_nothing_a_person_sends_can_choose_their_group() -> None:
+    # Given the pool and its one app client
+    _, pool = the_one("AWS::Cognito::UserPool")
+    _, app_client = the_one("AWS::Cognito::UserPoolClient")
+    # Then the pool has no custom attributes (nothing a role could be read from but the groups)
+    assert "Schema" not in pool["Properties"]
+    # And its only trigger is the sign-up function, after confirmation (no token customisation, no pre sign-up
+    # that could read what the person sent)
+    assert "LambdaConfig" not in pool["Properties"]
+    triggers = [
+        (name, event["Properties"])
+        for name, function in FUNCTIONS.items()
+        for event in function["Properties"].get("Events", {}).values()
+        if event["Type"] == "Cognito"
+    ]
+    assert [(name, props["Trigger"]) for name, props in triggers] == [("SignUpFunction", "PostConfirmation")]
+    # And through the app client a person may write their email address alone (never email_verified)
+    assert app_client["Properties"]["WriteAttributes"] == ["email"]
+    assert set(app_client["Properties"]["ReadAttributes"]) == {"email", "email_verified"}
+    # And only the sign-up function may put anyone in a group, and only by adding
+    adders = {
+        name
+        for name, function in FUNCTIONS.items()
+        if any(action.startswith("cognito-idp:") for action in allowed_actions(function))
+    }
+    assert adders == {"SignUpFunction"}
+
+
+def test_the_sign_up_trigger_may_only_add_users_to_groups() -> None:
+    # Given the sign-up function, the pool's PostConfirmation trigger
+    function = FUNCTIONS["SignUpFunction"]
+    pool, _ = the_one("AWS::Cognito::UserPool")
+    (event,) = function["Properties"]["Events"].values()
+    assert event == {"Type": "Cognito", "Properties": {"UserPool": {"Ref": pool}, "Trigger": "PostConfirmation"}}
+    # Then its policy allows exactly AdminAddUserToGroup, on the user pools of its own account and region (naming
+    # the pool itself would be a circular dependency: the pool names the function as its trigger)
+    granted = [
+        (statement["Effect"], as_list(statement["Action"]), as_list(statement["Resource"]))
+        for statement in statements(function)
+    ]
+    pools = {"Fn::Sub": "arn:${AWS::Partition}:cognito-idp:${AWS::Region}:${AWS::AccountId}:userpool/*"}
+    assert granted == [("Allow", ["cognito-idp:AdminAddUserToGroup"], [pools])]
+    # And it answers within the 5 seconds Cognito waits for a trigger
+    assert effective(function, "Timeout") <= 5
+
+
+def test_the_group_the_trigger_adds_to_is_the_templates_clients_group() -> None:
+    # Given the groups of the template and the role a self sign-up gets
+    groups = {group["Properties"]["GroupName"] for group in resources_of_type("AWS::Cognito::UserPoolGroup").values()}
+    # Then the group the trigger adds to is the clients' group of the template, mapped back to the client role
+    assert ROLE_GROUPS[SIGN_UP_ROLE] == "clients"
+    assert ROLE_GROUPS[SIGN_UP_ROLE] in groups
+    assert GROUP_ROLES[ROLE_GROUPS[SIGN_UP_ROLE]] is Role.CLIENT
+
+
+def test_the_hosted_sign_in_uses_the_code_flow_to_the_callback_urls_of_the_parameters() -> None:
+    # Given the app client and the template's parameters
+    pool, _ = the_one("AWS::Cognito::UserPool")
+    _, app_client = the_one("AWS::Cognito::UserPoolClient")
+    properties = app_client["Properties"]
+    parameters = load_template()["Parameters"]
+    # Then the hosted sign-in gives an authorization code (PKCE: no secret, no implicit flow) for the OpenID scopes
+    assert properties["AllowedOAuthFlowsUserPoolClient"] is True
+    assert properties["AllowedOAuthFlows"] == ["code"]
+    assert sorted(properties["AllowedOAuthScopes"]) == ["email", "openid", "profile"]
+    assert properties["SupportedIdentityProviders"] == ["COGNITO"]
+    # And the SDK sign-in flows are kept
+    assert properties["ExplicitAuthFlows"] == [
+        "ALLOW_USER_SRP_AUTH",
+        "ALLOW_REFRESH_TOKEN_AUTH",
+        "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+    ]
+    # And the callback and sign-out URLs are comma-separated parameters with local defaults
+    for key, parameter, default in (
+        ("CallbackURLs", "CallbackUrls", "http://localhost:5173/callback"),
+        ("LogoutURLs", "LogoutUrls", "http://localhost:5173/"),
+    ):
+        assert properties[key] == {"Ref": parameter}
+        assert parameters[parameter]["Type"] == "CommaDelimitedList"
+        assert parameters[parameter]["Default"] == default
+    # And the hosted sign-in has a domain on the pool, its prefix from a parameter (or derived from the stack id)
+    (domain,) = resources_of_type("AWS::Cognito::UserPoolDomain").values()
+    assert domain["Properties"]["UserPoolId"] == {"Ref": pool}
+    condition, given, _derived = domain["Properties"]["Domain"]["Fn::If"]
+    assert given == {"Ref": "AuthDomainPrefix"}
+    assert load_template()["Conditions"][condition] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AuthDomainPrefix"}, ""]}]}
 
 
 def test_cors_lets_browsers_send_what_the_api_reads() -> None:

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from therapy_booking.domain.calendar_sync import CalendarImportService, SyncQueue
     from therapy_booking.domain.notifications import NotificationService
     from therapy_booking.domain.reservations import ReservationEvents, ReservationService
+    from therapy_booking.domain.sign_up import SignUpService
 
 
 @dataclass(frozen=True)
@@ -245,6 +246,14 @@ class Container:
             self.clock,
             uid_domain(settings.sender),
         )
+
+    def sign_ups(self, user_pool_id: str) -> SignUpService:
+        """Self sign-ups into the pool a trigger's event names (not cached: the pool comes with each event; the
+        boto3 client is the one `aws_clients` keeps)."""
+        from therapy_booking.adapters.cognito_users import CognitoUserDirectory
+        from therapy_booking.domain.sign_up import SignUpService
+
+        return SignUpService(CognitoUserDirectory(user_pool_id))
 
     def reset(self, clock: Clock | None = None) -> None:
         """Forget every built part and every setting read (the next use reads them and binds the table

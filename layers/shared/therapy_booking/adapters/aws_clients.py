@@ -1,7 +1,7 @@
 """The one place that creates boto3 clients, lazily and once per process.
 
 PynamoDB builds its own botocore client for the table (see `dynamodb.models`);
-everything else (idempotency store, Scheduler, SES, SNS, SQS, Secrets Manager) comes from here.
+everything else (idempotency store, Scheduler, SES, SNS, SQS, Secrets Manager, Cognito) comes from here.
 boto3 is imported on first use, not at import time, to keep cold starts short.
 """
 
@@ -73,6 +73,19 @@ def secretsmanager_client() -> Any:
     return _session().client("secretsmanager", config=_config())
 
 
+@cache
+def cognito_client() -> Any:
+    """Cognito user pools: the sign-up trigger's group membership. Typed loosely, like the Scheduler.
+
+    Tighter than `_config`: Cognito waits 5 seconds for a trigger, so two attempts with short timeouts fail
+    within that budget (and Cognito itself retries the trigger) rather than outlive it.
+    """
+    from botocore.config import Config
+
+    config = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=1, read_timeout=2)
+    return _session().client("cognito-idp", config=config)
+
+
 def reset() -> None:
     """Forget every client (tests and the local stack rebind endpoints)."""
     _session.cache_clear()
@@ -82,3 +95,4 @@ def reset() -> None:
     sns_client.cache_clear()
     sqs_client.cache_clear()
     secretsmanager_client.cache_clear()
+    cognito_client.cache_clear()

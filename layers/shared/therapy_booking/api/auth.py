@@ -8,9 +8,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from therapy_booking.domain.errors import NotAuthenticated
-from therapy_booking.domain.model import Actor, Role
+from therapy_booking.domain.model import ROLE_GROUPS, Actor, Role
 
-GROUP_ROLES = {"therapists": Role.THERAPIST, "clients": Role.CLIENT, "admins": Role.ADMIN}
+GROUP_ROLES: dict[str, Role] = {group: role for role, group in ROLE_GROUPS.items()}
 
 
 def parse_groups(raw: Any) -> frozenset[str]:

@@ -14,6 +14,11 @@ class Role(StrEnum):
     SYSTEM = "system"  # the platform itself: expiry, sweeper
 
 
+# The user pool group of each role a person can hold: the one home of the group names (the JWT's
+# `cognito:groups`, the sign-up trigger's group, the template's groups are checked against it).
+ROLE_GROUPS: dict[Role, str] = {Role.THERAPIST: "therapists", Role.CLIENT: "clients", Role.ADMIN: "admins"}
+
+
 class RearrangeReason(StrEnum):
     CLIENT_REQUESTED = "client_requested"
     THERAPIST_UNAVAILABLE = "therapist_unavailable"

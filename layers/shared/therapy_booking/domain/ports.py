@@ -177,6 +177,13 @@ class FailureReports(Protocol):
         """Record that `item_id` failed in `source` with an error of class `error_type` (ids only, no content)."""
 
 
+class UserDirectory(Protocol):
+    """Where people sign in (the user pool): the groups that give them their roles."""
+
+    def add_to_group(self, user_name: str, group: str) -> None:
+        """Make the user a member of `group`. Idempotent: a user already in it stays in it once, and no error."""
+
+
 class OutboxEvents(Protocol):
     """Reads an outbox item, as a stream record carries it, back into its event."""
 

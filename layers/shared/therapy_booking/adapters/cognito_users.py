@@ -1,0 +1,23 @@
+"""The `UserDirectory` port on a Cognito user pool: AdminAddUserToGroup.
+
+Adding a user to a group they are already in succeeds and changes nothing, so a repeated call (a retried or
+duplicated trigger) is harmless by the API's own contract. The pool is the one the trigger's event names:
+the function cannot be told its pool in its environment (the pool names the function as its trigger, so the
+function naming the pool would be a circular dependency in the template).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from therapy_booking.adapters.aws_clients import cognito_client
+
+
+class CognitoUserDirectory:
+    def __init__(self, user_pool_id: str, client: Callable[[], Any] = cognito_client) -> None:
+        self._user_pool_id = user_pool_id
+        self._client = client
+
+    def add_to_group(self, user_name: str, group: str) -> None:
+        self._client().admin_add_user_to_group(UserPoolId=self._user_pool_id, Username=user_name, GroupName=group)
