@@ -1025,6 +1025,48 @@ def sample_list_client_reservations(samples: Samples) -> None:
     assert samples.run("list_client_reservations").body == {"items": [reservation]}
 
 
+@case
+def sample_assessment_questions(samples: Samples) -> None:
+    # Given anyone signed in / When they ask for the questionnaire / Then PHQ-9's 9 and GAD-7's 7 questions, scored 0-3
+    answer = samples.run("assessment_questions")
+    assert answer.status == 200, answer.body
+    assert [len(i["questions"]) for i in answer.body["instruments"]] == [9, 7]
+    assert [c["value"] for c in answer.body["scale"]] == [0, 1, 2, 3]
+
+
+@case
+def sample_put_assessment(samples: Samples) -> None:
+    # Given the client / When they send the sample's answers / Then scored: PHQ-9 15 (moderately severe), GAD-7 13
+    answer = samples.run("put_assessment")
+    assert answer.status == 200, answer.body
+    assert answer.body["scores"] == {
+        "phq9": {"total": 15, "band": "moderately_severe"},
+        "gad7": {"total": 13, "band": "moderate"},
+    }
+    assert (answer.body["self_harm_flag"], answer.body["crisis_guidance"]) == (False, None)
+
+
+@case
+def sample_get_own_assessment(samples: Samples) -> None:
+    assert_not_found(samples.run("get_own_assessment"), "You have not filled in the self-assessment yet.")
+    put = samples.run("put_assessment")
+    assert samples.run("get_own_assessment").body == put.body
+
+
+@case
+def sample_get_client_assessment(samples: Samples) -> None:
+    # Given the client's assessment, and a therapist they have not booked with / Then 404
+    samples.published_therapist()
+    put = samples.run("put_assessment")
+    unknown = "There is no assessment you can read for that client."
+    assert_not_found(samples.run("get_client_assessment"), unknown)
+    # Given the client books with that therapist / Then the therapist reads it (no crisis guidance: not theirs)
+    assert samples.run("book_session").status == 201
+    answer = samples.run("get_client_assessment")
+    assert answer.status == 200, answer.body
+    assert answer.body == {**put.body, "crisis_guidance": None}
+
+
 @pytest.mark.parametrize("name", EVENT_NAMES)
 def test_sample_is_answered_by_its_function_as_expected(name: str, aws: Any) -> None:
     # Given the template's table on moto / When the sample (and its arrangements) are sent / Then see its case

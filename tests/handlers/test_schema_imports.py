@@ -17,6 +17,7 @@ from tests.support.environment import TEST_ENVIRONMENT
 EVERY_ROUTE = {"fields", "problems"}
 SCHEMAS_OF = {
     "AdminFunction": EVERY_ROUTE | {"sessions", "admin", "standing"},
+    "AssessmentFunction": EVERY_ROUTE | {"assessment"},
     "BookingFunction": EVERY_ROUTE | {"sessions", "booking"},
     "CalendarFeedAddressFunction": EVERY_ROUTE | {"calendar_feed"},
     "CalendarFeedFunction": EVERY_ROUTE,

@@ -224,6 +224,23 @@ class CalendarSettings(EnvironmentModel):
     )
 
 
+DEFAULT_CRISIS_GUIDANCE = (
+    "You said you have had thoughts that you would be better off dead or of hurting yourself. You are not alone, "
+    "and help is there now. If you are in danger or might act on these thoughts, call 999 or go to A&E. "
+    "You can talk to Samaritans at any time, day or night, free on 116 123, or text SHOUT to 85258. "
+    "Your GP or NHS 111 can also help. Please tell your therapist at your first session."
+)
+
+
+class AssessmentSettings(EnvironmentModel):
+    """The self-assessment's: what a client who answers PHQ-9 item 9 above 0 is shown (template parameter
+    CrisisGuidance: a platform outside the UK sets its own services)."""
+
+    crisis_guidance: Annotated[str, _matching(re.compile(r"^\S[\s\S]{0,1999}$"))] = Field(
+        DEFAULT_CRISIS_GUIDANCE, alias="CRISIS_GUIDANCE", description="a text of 1 to 2,000 characters"
+    )
+
+
 class NotificationSettings(EnvironmentModel):
     """Who emails come from and where their links point (template parameters EmailSender, DashboardBaseUrl)."""
 

@@ -29,6 +29,7 @@ from therapy_booking.domain.services import (
     new_id,
 )
 from therapy_booking.settings import (
+    AssessmentSettings,
     CalendarFeedSettings,
     CalendarSettings,
     FailureReportSettings,
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from therapy_booking.adapters.dynamodb.therapist_records import TherapistRecords
     from therapy_booking.adapters.keyed_bookings import PowertoolsKeyedBookings
     from therapy_booking.adapters.session_schedules import EventBridgeSessionSchedules
+    from therapy_booking.domain.assessment import AssessmentService
     from therapy_booking.domain.calendar_feed import CalendarFeedService
     from therapy_booking.domain.calendar_sync import CalendarImportService, SyncQueue
     from therapy_booking.domain.notifications import NotificationService
@@ -85,6 +87,10 @@ class Container:
     @cached_property
     def notification_settings(self) -> NotificationSettings:
         return NotificationSettings.from_environment()
+
+    @cached_property
+    def assessment_settings(self) -> AssessmentSettings:
+        return AssessmentSettings.from_environment()
 
     @cached_property
     def calendar_feed_settings(self) -> CalendarFeedSettings:
@@ -174,6 +180,15 @@ class Container:
             self.settings.policy,
             new_id,
         )
+
+    @cached_property
+    def assessments(self) -> AssessmentService:
+        """The self-assessments (health data: only their client and the client's therapists read them)."""
+        from therapy_booking.adapters.dynamodb.assessments import DynamoAssessments
+        from therapy_booking.domain.assessment import AssessmentService
+
+        _ = self.storage  # binds the table
+        return AssessmentService(DynamoAssessments(), self.clock)
 
     @cached_property
     def reservations(self) -> ReservationService:

@@ -76,5 +76,6 @@ SessionId = Annotated[str, _id("A session's id.")]
 TherapistId = Annotated[str, _id("A therapist's id (their user id).")]
 BlockId = Annotated[str, _id("A block's id.")]
 ReservationId = Annotated[str, _id("A reservation's id.")]
+ClientId = Annotated[str, _id("A client's id (their user id).")]
 # Any text: a feed address of the wrong shape is answered 404 like an unknown one, never 422.
 FeedName = Annotated[str, Path(description="The feed's token followed by .ics, as its address gives it.")]

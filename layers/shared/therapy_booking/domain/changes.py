@@ -150,6 +150,9 @@ class SessionChange:
     cancellation_streak: StreakChange | None = None
     response: ResponseSample | None = None  # the therapist's first answer to the booking, measured
     reserved: ReservedBooking | None = None  # a booking of a held occurrence of a reservation
+    # The client has booked with the therapist (written, the same each time, with every booking): the therapist may
+    # read the client's self-assessment from then on (`domain.assessment`).
+    records_client_relationship: bool = False
 
     def __post_init__(self) -> None:
         # A transaction may touch an item once (DynamoDB refuses it otherwise; moto does not): the therapist's
@@ -171,6 +174,7 @@ class SessionChange:
     def item_count(self) -> int:
         """Items of the one atomic write: the session, its event, every claim and every guard or mark."""
         guards = (
+            self.records_client_relationship,
             self.therapist_must_accept_bookings,
             self.updates_therapist,
             self.free_consultation_taken is not None,

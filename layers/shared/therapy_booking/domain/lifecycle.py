@@ -83,6 +83,7 @@ def book(session: Session, ctx: Transition) -> SessionChange:
         claims_added=session_claims(session, ctx.policy.calendar_unit_minutes),
         free_consultation_taken=free_consultation(session),
         therapist_must_accept_bookings=True,
+        records_client_relationship=True,
     )
 
 

@@ -10,6 +10,7 @@ from therapy_booking.adapters.dynamodb.models import (
     AlternativeMap,
     BlockItem,
     ClientItem,
+    ClientTherapistItem,
     FreeConsultationItem,
     HistoryMap,
     LocationChangeMap,
@@ -192,6 +193,13 @@ def session_item(session: Session) -> SessionItem:
         response_reminder_at=session.response_reminder_at,
         answered_at=session.answered_at,
         **_session_extras(session),
+    )
+
+
+def client_therapist_item(client_id: str, therapist_id: str) -> ClientTherapistItem:
+    """The pair's relationship: the client has booked with the therapist."""
+    return ClientTherapistItem(
+        client_key(client_id), therapist_key(therapist_id), client_id=client_id, therapist_id=therapist_id
     )
 
 

@@ -377,6 +377,30 @@ class BlockItem(TableItem, discriminator="block"):
     note = UnicodeAttribute(null=True)
 
 
+class ScoreMap(MapAttribute[str, Any]):
+    total = NumberAttribute()
+    band = UnicodeAttribute()
+
+
+class AssessmentItem(TableItem, discriminator="assessment"):
+    """pk CLIENT#id, sk ASSESSMENT: the client's self-assessment (health data: never logged)."""
+
+    client_id = UnicodeAttribute()
+    questionnaire_version = UnicodeAttribute()
+    answers = MapAttribute[str, Any]()  # question id -> 0..3
+    concerns = UnicodeAttribute(null=True)
+    scores = MapAttribute[str, Any]()  # instrument id -> ScoreMap-shaped {total, band}
+    updated_at = UTCDateTimeAttribute()
+
+
+class ClientTherapistItem(TableItem, discriminator="client_therapist"):
+    """pk CLIENT#id, sk THERAPIST#<therapist id>: the client has booked with the therapist (written, the same
+    each time, by every booking's transaction). It lets the therapist read the client's assessment."""
+
+    client_id = UnicodeAttribute()
+    therapist_id = UnicodeAttribute()
+
+
 class FreeConsultationItem(TableItem, discriminator="free_consultation"):
     """pk CLIENT#id, sk FREE_CONSULTATION#<therapist id>: the pair's one free consultation."""
 

@@ -17,6 +17,7 @@ from therapy_booking.adapters.dynamodb.batch import get_items
 from therapy_booking.adapters.dynamodb.codecs import (
     PROFILE,
     SESSION,
+    client_therapist_item,
     free_consultation_item,
     session_from_item,
     session_item,
@@ -185,6 +186,8 @@ class DynamoSessionRepository:
             _book_held_occurrence(tx, reserved, session.session_id)
         if change.updates_therapist:
             _count_on_therapist(tx, session.therapist_id, change)
+        if change.records_client_relationship:
+            tx.put(client_therapist_item(session.client_id, session.therapist_id), None, _session_changed)
         if (mark := change.free_consultation_taken) is not None:
             tx.put(
                 free_consultation_item(mark.client_id, mark.therapist_id, mark.session_id),
