@@ -46,13 +46,14 @@ class Claim:
     owner_id: str
     held_for: HeldOccurrence | None = None  # the first unit of a reserved occurrence only
 
-    def is_held_for(self, client_id: str, start: datetime, end: datetime) -> bool:
-        """Whether this unit belongs to an occurrence held for `client_id` that is exactly [start, end)."""
+    def is_held_for(self, client_id: str, session_type: SessionType, start: datetime, end: datetime) -> bool:
+        """Whether this unit starts an occurrence held for `client_id`, of `session_type`, exactly [start, end)."""
         held = self.held_for
         return (
             self.kind is ClaimKind.RESERVED
             and held is not None
             and held.client_id == client_id
+            and held.session_type == session_type
             and held.start == start
             and held.end == end
         )

@@ -189,7 +189,8 @@ class ReservationRepository(Protocol):
     ) -> None:
         """One transaction: the reservation (new if `expected_version` is None, else conditional on that
         version), its event, `take` (each only if free) and `give_back` (each only if still the reservation's
-        or gone). Raises UnitsTaken, or Conflict if the reservation changed."""
+        or gone). Raises UnitsTaken, or Conflict if the reservation changed (or a unit to give back is someone
+        else's: the whole write is refused then)."""
 
     def take(self, reservation: Reservation, claims: Sequence[Claim]) -> None:
         """One transaction: `claims` (each only if free), conditional on the reservation still being pending
@@ -231,14 +232,15 @@ class ClientReader(Protocol):
 def occurrence_starts(first_start: datetime, every_weeks: int, count: int, timezone: str) -> list[datetime]:
     """`count` starts `every_weeks` weeks apart at the first start's wall-clock time in `timezone` (UTC instants):
     an 18:00 session stays at 18:00 across a clock change. A wall time that occurs twice (the clock goes back)
-    is its first occurrence; one that does not exist that day (the clock goes forward) refuses them all."""
+    is its first occurrence on later days (the first start itself stays as given); one that does not exist that day
+    (the clock goes forward) refuses them all."""
     zone = ZoneInfo(timezone)
     wall = first_start.astimezone(zone).replace(tzinfo=None, fold=0)
     starts: list[datetime] = []
     missing: list[str] = []
     for index in range(count):
         local = wall + timedelta(weeks=every_weeks * index)
-        instant = wall_time_instant(local, zone)
+        instant = first_start if index == 0 else wall_time_instant(local, zone)
         if instant is None:
             missing.append(local.date().isoformat())
         else:
@@ -289,12 +291,8 @@ def clash_error(starts: Sequence[datetime]) -> SlotUnavailable:
     )
 
 
-def _chunks[T](items: Sequence[T], first: int, middle: int) -> list[Sequence[T]]:
-    """`items` as a first chunk of `first`, then chunks of `middle`."""
-    chunks: list[Sequence[T]] = [items[:first]]
-    for at in range(first, len(items), middle):
-        chunks.append(items[at : at + middle])
-    return chunks
+def _batches[T](items: Sequence[T], size: int) -> list[Sequence[T]]:
+    return [items[at : at + size] for at in range(0, len(items), size)]
 
 
 @dataclass(frozen=True)
@@ -350,10 +348,16 @@ class ReservationService:
             raise ValidationFailed(f"every_weeks is 1 to {MAX_EVERY_WEEKS}, occurrences 1 to {MAX_OCCURRENCES}.")
         if self._clients.get(request.client_id) is None:
             raise ValidationFailed("client_id is not a client of the platform (they have no client profile).")
+        availability = therapist.availability
+        if availability is None:
+            raise ValidationFailed("Publish your availability first: your client books held times with your notice.")
         now = self._clock.now()
         first = request.first_start.astimezone(UTC)
-        if first <= now:
-            raise ValidationFailed("first_start must be in the future.")
+        if first < now + timedelta(hours=availability.min_notice_hours):
+            raise ValidationFailed(
+                f"first_start must be at least your notice ({availability.min_notice_hours} hours) ahead: "
+                "your client could not book an earlier one."
+            )
         starts = occurrence_starts(first, request.every_weeks, request.occurrences, profile.timezone)
         if not all(on_grid(start, self._unit) for start in starts):
             raise ValidationFailed(f"Occurrences start on the {self._unit}-minute grid (e.g. 18:00, 18:15).")
@@ -393,34 +397,42 @@ class ReservationService:
             self._reservations.save(reservation, None, made, take=claims)
             return reservation
         pending = replace(reservation, status=ReservationStatus.PENDING)
-        first, *middle = _chunks(claims, TRANSACTION_ITEM_LIMIT - 1, TRANSACTION_ITEM_LIMIT - 1)
-        last: Sequence[Claim] = ()
-        if middle and len(middle[-1]) <= TRANSACTION_ITEM_LIMIT - 2:
-            last = middle.pop()
-        taken: list[Claim] = []
+        # An occurrence's first unit names whom it is held for (what the client's slots show, what a booking reads):
+        # those go in the activating write, so nothing of a reservation still being made shows as held.
+        named = [claim for claim in claims if claim.held_for is not None]
+        others = [claim for claim in claims if claim.held_for is None]
+        room = TRANSACTION_ITEM_LIMIT - 2 - len(named)  # the last write: the reservation, its event, those units
+        early, late = others[: len(others) - room], others[len(others) - room :]
+        first, *middle = _batches(early, TRANSACTION_ITEM_LIMIT - 1)  # with the reservation's put or check
         try:
             self._reservations.save(pending, None, take=first)
-            taken += first
             for chunk in middle:
                 self._reservations.take(pending, chunk)
-                taken += chunk
             active = replace(reservation, version=pending.version + 1)
-            self._reservations.save(active, pending.version, replace(made, version=active.version), take=last)
+            self._reservations.save(active, pending.version, replace(made, version=active.version), take=late + named)
             return active
-        except Exception:
-            self._abandon(pending, taken)
+        except (UnitsTaken, Conflict):  # refused: that write took nothing, the earlier ones are undone now
+            try:
+                self._abandon(pending)
+            except Exception as error:
+                logger.warning(
+                    "reservation left pending for the sweeper",
+                    extra={"reservation_id": pending.reservation_id, "error_type": type(error).__name__},
+                )
             raise
+        # Any other error (a timeout) may have committed the write it interrupted: the reservation is left as it is,
+        # pending (the sweeper abandons it at its due time) or, if the last write did commit, active.
 
-    def _abandon(self, pending: Reservation, taken: Sequence[Claim]) -> None:
-        """Undo a making that failed half-way; whatever this cannot finish, the sweeper does at the due time."""
-        try:
-            self._reservations.give_back(pending.reservation_id, taken)
-            self._reservations.remove(pending)
-        except Exception as error:
-            logger.warning(
-                "reservation left pending for the sweeper",
-                extra={"reservation_id": pending.reservation_id, "error_type": type(error).__name__},
-            )
+    def _abandon(self, pending: Reservation) -> None:
+        """Undo a making that did not finish: first fence the pending reservation (a write conditional on the
+        version its making read, so any write of the making still to come fails), then give back every unit it
+        may have claimed (one already gone, or someone else's, is skipped), then remove it."""
+        fenced = replace(pending, version=pending.version + 1)
+        self._reservations.save(fenced, pending.version)
+        self._reservations.give_back(
+            pending.reservation_id, reservation_claims(pending, pending.occurrences, self._unit)
+        )
+        self._reservations.remove(fenced)
 
     def own(self, actor: Actor) -> list[Reservation]:
         require_role(actor, Role.THERAPIST, "list the slots they reserved")
@@ -499,9 +511,11 @@ class ReservationService:
 
     def _sweep_one(self, reservation: Reservation, now: datetime) -> str | None:
         if reservation.status is ReservationStatus.PENDING:
-            claims = reservation_claims(reservation, reservation.occurrences, self._unit)
-            self._reservations.give_back(reservation.reservation_id, claims)
-            self._reservations.remove(reservation)
+            # The index may lag behind the item: only a reservation read pending now is abandoned.
+            current = self._reservations.get(reservation.therapist_id, reservation.reservation_id)
+            if current is None or current.status is not ReservationStatus.PENDING:
+                return None
+            self._abandon(current)
             return "abandoned"
         if reservation.status is ReservationStatus.DELETED:
             self._finish_release(reservation, reservation_claims(reservation, reservation.unreleased, self._unit))

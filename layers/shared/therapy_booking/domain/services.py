@@ -153,7 +153,7 @@ def held_slots(
         TimeRange(held.start, held.end)
         for claim in reserved
         if (held := claim.held_for) is not None
-        and claim.is_held_for(client_id, held.start, held.start + offer.duration)
+        and claim.is_held_for(client_id, offer.type, held.start, held.start + offer.duration)
         and earliest <= held.start < start_to
     }
 
@@ -229,7 +229,8 @@ class SessionService:
             raise ValidationFailed("This therapist does not offer a free initial consultation.")
 
         ctx = self._transition(actor)
-        held = claim if claim is not None and claim.is_held_for(actor.user_id, start, start + offer.duration) else None
+        end = start + offer.duration
+        held = claim if claim is not None and claim.is_held_for(actor.user_id, offer.type, start, end) else None
         self._ensure_bookable(therapist, offer, start, ctx.now, reserved=held is not None)
         price = Money(0, offer.price.currency) if request.initial_consultation else offer.price
         session = Session(

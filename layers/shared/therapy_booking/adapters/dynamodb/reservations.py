@@ -77,7 +77,8 @@ def reservation_item(reservation: Reservation) -> ReservationItem:
     pending = reservation.status is ReservationStatus.PENDING
     due = reservation.due_at
     first = f"{iso(reservation.occurrences[0].start)}#{reservation.reservation_id}"
-    finished = reservation.status in (ReservationStatus.DELETED, ReservationStatus.ENDED)
+    # Expires once finished and nothing is left to give back (a deletion still releasing stays).
+    finished = reservation.status in (ReservationStatus.DELETED, ReservationStatus.ENDED) and due is None
     return ReservationItem(
         therapist_key(reservation.therapist_id),
         reservation_sort_key(reservation.reservation_id),
