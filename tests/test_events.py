@@ -970,6 +970,7 @@ def reserved(samples: Samples) -> dict[str, Any]:
     """The reserve_slots sample's reservation, for the put_client_profile sample's client."""
     samples.published_therapist()
     assert samples.run("put_client_profile").status == 200
+    assert samples.run("book_session").status == 201  # an ongoing client: booked with the therapist before
     answer = samples.run("reserve_slots")
     assert answer.status == 201, answer.body
     reservation: dict[str, Any] = answer.body

@@ -40,6 +40,7 @@ from tests.support.streams import TableStream, record_of
 from tests.test_events import allowed, needed, recording_aws_calls
 from therapy_booking.adapters import aws_clients
 from therapy_booking.adapters.delivery_ledger import PowertoolsDeliveryLedger
+from therapy_booking.adapters.dynamodb.codecs import client_therapist_item
 from therapy_booking.adapters.dynamodb.reservations import DynamoReservations
 from therapy_booking.domain.model import ClientProfile, Session, SessionType
 from therapy_booking.domain.reservations import Reservation, ReservationRequest, ReservationService
@@ -548,7 +549,9 @@ def reservations(clock: FakeClock) -> ReservationService:
 
 
 def reserve(clock: FakeClock, client: Any = CLIENT, first: datetime = WEDNESDAY_10 + timedelta(days=7)) -> Reservation:
-    """Four weekly occurrences, written by the real repository with their `reservation.made` event."""
+    """Four weekly occurrences, written by the real repository with their `reservation.made` event (for a client
+    who has booked with the therapist before: their relationship item)."""
+    client_therapist_item(client.user_id, THERAPIST.user_id).save()
     request = ReservationRequest(client.user_id, first, 1, 4, SessionType.INDIVIDUAL, "room")
     return reservations(clock).reserve(THERAPIST, request)
 

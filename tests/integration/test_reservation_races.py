@@ -21,7 +21,7 @@ from tests.integration.test_booking_concurrency import (  # noqa: F401 (the fixt
 )
 from tests.support.api import Api
 from tests.support.clock import FakeClock
-from tests.support.scenario import CLIENT, THERAPIST, publish_therapist
+from tests.support.scenario import CLIENT, THERAPIST, book, publish_therapist
 from therapy_booking.adapters.dynamodb.reservations import DynamoReservations
 from therapy_booking.adapters.dynamodb.sessions import DynamoSessionRepository
 from therapy_booking.domain.errors import Conflict, DomainError, SlotUnavailable
@@ -96,6 +96,7 @@ def test_a_booking_and_a_deletion_of_the_same_held_occurrence_never_both_win(
     publish_therapist(api)
     profile = {"name": "Sam", "email": "sam@example.com", "sms_opt_in": False, "timezone": "Europe/London"}
     assert api.put("/clients/me", CLIENT, profile).status == 200
+    assert book(api).status == 201  # an ongoing client: they booked with the therapist before
     client = Actor(CLIENT.sub, frozenset({Role.CLIENT}))
     therapist = Actor(THERAPIST.sub, frozenset({Role.THERAPIST}))
     winners: list[str] = []

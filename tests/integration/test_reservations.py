@@ -57,10 +57,12 @@ def with_client(api: Api, who: Caller = CLIENT) -> None:
 
 @pytest.fixture
 def ready(api: Api) -> Api:
-    """A published therapist (London, Mon-Fri 09:00-17:00) and two clients with profiles."""
+    """A published therapist (London, Mon-Fri 09:00-17:00) and two clients with profiles, the first an ongoing
+    client (booked a Wednesday session already)."""
     publish_therapist(api)
     with_client(api)
     with_client(api, OTHER_CLIENT)
+    assert book(api).status == 201
     return api
 
 
@@ -172,6 +174,9 @@ class TestReserving:
         assert ready.post("/therapists/me/reservations", CLIENT, reservation()).status == 403
         unknown = ready.post("/therapists/me/reservations", THERAPIST, reservation(client_id="nobody"))
         assert (unknown.status, unknown.body["code"]) == (422, "validation_error")
+        # A registered client who never booked with the therapist gets the very same answer as an unknown id
+        stranger = ready.post("/therapists/me/reservations", THERAPIST, reservation(client_id=OTHER_CLIENT.sub))
+        assert (stranger.status, stranger.body) == (unknown.status, unknown.body)
         assert ready.post("/therapists/me/reservations", THERAPIST, reservation(location_id="moon")).status == 422
         past = ready.post("/therapists/me/reservations", THERAPIST, reservation(first_start="2026-11-01T10:00:00Z"))
         assert past.status == 422

@@ -28,6 +28,7 @@ def test_a_reservation_whose_booked_occurrence_passed_is_not_due_again_before_it
     publish_therapist(api)
     profile = {"name": "Sam Client", "email": "sam@example.com", "timezone": "Europe/London"}
     assert api.put("/clients/me", CLIENT, profile).status == 200
+    assert api.post("/sessions", CLIENT, booking()).status == 201  # an ongoing client (a Wednesday session)
     reserve = {
         "client_id": CLIENT.sub,
         "first_start": "2026-12-15T16:00:00Z",

@@ -29,6 +29,7 @@ LONDON = ZoneInfo("Europe/London")
 SLOT_WINDOW = timedelta(days=60)  # a slot query spans at most 62 days
 AVAILABILITY = {**demo.AVAILABILITY, "horizon_days": 120}  # every occurrence inside the booking horizon
 TUESDAY = 1
+MONDAY = 0
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +63,11 @@ def people(http: Http) -> People:
         body = {**demo.CLIENT_PROFILE, "name": client_id, "email": f"{client_id}@demo.invalid"}
         assert http.put("/clients/me", body, token=token).status == 200
         tokens.append(token)
+    # Client A is an ongoing client: a first session, on a Monday morning (the reservations are on Tuesdays)
+    day = (now(http) + timedelta(days=2)).astimezone(LONDON).date()
+    day += timedelta(days=(MONDAY - day.weekday()) % 7)
+    first_session = book(http, therapist_id, tokens[0], z(datetime.combine(day, time(9, 0), tzinfo=LONDON)))
+    assert first_session.status == 201, first_session.body
     return People(therapist_id, therapist, client_a_id, tokens[0], tokens[1])
 
 

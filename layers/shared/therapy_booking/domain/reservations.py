@@ -226,7 +226,8 @@ class TherapistReader(Protocol):
 
 
 class ClientReader(Protocol):
-    def get(self, client_id: str) -> ClientProfile | None: ...
+    def get_with_relationship(self, client_id: str, therapist_id: str) -> tuple[ClientProfile | None, bool]:
+        """The client's profile, and whether they have booked with the therapist, in one read."""
 
 
 def occurrence_starts(first_start: datetime, every_weeks: int, count: int, timezone: str) -> list[datetime]:
@@ -346,8 +347,11 @@ class ReservationService:
             raise ValidationFailed(f"location_id '{request.location_id}' is not one of your locations.")
         if not 1 <= request.every_weeks <= MAX_EVERY_WEEKS or not 1 <= request.occurrences <= MAX_OCCURRENCES:
             raise ValidationFailed(f"every_weeks is 1 to {MAX_EVERY_WEEKS}, occurrences 1 to {MAX_OCCURRENCES}.")
-        if self._clients.get(request.client_id) is None:
-            raise ValidationFailed("client_id is not a client of the platform (they have no client profile).")
+        client, booked_before = self._clients.get_with_relationship(request.client_id, actor.user_id)
+        if client is None or not booked_before:  # one answer for both: no telling whether an id is a client's
+            raise ValidationFailed(
+                "client_id is not one of your clients: reserve for a client who has booked with you."
+            )
         availability = therapist.availability
         if availability is None:
             raise ValidationFailed("Publish your availability first: your client books held times with your notice.")
