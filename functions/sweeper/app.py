@@ -27,12 +27,12 @@ logger = Logger()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     report = container.sessions.sweep()
     reservations = container.reservations.sweep()
-    failures = [("session_id", f.session_id, f.error_type) for f in report.failures]
-    failures += [("reservation_id", reservation_id, error_type) for reservation_id, error_type in reservations.failures]
+    failures = [("session", f.session_id, f.error_type) for f in report.failures]
+    failures += [("reservation", reservation_id, error_type) for reservation_id, error_type in reservations.failures]
     unreported = 0
-    for id_name, item_id, error_type in failures:
-        ids = {id_name: item_id, "error_type": error_type}
-        logger.error("item could not be swept", extra=ids)
+    for kind, item_id, error_type in failures:
+        ids = {f"{kind}_id": item_id, "error_type": error_type}
+        logger.error(f"{kind} could not be swept", extra=ids)
         try:
             container.failure_reports.report("sweeper", item_id, error_type)
         except Exception as error:  # report the others first; then fail the run (retried, then dead-lettered)

@@ -68,6 +68,15 @@ TWO_LOCATIONS = replace(
     ),
 )
 
+# What a sweep that found no reservation due reports about reservations.
+NO_RESERVATIONS = {
+    "reservations_released": 0,
+    "reservations_ended": 0,
+    "reservations_abandoned": 0,
+    "reservations_skipped": 0,
+    "reservations_failed": 0,
+}
+
 
 @pytest.fixture
 def scheduler(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
@@ -1047,7 +1056,7 @@ class TestSweeper:
         counts = sweep()
 
         # Then it expired the lost offer and completed the ended session, and skipped nothing
-        assert counts == {"expired": 1, "completed": 1, "released": 0, "skipped": 0, "failed": 0}
+        assert counts == {"expired": 1, "completed": 1, "released": 0, "skipped": 0, "failed": 0, **NO_RESERVATIONS}
         expired = container.sessions.get(ADMIN, lost.session_id)
         assert (expired.status, expired.cancellation_reason, expired.refund) == (
             SessionStatus.CANCELLED,
@@ -1071,7 +1080,7 @@ class TestSweeper:
         again = sweep()
 
         # Then there is nothing left to do, and no event was written twice
-        assert again == {"expired": 0, "completed": 0, "released": 0, "skipped": 0, "failed": 0}
+        assert again == {"expired": 0, "completed": 0, "released": 0, "skipped": 0, "failed": 0, **NO_RESERVATIONS}
         assert event_types(aws, ended.session_id).count("session.completed") == 1
         assert event_types(aws, lost.session_id).count("session.offer_expired") == 1
 
@@ -1113,7 +1122,7 @@ class TestSweeper:
         counts = sweep()
 
         # Then the two healthy sessions are completed and the two bad items are counted as failed
-        assert counts == {"expired": 0, "completed": 2, "released": 0, "skipped": 0, "failed": 2}
+        assert counts == {"expired": 0, "completed": 2, "released": 0, "skipped": 0, "failed": 2, **NO_RESERVATIONS}
         assert [container.sessions.get(ADMIN, s.session_id).status for s in ended[1:]] == [SessionStatus.COMPLETED] * 2
         assert container.sessions.get(ADMIN, poisoned).status is SessionStatus.CONFIRMED
         # And each has its own dead-letter message, with its id and error class only
