@@ -299,3 +299,30 @@ class TestTheSweeper:
         assert container.reservations.sweep().ended == 1
         assert ready.get("/therapists/me/reservations", THERAPIST).body == {"items": []}
         assert first < second
+
+    def test_one_reservation_that_fails_is_reported_and_the_others_are_swept(
+        self, ready: Api, aws: Any, clock: FakeClock
+    ) -> None:
+        # Given two reservations whose first occurrence passes unbooked at the same time
+        first = reserve(ready, occurrences=2)
+        second = reserve(ready, first_start=iso(FIRST + timedelta(hours=2)), occurrences=2)
+        clock.set(FIRST + timedelta(hours=3))
+        # When giving back the first's time fails
+        give_back = DynamoReservations.give_back
+
+        def fails_for_the_first(store: DynamoReservations, reservation_id: str, claims: Any) -> None:
+            if reservation_id == first["reservation_id"]:
+                raise RuntimeError("throttled")
+            give_back(store, reservation_id, claims)
+
+        with mock.patch.object(DynamoReservations, "give_back", fails_for_the_first):
+            report = container.reservations.sweep()
+        # Then it is reported by id and error class only, and the other is swept
+        assert report.failures == ((first["reservation_id"], "RuntimeError"),) and report.released == 1
+        statuses = {
+            r["reservation_id"]: r["occurrences"][0]["status"]
+            for r in ready.get("/therapists/me/reservations", THERAPIST).body["items"]
+        }
+        assert statuses == {first["reservation_id"]: "held", second["reservation_id"]: "released"}
+        # And the next run, once it works again, sweeps the first
+        assert container.reservations.sweep().released == 1
