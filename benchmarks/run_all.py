@@ -57,7 +57,7 @@ def report(
             "DynamoDB round trips per operation",
             f"{len(trips.operations) - len(over)} of {len(trips.operations)} within target"
             + "".join(f"; {m.operation}: {m.count}" for m in over),
-            "read <= 1, state change <= 2, calendar feed (token lookup + sessions) <= 2, reservation <= 4",
+            "read <= 1, state change <= 2, calendar feed (lookup + sessions + reservations) <= 3, reservation <= 4",
             verdict(trips.operations_met),
         ],
         [
