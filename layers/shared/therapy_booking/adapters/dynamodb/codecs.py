@@ -6,7 +6,6 @@ from datetime import datetime, time
 from typing import Any
 
 from therapy_booking.adapters.dynamodb.models import (
-    DUE,
     AlternativeMap,
     BlockItem,
     ClientItem,
@@ -20,6 +19,7 @@ from therapy_booking.adapters.dynamodb.models import (
     SessionItem,
     TherapistItem,
     client_key,
+    due_key,
     iso,
     session_key,
     therapist_key,
@@ -128,7 +128,7 @@ def _session_extras(session: Session) -> dict[str, Any]:
     change = session.location_change
     due = session.due_at
     return {
-        "gsi3pk": DUE if due else None,
+        "gsi3pk": due_key(session.session_id) if due else None,
         "gsi3sk": f"{iso(due)}#{session.session_id}" if due else None,
         "offer": None
         if offer is None

@@ -125,7 +125,7 @@ def reservation_from_item(item: ReservationItem) -> Reservation:
     )
 
 
-SNAPSHOT_LEAVES_OUT = frozenset({"pk", "sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk", "ttl"})
+SNAPSHOT_LEAVES_OUT = frozenset({"pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk", "ttl"})
 
 
 def reservation_event_item(event: ReservationEvent, reservation: Reservation) -> ReservationEventItem:

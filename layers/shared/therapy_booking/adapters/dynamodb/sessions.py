@@ -3,6 +3,7 @@ its claims, its outbox event and any guard), the second release step, and the li
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime
@@ -25,7 +26,6 @@ from therapy_booking.adapters.dynamodb.codecs import (
 )
 from therapy_booking.adapters.dynamodb.cursors import decode_cursor, encode_cursor
 from therapy_booking.adapters.dynamodb.models import (
-    DUE,
     ClaimItem,
     EventItem,
     FreeConsultationItem,
@@ -34,6 +34,7 @@ from therapy_booking.adapters.dynamodb.models import (
     TableItem,
     TherapistItem,
     client_key,
+    due_partitions,
     iso,
     session_key,
     therapist_key,
@@ -60,6 +61,25 @@ class _NotOwned(Conflict):
     def __init__(self, unit: datetime) -> None:
         super().__init__("That time belongs to someone else by now.")
         self.unit = unit
+
+
+def _due_pages(partition: str, now: datetime, page_size: int) -> Iterator[tuple[str, dict[str, Any]]]:
+    """One partition of the due index, `(due key, raw item)` in due order, one page read at a time as consumed."""
+    connection = TableItem._get_connection()
+    start_key: dict[str, Any] | None = None
+    while True:
+        page = connection.query(
+            partition,
+            range_key_condition=SessionItem.gsi3sk <= f"{iso(now)}~",
+            index_name=SessionItem.gsi3.Meta.index_name,
+            limit=page_size,
+            exclusive_start_key=start_key,
+        )
+        for raw in page.get("Items", []):
+            yield str(raw.get("gsi3sk", {}).get("S", "")), raw
+        start_key = page.get("LastEvaluatedKey")
+        if not start_key:
+            return
 
 
 def _due_entry(raw: dict[str, Any]) -> Session | UnreadableItem:
@@ -237,22 +257,12 @@ class DynamoSessionRepository:
                 remaining = [unit for unit in remaining if unit not in not_owned]
 
     def list_due(self, now: datetime, page_size: int) -> Iterator[Session | UnreadableItem]:
-        """Read page by page, as the caller consumes; items are decoded one by one, so that one that
-        cannot be read (corrupt, or written by a newer version) stands alone as an `UnreadableItem`."""
-        connection = TableItem._get_connection()
-        start_key: dict[str, Any] | None = None
-        while True:
-            page = connection.query(
-                DUE,
-                range_key_condition=SessionItem.gsi3sk <= f"{iso(now)}~",
-                index_name=SessionItem.gsi3.Meta.index_name,
-                limit=page_size,
-                exclusive_start_key=start_key,
-            )
-            yield from (_due_entry(raw) for raw in page.get("Items", []))
-            start_key = page.get("LastEvaluatedKey")
-            if not start_key:
-                return
+        """Every partition of the due index read page by page as the caller consumes, merged into one sequence by
+        due time (earliest first); items are decoded one by one, so that one that cannot be read (corrupt, or
+        written by a newer version) stands alone as an `UnreadableItem`."""
+        pages = [_due_pages(partition, now, page_size) for partition in due_partitions()]
+        for _, raw in heapq.merge(*pages, key=lambda entry: entry[0]):
+            yield _due_entry(raw)
 
     def list_for(self, role: Role, user_id: str, query: SessionQuery) -> Page[Session]:
         index: GlobalSecondaryIndex[TableItem]
