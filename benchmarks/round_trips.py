@@ -48,9 +48,10 @@ read (the therapist's and the client's contact details, in one BatchGetItem) + 2
 (the delivery ledger's in-progress and completed records), and
 one send (SES SendEmail or SNS Publish) per message; a reminder the same plus the session's read
 (2 + 2m); a record that changes schedules no DynamoDB call and one Scheduler call per schedule; an
-expiry 2 (the session, one transaction); a sweep 2 Queries (one page of due sessions, one of due
-reservations) + 1 transaction per session it changes, and no other call; the standing projection 1
-conditional UpdateItem per therapist record whose score changed (0 when it is already right).
+expiry 2 (the session, one transaction); a sweep 12 Queries (one page of each of the 10 shards of due
+sessions and of the legacy unsharded partition, one of due reservations) + 1 transaction per session it
+changes, and no other call; the standing projection 1 conditional UpdateItem per therapist record whose score
+changed (0 when it is already right).
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ from typing import Any
 from unittest import mock
 
 from benchmarks._support import AwsCall, AwsCallLog, local_aws, markdown_table, verdict
+from therapy_booking.adapters.dynamodb.models import DUE_SHARDS
 
 READ = "read"
 WRITE = "state change"
@@ -113,7 +115,8 @@ BUDGETS = {
     REMIND: Budget("message", reads=2, writes_per_unit=2, other_per_unit=1),
     SCHEDULE: Budget("schedule", reads=0, writes_per_unit=0, other_per_unit=1),
     EXPIRE: Budget("change", reads=1, writes_per_unit=1, other_per_unit=0),
-    SWEEP: Budget("session", reads=2, writes_per_unit=1, other_per_unit=0),  # due sessions, due reservations
+    # one Query per due-index partition of sessions (10 shards and the legacy one), one of due reservations
+    SWEEP: Budget("session", reads=DUE_SHARDS + 2, writes_per_unit=1, other_per_unit=0),
     PROJECT: Budget("record", reads=0, writes_per_unit=1, other_per_unit=0),
 }
 # The event-driven functions' section and its targets, as the summary of `benchmarks.run_all` shows them.
@@ -704,9 +707,9 @@ def pipeline_markdown(result: RoundTripResult) -> str:
             "calls (the therapist's and the client's contact details in one BatchGetItem, then the delivery "
             "ledger's in-progress and completed records per message) and m sends; a reminder at most 2 + 2m "
             "(the session too) and m sends; a record that changes schedules no DynamoDB call and one Scheduler "
-            "call per schedule; an expiry 2 (the session, one transaction); a sweep 2 Queries (due sessions, due "
-            "reservations) + 1 transaction per session it changes, and no other call; the standing projection 1 "
-            "UpdateItem per therapist record.",
+            "call per schedule; an expiry 2 (the session, one transaction); a sweep 12 Queries (the 10 shards of "
+            "due sessions, the legacy partition, due reservations) + 1 transaction per session it changes, and no "
+            "other call; the standing projection 1 UpdateItem per therapist record.",
             "",
             markdown_table(headers, rows),
             "",
