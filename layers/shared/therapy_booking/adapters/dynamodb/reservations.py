@@ -15,6 +15,7 @@ from pynamodb.expressions.condition import Condition
 
 from therapy_booking.adapters.dynamodb.batch import get_items
 from therapy_booking.adapters.dynamodb.codecs import location_from_map, location_map
+from therapy_booking.adapters.dynamodb.due_index import decoded, due_pages
 from therapy_booking.adapters.dynamodb.models import (
     RESERVATIONS_DUE,
     ClaimItem,
@@ -315,20 +316,8 @@ class DynamoReservations:
         return [reservation_from_item(item) for item in items if isinstance(item, ReservationItem)]
 
     def list_due(self, now: datetime, page_size: int) -> Iterator[Reservation | UnreadableItem]:
-        connection = TableItem._get_connection()
-        start_key: dict[str, Any] | None = None
-        while True:
-            page = connection.query(
-                RESERVATIONS_DUE,
-                range_key_condition=ReservationItem.gsi3sk <= f"{iso(now)}~",
-                index_name=ReservationItem.gsi3.Meta.index_name,
-                limit=page_size,
-                exclusive_start_key=start_key,
-            )
-            yield from (_due_entry(raw) for raw in page.get("Items", []))
-            start_key = page.get("LastEvaluatedKey")
-            if not start_key:
-                return
+        for _, raw in due_pages(RESERVATIONS_DUE, now, page_size):
+            yield decoded(raw, ReservationItem, reservation_from_item, "sk", PREFIX)
 
 
 def _of_therapist(therapist_id: str, filter_condition: Condition | None = None) -> list[Reservation]:
@@ -336,14 +325,3 @@ def _of_therapist(therapist_id: str, filter_condition: Condition | None = None) 
     first start. Deleted and ended ones are there until their `ttl` removes them."""
     items = ReservationItem.gsi1.query(therapist_reservations_key(therapist_id), filter_condition=filter_condition)
     return [reservation_from_item(item) for item in items if isinstance(item, ReservationItem)]
-
-
-def _due_entry(raw: dict[str, Any]) -> Reservation | UnreadableItem:
-    try:
-        item = TableItem.from_raw_data(raw)
-        if not isinstance(item, ReservationItem):
-            raise TypeError("not a reservation item")
-        return reservation_from_item(item)
-    except Exception as error:
-        key = raw.get("sk", {}).get("S", "") if isinstance(raw.get("sk"), dict) else ""
-        return UnreadableItem(str(key).removeprefix(PREFIX), type(error).__name__)

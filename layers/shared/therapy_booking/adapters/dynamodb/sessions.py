@@ -8,7 +8,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
-from typing import Any
 
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
@@ -25,6 +24,7 @@ from therapy_booking.adapters.dynamodb.codecs import (
     therapist_from_item,
 )
 from therapy_booking.adapters.dynamodb.cursors import decode_cursor, encode_cursor
+from therapy_booking.adapters.dynamodb.due_index import decoded, due_pages
 from therapy_booking.adapters.dynamodb.models import (
     ClaimItem,
     EventItem,
@@ -61,37 +61,6 @@ class _NotOwned(Conflict):
     def __init__(self, unit: datetime) -> None:
         super().__init__("That time belongs to someone else by now.")
         self.unit = unit
-
-
-def _due_pages(partition: str, now: datetime, page_size: int) -> Iterator[tuple[str, dict[str, Any]]]:
-    """One partition of the due index, `(due key, raw item)` in due order, one page read at a time as consumed."""
-    connection = TableItem._get_connection()
-    start_key: dict[str, Any] | None = None
-    while True:
-        page = connection.query(
-            partition,
-            range_key_condition=SessionItem.gsi3sk <= f"{iso(now)}~",
-            index_name=SessionItem.gsi3.Meta.index_name,
-            limit=page_size,
-            exclusive_start_key=start_key,
-        )
-        for raw in page.get("Items", []):
-            yield str(raw.get("gsi3sk", {}).get("S", "")), raw
-        start_key = page.get("LastEvaluatedKey")
-        if not start_key:
-            return
-
-
-def _due_entry(raw: dict[str, Any]) -> Session | UnreadableItem:
-    """A due session from its raw item, or what stands for one that cannot be read."""
-    try:
-        item = TableItem.from_raw_data(raw)
-        if not isinstance(item, SessionItem):
-            raise TypeError("not a session item")
-        return session_from_item(item)
-    except Exception as error:
-        key = raw.get("pk", {}).get("S", "") if isinstance(raw.get("pk"), dict) else ""
-        return UnreadableItem(str(key).removeprefix("SESSION#"), type(error).__name__)
 
 
 def _session_changed() -> DomainError:
@@ -260,9 +229,9 @@ class DynamoSessionRepository:
         """Every partition of the due index read page by page as the caller consumes, merged into one sequence by
         due time (earliest first); items are decoded one by one, so that one that cannot be read (corrupt, or
         written by a newer version) stands alone as an `UnreadableItem`."""
-        pages = [_due_pages(partition, now, page_size) for partition in due_partitions()]
+        pages = [due_pages(partition, now, page_size) for partition in due_partitions()]
         for _, raw in heapq.merge(*pages, key=lambda entry: entry[0]):
-            yield _due_entry(raw)
+            yield decoded(raw, SessionItem, session_from_item, "pk", "SESSION#")
 
     def list_for(self, role: Role, user_id: str, query: SessionQuery) -> Page[Session]:
         index: GlobalSecondaryIndex[TableItem]
