@@ -78,7 +78,18 @@ FEED_READ = "feed read"  # opened by its token: the token's lookup (GetItem), th
 # 26 occurrences of 80 minutes are 156 units, so 2), the client's GetItem, the therapist's GetItem, and one
 # TransactWriteItems when the reservation, its event and its claims fit in one (at most 98 claims).
 RESERVE = "reservation"
-LIMITS = {READ: 1, WRITE: 2, FEED_READ: 3, RESERVE: 4}
+# A client's export: their profile and their assessment (a GetItem each), their sessions (one Query of gsi2 per
+# page of 100) and the reservations held for them (one Query of gsi2): 4 for a client with up to 100 sessions.
+EXPORT = "export"
+# A client's erasure grows with what they have: s sessions (e outbox events in all), f of them ahead, r
+# reservations, k keyed bookings, i items of their own. Two Queries of their sessions (one to end those ahead,
+# one to strip), 2 per session ahead (its read, its cancellation), a Query of their reservations and 2 per
+# reservation, per session a Put (if it held anything personal) and a Query of its events, 1 UpdateItem per event,
+# a Query of their keyed bookings and k deletes, a Query of their partition and i deletes, and the Cognito
+# AdminDeleteUser: 6 + 2f + 2r + 2s + e + k + i calls. Measured with one keyed session ahead (f = s = k = 1, e = 2:
+# booked and cancelled) and i = 3 (the profile, the assessment, the relationship with the therapist): 16.
+ERASE = "erasure"
+LIMITS = {READ: 1, WRITE: 2, FEED_READ: 3, RESERVE: 4, EXPORT: 4, ERASE: 16}
 
 SLOT_WINDOW = {"from": "2026-12-01T00:00:00Z", "to": "2026-12-29T00:00:00Z"}
 IDEMPOTENCY_KEY = "bench-key-0001"
@@ -261,6 +272,7 @@ def _api_operations(result: RoundTripResult) -> None:
     from tests.support.scenario import (
         ADMIN,
         CLIENT,
+        OTHER_CLIENT,
         OTHER_THERAPIST,
         THERAPIST,
         availability,
@@ -282,10 +294,17 @@ def _api_operations(result: RoundTripResult) -> None:
             return answer.body
 
         def measure(
-            kind: str, route: str, caller: Any, expected: int, path: str = "", note: str = "", **kw: Any
+            kind: str,
+            route: str,
+            caller: Any,
+            expected: int,
+            path: str = "",
+            note: str = "",
+            other_calls: int = 0,
+            **kw: Any,
         ) -> Any:
             """One request: `route` is "METHOD /path" as template.yaml writes it, `path` the concrete path
-            when it has parameters."""
+            when it has parameters; `other_calls`: the AWS calls besides DynamoDB it makes (counted too)."""
             method, template = route.split(" ", 1)
             operation = f"{route} ({note})" if note else route
             routed, _ = api.handler_for(method, path or template)
@@ -297,7 +316,7 @@ def _api_operations(result: RoundTripResult) -> None:
                 raise RuntimeError(f"{operation}: expected {expected}, got {answer.status}: {answer.body}")
             calls = log.since(mark)
             other = [c for c in calls if c.service != DYNAMODB]
-            if other:
+            if len(other) != other_calls:
                 raise RuntimeError(f"{operation}: AWS calls besides DynamoDB, which the table does not show: {other}")
             result.operations.append(Measured(operation, kind, answer.status, calls, route))
             return answer.body
@@ -438,16 +457,30 @@ def _api_operations(result: RoundTripResult) -> None:
         route, unreserve = f"DELETE {reservations}/{{reservation_id}}", f"{reservations}/{held['reservation_id']}"
         measure(WRITE, route, THERAPIST, 204, unreserve, "11 held occurrences (44 units) given back")
 
-        # The self-assessment: the questionnaire (no call), the client's answers (one PutItem) and own read, and
-        # their therapist's read (the relationship and the assessment in one BatchGetItem).
-        measure(READ, "GET /assessment/questions", CLIENT, 200)
-        answers = [{"question_id": f"phq9_{n}", "answer": 1} for n in range(1, 10)]
-        answers += [{"question_id": f"gad7_{n}", "answer": 2} for n in range(1, 8)]
-        body = {"answers": answers, "concerns": "Sleep"}
-        measure(WRITE, "PUT /clients/me/assessment", CLIENT, 200, body=body)
-        measure(READ, "GET /clients/me/assessment", CLIENT, 200)
-        route = "GET /clients/{client_id}/assessment"
-        measure(READ, route, THERAPIST, 200, f"/clients/{CLIENT.sub}/assessment", "a therapist the client booked")
+        # A client's personal data: another client with a profile and one session ahead booked under an
+        # Idempotency-Key exports it, then erases it (the session cancelled and stripped, their account deleted).
+        import boto3
+
+        cognito = boto3.client("cognito-idp")
+        pool_id = cognito.create_user_pool(PoolName="bench")["UserPool"]["Id"]
+        cognito.admin_create_user(UserPoolId=pool_id, Username=OTHER_CLIENT.sub)
+        os.environ["USER_POOL_ID"] = pool_id
+        setup("PUT", "/clients/me", OTHER_CLIENT, 200, body=client_profile)
+        keyed_booking = {"body": booking(start="2026-12-16T10:00:00Z"), "headers": {"Idempotency-Key": "bench-key-2"}}
+        setup("POST", "/sessions", OTHER_CLIENT, 201, **keyed_booking)
+        # Their self-assessment (the questionnaire is served from the code: no call), read by their therapist
+        questions = measure(READ, "GET /assessment/questions", OTHER_CLIENT, 200)
+        answers = [
+            {"question_id": q["question_id"], "answer": 1} for i in questions["instruments"] for q in i["questions"]
+        ]
+        measure(WRITE, "PUT /clients/me/assessment", OTHER_CLIENT, 200, body={"answers": answers})
+        measure(READ, "GET /clients/me/assessment", OTHER_CLIENT, 200)
+        assessment = f"/clients/{OTHER_CLIENT.sub}/assessment"
+        note = "with the relationship, one BatchGetItem"
+        measure(READ, "GET /clients/{client_id}/assessment", THERAPIST, 200, assessment, note)
+        measure(EXPORT, "GET /clients/me/export", OTHER_CLIENT, 200, note="a profile, an assessment, 1 session")
+        erased = "a profile, 1 keyed session ahead: cancelled, stripped; the account deleted"
+        measure(ERASE, "DELETE /clients/me", OTHER_CLIENT, 204, note=erased, other_calls=1)
 
     _every_route_measured(result.operations)
 

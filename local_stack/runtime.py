@@ -129,6 +129,7 @@ class LocalStack:
         self.consumers: list[StreamConsumer] = []
         self.queue_consumers: list[QueueConsumer] = []
         self._stream_arn = ""
+        self._user_pools: dict[str, str] = {}  # logical id -> the pool id moto gave it
         self._mock: Any = None
         self._patches = ExitStack()
 
@@ -138,6 +139,8 @@ class LocalStack:
         resource = self.template["Resources"].get(logical_id, {})
         if resource.get("Type") == "AWS::DynamoDB::Table":
             return self.table_name
+        if logical_id in self._user_pools:  # a pool's Ref is its id
+            return self._user_pools[logical_id]
         name = resource.get("Properties", {}).get("Name")
         return logical_id if name is None else self.resolve(name)  # a Name may be a !Sub, as in AWS
 
@@ -219,6 +222,7 @@ class LocalStack:
         self.sqs = boto3.client("sqs", region_name=self.region)
         create_table(self.dynamodb, self.table_name, self.template)
         self._stream_arn = self.dynamodb.describe_table(TableName=self.table_name)["Table"]["LatestStreamArn"]
+        self._create_user_pools()
         environment = self.function_environment()
         os.environ.update(environment)
         self._create_supporting_resources(environment)
@@ -233,6 +237,16 @@ class LocalStack:
         self._subscribe()
         for function in self.functions.values():
             importlib.import_module(function.module)  # import errors surface at start, not on first call
+
+    def _create_user_pools(self) -> None:
+        """The template's user pools, empty (the local stack signs its own tokens): a function told its pool (the
+        erasure of a client) finds it, and a user never created there counts as already deleted."""
+        import boto3
+
+        cognito = boto3.client("cognito-idp", region_name=self.region)
+        for logical_id, resource in self.template["Resources"].items():
+            if resource["Type"] == "AWS::Cognito::UserPool":
+                self._user_pools[logical_id] = cognito.create_user_pool(PoolName=logical_id)["UserPool"]["Id"]
 
     def _create_supporting_resources(self, environment: dict[str, str]) -> None:
         resources = self.template["Resources"]

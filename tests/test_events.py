@@ -388,6 +388,57 @@ def sample_get_client_profile(samples: Samples) -> None:
 
 
 @case
+def sample_export_client_data(samples: Samples) -> None:
+    # Given nothing of the sample's client / When they export their data / Then 200, nothing in it
+    empty = samples.run("export_client_data")
+    assert empty.status == 200, empty.body
+    assert empty.body["client_id"] == claims(load("export_client_data"))["sub"]
+    assert [empty.body[key] for key in ("profile", "assessment", "sessions", "reservations")] == [None, None, [], []]
+    # Given their profile and a booking / Then both are in it, as the client's own reads answer them
+    put = samples.run("put_client_profile")
+    session = samples.booked_session()
+    answer = samples.run("export_client_data")
+    assert answer.status == 200, answer.body
+    assert answer.body["profile"] == put.body
+    assert answer.body["sessions"] == [samples.run("get_session", session_id=session["session_id"]).body]
+
+
+@contextmanager
+def user_pool_with(user_name: str) -> Iterator[str]:
+    """A moto user pool holding the user, named in the environment as the template names it to the function."""
+    import boto3
+
+    cognito = boto3.client("cognito-idp")
+    pool_id: str = cognito.create_user_pool(PoolName="samples")["UserPool"]["Id"]
+    cognito.admin_create_user(UserPoolId=pool_id, Username=user_name)
+    with mock.patch.dict(os.environ, {"USER_POOL_ID": pool_id}):
+        yield pool_id
+
+
+@case
+def sample_erase_client(samples: Samples) -> None:
+    client_id = str(claims(load("erase_client"))["sub"])
+    with user_pool_with(client_id) as pool_id:
+        # Given the sample's client with a profile and a booking ahead
+        assert samples.run("put_client_profile").status == 200
+        session = samples.booked_session()
+        # When they erase their data / Then 204, and again 204
+        answer = samples.run("erase_client")
+        assert (answer.status, answer.body) == (204, None)
+        assert samples.run("erase_client").status == 204
+        # And the profile is gone, the session cancelled by the client and without its attendees, the account gone
+        assert samples.run("get_client_profile").status == 404
+        kept = samples.run("export_client_data").body["sessions"]
+        assert [(s["session_id"], s["status"], s["cancelled_by"], s["attendees"]) for s in kept] == [
+            (session["session_id"], "cancelled", "client", [])
+        ]
+        import boto3
+
+        users = boto3.client("cognito-idp").list_users(UserPoolId=pool_id)["Users"]
+        assert users == []
+
+
+@case
 def sample_list_therapists(samples: Samples) -> None:
     # Given no therapist / Then an empty first page
     assert samples.run("list_therapists").body == {"items": [], "next_cursor": None}

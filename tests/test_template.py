@@ -517,13 +517,29 @@ def test_nothing_a_person_sends_can_choose_their_group() -> None:
     # And through the app client a person may write their email address alone (never email_verified)
     assert app_client["Properties"]["WriteAttributes"] == ["email"]
     assert set(app_client["Properties"]["ReadAttributes"]) == {"email", "email_verified"}
-    # And only the sign-up function may put anyone in a group, and only by adding
-    adders = {
-        name
+    # And only the sign-up function may put anyone in a group, and only by adding; the only other Cognito grant
+    # is the personal data function's deletion of an account
+    granted = {
+        name: {action for action in allowed_actions(function) if action.startswith("cognito-idp:")}
         for name, function in FUNCTIONS.items()
-        if any(action.startswith("cognito-idp:") for action in allowed_actions(function))
     }
-    assert adders == {"SignUpFunction"}
+    assert {name: actions for name, actions in granted.items() if actions} == {
+        "SignUpFunction": {"cognito-idp:AdminAddUserToGroup"},
+        "PersonalDataFunction": {"cognito-idp:AdminDeleteUser"},
+    }
+
+
+def test_the_personal_data_function_may_delete_accounts_of_the_templates_pool_only() -> None:
+    # Given the function that erases a client, and the pool
+    function = FUNCTIONS["PersonalDataFunction"]
+    pool, _ = the_one("AWS::Cognito::UserPool")
+    # Then it may delete users of that one pool (it is no trigger: naming the pool makes no cycle), nothing else
+    [statement] = [s for s in statements(function) if any(a.startswith("cognito-idp:") for a in as_list(s["Action"]))]
+    assert as_list(statement["Action"]) == ["cognito-idp:AdminDeleteUser"]
+    arn = f"arn:${{AWS::Partition}}:cognito-idp:${{AWS::Region}}:${{AWS::AccountId}}:userpool/${{{pool}}}"
+    assert as_list(statement["Resource"]) == [{"Fn::Sub": arn}]
+    # And it is told the pool in its environment
+    assert function["Properties"]["Environment"]["Variables"]["USER_POOL_ID"] == {"Ref": pool}
 
 
 def test_the_sign_up_trigger_may_only_add_users_to_groups() -> None:

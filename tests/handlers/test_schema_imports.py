@@ -18,6 +18,8 @@ EVERY_ROUTE = {"fields", "problems"}
 SCHEMAS_OF = {
     "AdminFunction": EVERY_ROUTE | {"sessions", "admin", "standing"},
     "AssessmentFunction": EVERY_ROUTE | {"assessment"},
+    "PersonalDataFunction": EVERY_ROUTE
+    | {"personal_data", "profiles", "therapists", "assessment", "sessions", "reservations"},
     "BookingFunction": EVERY_ROUTE | {"sessions", "booking"},
     "CalendarFeedAddressFunction": EVERY_ROUTE | {"calendar_feed"},
     "CalendarFeedFunction": EVERY_ROUTE,

@@ -232,6 +232,12 @@ DEFAULT_CRISIS_GUIDANCE = (
 )
 
 
+class AccountSettings(EnvironmentModel):
+    """The user pool people sign in to (the erasure of a client deletes their account there)."""
+
+    user_pool_id: Named = Field(alias="USER_POOL_ID", description="the user pool's id")
+
+
 class AssessmentSettings(EnvironmentModel):
     """The self-assessment's: what a client who answers PHQ-9 item 9 above 0 is shown (template parameter
     CrisisGuidance: a platform outside the UK sets its own services)."""

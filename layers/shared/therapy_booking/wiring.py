@@ -29,6 +29,7 @@ from therapy_booking.domain.services import (
     new_id,
 )
 from therapy_booking.settings import (
+    AccountSettings,
     AssessmentSettings,
     CalendarFeedSettings,
     CalendarSettings,
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     from therapy_booking.domain.calendar_feed import CalendarFeedService
     from therapy_booking.domain.calendar_sync import CalendarImportService, SyncQueue
     from therapy_booking.domain.notifications import NotificationService
+    from therapy_booking.domain.personal_data import PersonalDataService
     from therapy_booking.domain.reservations import ReservationEvents, ReservationService
     from therapy_booking.domain.sign_up import SignUpService
 
@@ -91,6 +93,10 @@ class Container:
     @cached_property
     def assessment_settings(self) -> AssessmentSettings:
         return AssessmentSettings.from_environment()
+
+    @cached_property
+    def account_settings(self) -> AccountSettings:
+        return AccountSettings.from_environment()
 
     @cached_property
     def calendar_feed_settings(self) -> CalendarFeedSettings:
@@ -199,6 +205,26 @@ class Container:
         storage = self.storage
         return ReservationService(
             DynamoReservations(), storage.therapists, storage.clients, self.clock, self.settings.policy, new_id
+        )
+
+    @cached_property
+    def personal_data(self) -> PersonalDataService:
+        """A client's export and erasure (sessions, reservations, keyed bookings, their items, their account)."""
+        from therapy_booking.adapters.cognito_users import CognitoUserDirectory
+        from therapy_booking.adapters.dynamodb.assessments import DynamoAssessments
+        from therapy_booking.adapters.dynamodb.erasure import DynamoErasure
+        from therapy_booking.domain.personal_data import PersonalDataService
+
+        storage = self.storage
+        return PersonalDataService(
+            profiles=storage.clients,
+            assessments=DynamoAssessments(),
+            sessions=self.sessions,
+            reservations=self.reservations,
+            store=DynamoErasure(),
+            keyed_bookings=self.keyed_bookings,
+            accounts=lambda: CognitoUserDirectory(self.account_settings.user_pool_id),
+            clock=self.clock,
         )
 
     @cached_property

@@ -1,9 +1,10 @@
-"""The `UserDirectory` port on a Cognito user pool: AdminAddUserToGroup.
+"""The `UserDirectory` and `Accounts` ports on a Cognito user pool: AdminAddUserToGroup, AdminDeleteUser.
 
 Adding a user to a group they are already in succeeds and changes nothing, so a repeated call (a retried or
-duplicated trigger) is harmless by the API's own contract. The pool is the one the trigger's event names:
-the function cannot be told its pool in its environment (the pool names the function as its trigger, so the
-function naming the pool would be a circular dependency in the template).
+duplicated trigger) is harmless by the API's own contract. For the sign-up trigger the pool is the one the
+trigger's event names: that function cannot be told its pool in its environment (the pool names the function as
+its trigger, so the function naming the pool would be a circular dependency in the template). Erasure is told its
+pool in its environment (`USER_POOL_ID`); a user already deleted is not an error there.
 """
 
 from __future__ import annotations
@@ -21,3 +22,10 @@ class CognitoUserDirectory:
 
     def add_to_group(self, user_name: str, group: str) -> None:
         self._client().admin_add_user_to_group(UserPoolId=self._user_pool_id, Username=user_name, GroupName=group)
+
+    def delete_user(self, user_name: str) -> None:
+        client = self._client()
+        try:
+            client.admin_delete_user(UserPoolId=self._user_pool_id, Username=user_name)
+        except client.exceptions.UserNotFoundException:
+            return

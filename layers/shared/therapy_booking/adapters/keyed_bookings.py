@@ -1,7 +1,8 @@
 """Bookings under an `Idempotency-Key`, on Powertools idempotency in the platform's one table.
 
-A booking runs under an idempotency record keyed by (client, key), stored as
-`pk = IDEMPOTENCY#booking` with a `ttl` a day ahead (the settings' `idempotency_ttl_seconds`).
+A booking runs under an idempotency record keyed by (client, key), stored in the client's own
+partition, `pk = IDEMPOTENCY#booking#<client id>` (so erasing the client finds and deletes them:
+`forget_client`), with a `ttl` a day ahead (the settings' `idempotency_ttl_seconds`).
 The record keeps the booking's answer, as the caller's response model (Powertools'
 `PydanticSerializer`: JSON on the way in, the model validated on the way out). So:
 
@@ -14,7 +15,9 @@ The record keeps the booking's answer, as the caller's response model (Powertool
 The record's `sk` is `<function name>.<NAME>#<hash of [client, key]>`: `NAME` is the name Powertools
 derived from the function this ran in when it lived in the booking handler (module `app` on
 Lambda), kept as it was so that records written before stay valid (a repeat within their day
-still gets the first answer). Powertools and boto3 are imported on the first keyed request.
+still gets the first answer). Records written before the partition per client (`pk =
+IDEMPOTENCY#booking`) are no longer read and expire within their day. Powertools and boto3 are
+imported on the first keyed request.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from therapy_booking.adapters.idempotency import BOOKING_PARTITION, persistence_layer
+from therapy_booking.adapters import aws_clients
+from therapy_booking.adapters.idempotency import booking_partition, persistence_layer
 from therapy_booking.domain.errors import Conflict, ValidationFailed
 
 if TYPE_CHECKING:
@@ -51,7 +55,6 @@ class PowertoolsKeyedBookings:
         self._table_name = table_name
         self._ttl_seconds = ttl_seconds
         self._config: IdempotencyConfig | None = None
-        self._runs: dict[type[Any], Callable[..., Any]] = {}
 
     def book[Answer: BaseModel](
         self,
@@ -71,7 +74,7 @@ class PowertoolsKeyedBookings:
             IdempotencyValidationError,
         )
 
-        run, config = self._build(answer)
+        run, config = self._build(client_id, answer)
         if invocation is not None:
             config.register_lambda_context(invocation)
         booking = {"client_id": client_id, "key": key, "request": request.model_dump(mode="json")}
@@ -83,8 +86,23 @@ class PowertoolsKeyedBookings:
             raise Conflict(IN_PROGRESS) from None
         return result
 
-    def _build(self, answer: type[BaseModel]) -> tuple[Callable[..., Any], IdempotencyConfig]:
-        """The idempotent function for answers of this model, built on first use."""
+    def forget_client(self, client_id: str) -> None:
+        """Delete every record of the client's keyed bookings (erasure): one Query of their partition, page by
+        page, and a DeleteItem each (one already gone is fine)."""
+        client = aws_clients.dynamodb_client()
+        partition = booking_partition(client_id)
+        pages = client.get_paginator("query").paginate(
+            TableName=self._table_name,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": partition}},
+            ProjectionExpression="pk, sk",
+        )
+        for page in pages:
+            for item in page.get("Items", []):
+                client.delete_item(TableName=self._table_name, Key={"pk": item["pk"], "sk": item["sk"]})
+
+    def _build(self, client_id: str, answer: type[BaseModel]) -> tuple[Callable[..., Any], IdempotencyConfig]:
+        """The idempotent function for this client's answers of this model (the store is the client's partition)."""
         from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
         from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 
@@ -94,13 +112,12 @@ class PowertoolsKeyedBookings:
                 payload_validation_jmespath="request",
                 expires_after_seconds=self._ttl_seconds,
             )
-        if answer not in self._runs:
-            self._runs[answer] = idempotent_function(
-                _book_once,
-                data_keyword_argument="booking",
-                persistence_store=persistence_layer(self._table_name, BOOKING_PARTITION),
-                config=self._config,
-                output_serializer=PydanticSerializer(answer),
-                key_prefix=key_prefix(),
-            )
-        return self._runs[answer], self._config
+        run = idempotent_function(
+            _book_once,
+            data_keyword_argument="booking",
+            persistence_store=persistence_layer(self._table_name, booking_partition(client_id)),
+            config=self._config,
+            output_serializer=PydanticSerializer(answer),
+            key_prefix=key_prefix(),
+        )
+        return run, self._config

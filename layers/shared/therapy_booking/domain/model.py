@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from enum import StrEnum
 
@@ -357,6 +357,18 @@ class Session:
 
     def is_client(self, actor: Actor) -> bool:
         return actor.has(Role.CLIENT) and actor.user_id == self.client_id
+
+    def without_personal_data(self) -> Session:
+        """The session as kept once its client's data is erased: ids, times, statuses and amounts stay; the
+        attendees, the client's note and every reason or note given along the way go."""
+        return replace(
+            self,
+            attendees=(),
+            note=None,
+            cancellation_reason=None,
+            decline_reason=None,
+            history=tuple(replace(entry, reason=None, note=None) for entry in self.history),
+        )
 
     @property
     def is_active(self) -> bool:

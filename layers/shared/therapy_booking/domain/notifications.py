@@ -542,11 +542,15 @@ class NotificationService:
 
     def tell_reservation(self, event: ReservationEvent, reservation: Reservation) -> DeliveryReport:
         """Tell the reserved client, by email only, that the reservation (as `event` left it) was made or
-        deleted; once per (event, recipient, channel). Without the client's or the therapist's profile it is
+        deleted; once per (event, recipient, channel). A deletion the client made (erasing their data) is not
+        told; without the client's or the therapist's profile it is
         skipped (`no_contact_details`); a failed send raises DeliveryFailed, so the event is retried."""
         report = DeliveryReport()
         key = reservation_delivery_key(event)
         if event.event_type not in RESERVATION_TEMPLATES:
+            return report
+        if event.actor_role is Role.CLIENT:  # the client's own erasure released it: they are not written to
+            report.skipped[key] = "client_erased"
             return report
         therapist, client = self._contacts.parties(reservation.therapist_id, reservation.client_id)
         if therapist is None or client is None:

@@ -451,12 +451,28 @@ class ReservationService:
         ended does nothing. A booking that commits first wins its occurrence; the delete then reads again."""
         require_role(actor, Role.THERAPIST, "delete reserved slots")
         try:
-            self._delete(actor, reservation_id)
+            self._delete(actor.user_id, reservation_id, actor)
         except Conflict:
-            self._delete(actor, reservation_id)
+            self._delete(actor.user_id, reservation_id, actor)
 
-    def _delete(self, actor: Actor, reservation_id: str) -> None:
-        reservation = self._reservations.get(actor.user_id, reservation_id)
+    def release_for_erasure(self, actor: Actor) -> int:
+        """The client erasing their data: every reservation held for them deleted as the therapist's delete does,
+        the deletion's event naming the client as its actor (they are not emailed about it: see
+        `NotificationService.tell_reservation`). Idempotent: a deleted reservation is no longer held. The number
+        deleted."""
+        require_role(actor, Role.CLIENT, "erase their data")
+        held = self._reservations.for_client(actor.user_id)
+        for reservation in held:
+            try:
+                self._delete(reservation.therapist_id, reservation.reservation_id, actor)
+            except Conflict:
+                self._delete(reservation.therapist_id, reservation.reservation_id, actor)
+            except NotFound:  # gone since it was listed (its making abandoned)
+                continue
+        return len(held)
+
+    def _delete(self, therapist_id: str, reservation_id: str, actor: Actor) -> None:
+        reservation = self._reservations.get(therapist_id, reservation_id)
         if reservation is None or reservation.status is ReservationStatus.PENDING:
             raise NotFound("There is no reservation with that id.")
         if reservation.status is not ReservationStatus.ACTIVE:
@@ -470,7 +486,7 @@ class ReservationService:
             reservation_id=reservation_id,
             version=deleted.version,
             occurred_at=now,
-            actor_role=Role.THERAPIST,
+            actor_role=Role.CLIENT if actor.has(Role.CLIENT) else Role.THERAPIST,
             actor_id=actor.user_id,
         )
         claims = reservation_claims(reservation, reservation.unreleased, self._unit)
