@@ -459,9 +459,9 @@ def _api_operations(result: RoundTripResult) -> None:
 
         # A client's personal data: another client with a profile and one session ahead booked under an
         # Idempotency-Key exports it, then erases it (the session cancelled and stripped, their account deleted).
-        import boto3
+        from therapy_booking.adapters.aws_clients import cognito_client
 
-        cognito = boto3.client("cognito-idp")
+        cognito = cognito_client()
         pool_id = cognito.create_user_pool(PoolName="bench")["UserPool"]["Id"]
         cognito.admin_create_user(UserPoolId=pool_id, Username=OTHER_CLIENT.sub)
         os.environ["USER_POOL_ID"] = pool_id
