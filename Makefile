@@ -14,12 +14,13 @@ BIN := $(VENV)/bin
 PORT ?= 3000
 FUZZ_SECONDS ?= 600
 
-.PHONY: help run test lint typecheck unit template build bench fuzz clean
+.PHONY: help run test test-deployed lint typecheck unit template build bench fuzz clean
 
 help:
 	@echo "make run    start the product locally on 127.0.0.1:$(PORT)"
 	@echo "make test   ruff, mypy, pytest, cfn-lint, sam validate --lint, sam build"
 	@echo "make bench  run the benchmarks (results: docs/benchmarks.md)"
+	@echo "make test-deployed  the HTTP flows against a deployed stack (DEPLOYED_API_URL, DEPLOYED_USER_POOL_ID, DEPLOYED_USER_POOL_CLIENT_ID)"
 	@echo "make fuzz   schemathesis against the local stack as each role, FUZZ_SECONDS=$(FUZZ_SECONDS)"
 
 $(BIN)/.installed: requirements-dev.txt layers/shared/requirements.txt
@@ -57,6 +58,12 @@ build: $(SAM_VENV)/bin/.installed
 	$(SAM_VENV)/bin/sam build --region eu-west-2
 	@ls .aws-sam/build/SharedLayer/python/therapy_booking/__pycache__/*.cpython-313.pyc >/dev/null \
 		|| { echo "the built layer has no bytecode"; exit 1; }
+
+# Not part of `make test` (no AWS here): the flows over HTTPS against a deployed stack, with test users the run
+# creates in its user pool and removes (docs/deploying.md, "Testing a deployment").
+test-deployed: $(BIN)/.installed
+	@test -n "$(DEPLOYED_API_URL)" || { echo "set DEPLOYED_API_URL, DEPLOYED_USER_POOL_ID and DEPLOYED_USER_POOL_CLIENT_ID (the stack's outputs)"; exit 1; }
+	$(BIN)/pytest -m deployed tests/deployed
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m benchmarks.run_all
