@@ -425,8 +425,8 @@ def test_the_public_feed_route_has_a_throttle_of_its_own_from_parameters() -> No
     rate, burst = ref(settings["ThrottlingRateLimit"]), ref(settings["ThrottlingBurstLimit"])
     assert rate in parameters and burst in parameters
     assert 1 <= int(parameters[rate]["Default"]) <= int(parameters[burst]["Default"]) <= 100
-    # And it is the only route with settings of its own (the others keep the stage's defaults)
-    assert list(api["Properties"]["RouteSettings"]) == [" ".join(route)]
+    # And only it and booking have settings of their own (the others keep the stage's default throttle)
+    assert sorted(api["Properties"]["RouteSettings"]) == sorted([" ".join(route), "POST /sessions"])
 
 
 def test_the_public_feed_function_only_reads_feed_lookups_the_therapists_keys_and_its_secret() -> None:
@@ -622,6 +622,8 @@ def test_table_has_stream_pitr_sse_ttl_and_is_retained() -> None:
     # Then the outbox stream carries both images, backups and encryption are on, TTL cleans up `ttl`
     assert properties["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert properties["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    # And nobody deletes it by mistake, the stack included
+    assert properties["DeletionProtectionEnabled"] is True
     assert properties["SSESpecification"]["SSEEnabled"] is True
     assert properties["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
     # And deleting or replacing the stack never deletes the data
@@ -1065,3 +1067,306 @@ def test_function_serves_no_route_the_template_does_not_declare(name: str) -> No
     # Then they are exactly the routes the template sends to that function (no dead or unreachable route)
     declared = {route.key for route in template_routes() if route.function == name}
     assert served == declared
+
+
+# --- production settings: throttles, reserved concurrency, logs, CORS, MFA, alarms (issue 15) ------------------
+
+PARAMETERS: dict[str, Any] = load_template()["Parameters"]
+CONDITIONS: dict[str, Any] = load_template()["Conditions"]
+RESOURCES: dict[str, Any] = load_template()["Resources"]
+LOG_GROUPS = resources_of_type("AWS::Logs::LogGroup")
+ALARMS = resources_of_type("AWS::CloudWatch::Alarm")
+# CloudWatch Logs' retention values (PutRetentionPolicy), in days
+CLOUDWATCH_RETENTION_DAYS = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
+]  # fmt: skip
+ACCOUNT_CONCURRENCY = 1000  # a Lambda account's default concurrency quota per region
+UNRESERVED_MINIMUM = 100  # Lambda keeps this much of it unreserved
+ACCESS_LOG_FIELDS = {
+    "requestId": "$context.requestId",
+    "requestTime": "$context.requestTime",
+    "routeKey": "$context.routeKey",
+    "status": "$context.status",
+    "responseLatency": "$context.responseLatency",
+    "integrationLatency": "$context.integrationLatency",
+    "sub": "$context.authorizer.claims.sub",
+    "integrationErrorMessage": "$context.integrationErrorMessage",
+}
+
+
+def parameter_ref(value: Any) -> dict[str, Any]:
+    """The parameter behind `!Ref P` (fails for anything else)."""
+    name = ref(value)
+    assert name in PARAMETERS, f"{value} is not a parameter of the template"
+    declared: dict[str, Any] = PARAMETERS[name]
+    return declared
+
+
+def default_of(value: Any) -> int:
+    return int(parameter_ref(value)["Default"])
+
+
+def stream_consumers() -> set[str]:
+    return {name for name, _, _ in STREAM_EVENTS}
+
+
+def dead_letter_queues() -> set[str]:
+    """Every queue something dead-letters to: a redrive target, an on-failure destination, a schedule's DLQ."""
+    found = set()
+    for queue in QUEUES.values():
+        redrive = queue["Properties"].get("RedrivePolicy")
+        if redrive:
+            found.add(dead_letter_queue(redrive["deadLetterTargetArn"]))
+    for _, _, properties in events_of("DynamoDB", "Kinesis", "SQS", "ScheduleV2", "Schedule"):
+        if "DestinationConfig" in properties:
+            found.add(dead_letter_queue(properties["DestinationConfig"]["OnFailure"]["Destination"]))
+        if "DeadLetterConfig" in properties:
+            found.add(dead_letter_queue(properties["DeadLetterConfig"]["Arn"]))
+    for function in FUNCTIONS.values():
+        invoke_config = function["Properties"].get("EventInvokeConfig", {})
+        if "DestinationConfig" in invoke_config:
+            found.add(dead_letter_queue(invoke_config["DestinationConfig"]["OnFailure"]["Destination"]))
+    return found
+
+
+def watched(alarm: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(namespace, metric, dimensions) of each metric the alarm reads, its own or those of its metric math."""
+    properties = alarm["Properties"]
+    if "MetricName" in properties:
+        metrics = [(properties["Namespace"], properties["MetricName"], properties.get("Dimensions", []))]
+    else:
+        metrics = [
+            (query["MetricStat"]["Metric"]["Namespace"], query["MetricStat"]["Metric"]["MetricName"],
+             query["MetricStat"]["Metric"].get("Dimensions", []))
+            for query in properties["Metrics"]
+            if "MetricStat" in query
+        ]  # fmt: skip
+    return [
+        (namespace, metric, {d["Name"]: d["Value"] for d in dimensions}) for namespace, metric, dimensions in metrics
+    ]
+
+
+def alarms_on(namespace: str, metric: str, dimension: str, value: Any) -> list[str]:
+    return [
+        name
+        for name, alarm in ALARMS.items()
+        if any(
+            (space, found) == (namespace, metric) and dimensions.get(dimension) == value
+            for space, found, dimensions in watched(alarm)
+        )
+    ]
+
+
+def the_alarm_on(namespace: str, metric: str, dimension: str, value: Any) -> dict[str, Any]:
+    found = alarms_on(namespace, metric, dimension, value)
+    assert len(found) == 1, f"expected one alarm on {namespace} {metric} {dimension}={value}, found {found}"
+    alarm: dict[str, Any] = ALARMS[found[0]]["Properties"]
+    return alarm
+
+
+def fires_on_any(alarm: dict[str, Any]) -> bool:
+    return bool(alarm["Threshold"] == 0 and alarm["ComparisonOperator"] == "GreaterThanThreshold")
+
+
+def test_log_retention_is_a_parameter_of_cloudwatchs_values_defaulting_to_90_days() -> None:
+    declared = PARAMETERS["LogRetentionDays"]
+    assert declared["Type"] == "Number"
+    assert int(declared["Default"]) == 90
+    assert [int(days) for days in declared["AllowedValues"]] == CLOUDWATCH_RETENTION_DAYS
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_function_logs_to_its_own_log_group_with_the_retention_parameter(name: str) -> None:
+    # Given a function's logging configuration
+    group = ref(FUNCTIONS[name]["Properties"].get("LoggingConfig", {}).get("LogGroup"))
+    # Then it names a log group of the template, kept LogRetentionDays, named after the function
+    assert group in LOG_GROUPS, f"{name} has no log group of the stack (Lambda would create one kept for ever)"
+    properties = LOG_GROUPS[group]["Properties"]
+    assert properties["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    assert properties["LogGroupName"] == {"Fn::Sub": f"/aws/lambda/${{AWS::StackName}}/{name}"}
+    # And no other function writes to it
+    others = [
+        n
+        for n, f in FUNCTIONS.items()
+        if n != name and ref(f["Properties"].get("LoggingConfig", {}).get("LogGroup")) == group
+    ]
+    assert not others
+
+
+def test_every_log_group_of_the_stack_has_the_retention_parameter() -> None:
+    assert len(LOG_GROUPS) == len(FUNCTIONS) + 1  # one per function, and the API's access log
+    for name, group in LOG_GROUPS.items():
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
+
+
+def test_the_api_access_log_is_json_with_exactly_the_operational_fields() -> None:
+    # Given the HTTP API's access log settings
+    _, api = the_one("AWS::Serverless::HttpApi")
+    settings = api["Properties"]["AccessLogSettings"]
+    # Then they go to a log group of the stack (kept LogRetentionDays)
+    assert get_att(settings["DestinationArn"]) in LOG_GROUPS
+    # And each line is a JSON object of exactly: request id and time, route key (the template path, never the
+    # requested path: a feed's path is its secret), status, latencies, the caller's sub, the integration error
+    line = json.loads(settings["Format"])
+    assert line == ACCESS_LOG_FIELDS
+    # And nothing that identifies a device or carries what a person sent: no IP, path, query string, agent, body
+    for forbidden in ("identity", "sourceIp", "path", "querystring", "queryString", "userAgent", "body", "email"):
+        assert forbidden not in settings["Format"], forbidden
+
+
+def test_the_stage_throttles_every_route_and_booking_and_the_feed_more_tightly_from_parameters() -> None:
+    # Given the HTTP API's default route settings
+    _, api = the_one("AWS::Serverless::HttpApi")
+    default = api["Properties"]["DefaultRouteSettings"]
+    rate, burst = default_of(default["ThrottlingRateLimit"]), default_of(default["ThrottlingBurstLimit"])
+    # Then every route is throttled by parameters, below the account's regional limit (10,000 a second)
+    assert 1 <= rate <= burst < 10_000
+    # And booking and the public feed each have a tighter throttle, from parameters of their own
+    for route in ("POST /sessions", "GET /calendar-feeds/{feed}"):
+        settings = api["Properties"]["RouteSettings"][route]
+        own_rate, own_burst = default_of(settings["ThrottlingRateLimit"]), default_of(settings["ThrottlingBurstLimit"])
+        assert 1 <= own_rate <= own_burst
+        assert own_rate < rate and own_burst < burst, route
+        assert settings["ThrottlingRateLimit"] != default["ThrottlingRateLimit"]
+
+
+def test_the_stream_consumers_and_the_sweeper_have_a_small_reservation_from_parameters() -> None:
+    # Given the functions that must not be starved by the API: the stream consumers and the sweeper
+    reserved_functions = stream_consumers() | {"SweeperFunction"}
+    assert {"NotificationsFunction", "SessionSchedulesFunction", "TherapistStandingFunction"} <= reserved_functions
+    total = 0
+    for name in sorted(reserved_functions):
+        # Then each reserves concurrency from a parameter, or nothing when the parameter is 0
+        value = FUNCTIONS[name]["Properties"]["ReservedConcurrentExecutions"]
+        condition, reserved, otherwise = value["Fn::If"]
+        assert otherwise == {"Ref": "AWS::NoValue"}
+        parameter = ref(reserved)
+        assert parameter in PARAMETERS and int(PARAMETERS[parameter]["MinValue"]) == 0
+        assert CONDITIONS[condition] == {"Fn::Not": [{"Fn::Equals": [{"Ref": parameter}, 0]}]}
+        total += default_of(reserved)
+    # And together they leave almost all of a default account's concurrency to the API (Lambda keeps 100 apart)
+    assert 0 < total <= (ACCOUNT_CONCURRENCY - UNRESERVED_MINIMUM) // 20
+    # And no other function reserves any (a reservation is also a cap)
+    assert {n for n, f in FUNCTIONS.items() if "ReservedConcurrentExecutions" in f["Properties"]} == reserved_functions
+
+
+def test_cors_origins_come_from_a_list_parameter_without_a_wildcard() -> None:
+    _, api = the_one("AWS::Serverless::HttpApi")
+    origins = api["Properties"]["CorsConfiguration"]["AllowOrigins"]
+    declared = parameter_ref(origins)
+    assert declared["Type"] == "CommaDelimitedList"
+    assert "*" not in str(declared["Default"])
+    assert "AllowCredentials" not in api["Properties"]["CorsConfiguration"]  # bearer tokens, no cookies
+
+
+def test_the_pool_offers_totp_mfa_and_threat_protection_behind_a_parameter() -> None:
+    _, pool = the_one("AWS::Cognito::UserPool")
+    properties = pool["Properties"]
+    # Then MFA by authenticator app is optional (required of whoever set it up), SMS is not a factor
+    assert properties["MfaConfiguration"] == "OPTIONAL"
+    assert properties["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+    # And threat protection follows its parameter, on the Plus plan it needs
+    assert properties["UserPoolAddOns"] == {"AdvancedSecurityMode": {"Ref": "ThreatProtection"}}
+    assert sorted(PARAMETERS["ThreatProtection"]["AllowedValues"]) == ["AUDIT", "ENFORCED", "OFF"]
+    assert properties["UserPoolTier"] == {"Fn::If": ["ThreatProtectionOn", "PLUS", {"Ref": "AWS::NoValue"}]}
+    assert CONDITIONS["ThreatProtectionOn"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "ThreatProtection"}, "OFF"]}]}
+    # And the password policy is the one docs/deploying.md states
+    policy = properties["Policies"]["PasswordPolicy"]
+    assert policy["MinimumLength"] >= 12
+    assert policy["RequireLowercase"] and policy["RequireUppercase"] and policy["RequireNumbers"]
+
+
+def test_the_template_has_every_dead_letter_queue_it_should() -> None:
+    # Given the queues / Then every one is a dead-letter queue or feeds one (no queue without a place for failures)
+    found = dead_letter_queues()
+    assert found == {
+        "StreamDeadLetterQueue",
+        "NotificationsDeadLetterQueue",
+        "SchedulesDeadLetterQueue",
+        "CalendarSyncDeadLetterQueue",
+    }
+    for name, queue in QUEUES.items():
+        assert name in found or "RedrivePolicy" in queue["Properties"], name
+
+
+@pytest.mark.parametrize("queue", sorted(dead_letter_queues()))
+def test_a_message_in_a_dead_letter_queue_raises_an_alarm(queue: str) -> None:
+    alarm = the_alarm_on(
+        "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", {"Fn::GetAtt": f"{queue}.QueueName"}
+    )
+    assert fires_on_any(alarm)
+    assert alarm["Statistic"] == "Maximum"
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_errors_and_throttles_of_each_function_raise_alarms_of_their_own(name: str) -> None:
+    for metric in ("Errors", "Throttles"):
+        alarm = the_alarm_on("AWS/Lambda", metric, "FunctionName", {"Ref": name})
+        assert fires_on_any(alarm) and alarm["Statistic"] == "Sum", metric
+        assert alarm["AlarmName"] == {"Fn::Sub": f"${{AWS::StackName}}-{name}-{metric.lower()}"}
+
+
+@pytest.mark.parametrize("name", sorted(stream_consumers()))
+def test_a_stream_consumer_falling_behind_raises_an_alarm(name: str) -> None:
+    alarm = the_alarm_on("AWS/Lambda", "IteratorAge", "FunctionName", {"Ref": name})
+    assert alarm["Statistic"] == "Maximum"
+    assert 0 < alarm["Threshold"] <= 15 * 60 * 1000  # milliseconds: minutes behind, far from the stream's 24 h
+
+
+def test_the_apis_5xx_rate_raises_an_alarm() -> None:
+    api, _ = the_one("AWS::Serverless::HttpApi")
+    alarm = the_alarm_on("AWS/ApiGateway", "5xx", "ApiId", {"Ref": api})
+    # Then it is a rate: 5xx over all requests of the same API, in percent
+    assert ("AWS/ApiGateway", "Count", {"ApiId": {"Ref": api}}) in [
+        (space, metric, dims) for space, metric, dims in watched({"Properties": alarm})
+    ]
+    (returned,) = [query for query in alarm["Metrics"] if query.get("ReturnData")]
+    assert "100 * errors / requests" in returned["Expression"]
+    assert 0 < alarm["Threshold"] <= 5
+
+
+def test_every_schedule_is_in_a_group_of_the_stack() -> None:
+    groups = resources_of_type("AWS::Scheduler::ScheduleGroup")
+    for name, event, properties in SCHEDULE_EVENTS:
+        assert ref(properties.get("GroupName")) in groups, f"{name}.{event} is in the account's default group"
+    assert session_schedules_environment()["SCHEDULE_GROUP"] == {"Ref": "SessionSchedules"}
+
+
+@pytest.mark.parametrize("group", sorted(resources_of_type("AWS::Scheduler::ScheduleGroup")))
+def test_failed_scheduler_invocations_of_each_group_raise_alarms(group: str) -> None:
+    for metric in ("TargetErrorCount", "InvocationDroppedCount", "InvocationsFailedToBeSentToDeadLetterCount"):
+        alarm = the_alarm_on("AWS/Scheduler", metric, "ScheduleGroup", {"Ref": group})
+        assert fires_on_any(alarm), metric
+
+
+def test_every_alarm_notifies_the_alarm_topic_on_alarm_and_on_recovery() -> None:
+    topic = {"Fn::If": ["CreateAlarmTopic", {"Ref": "AlarmTopic"}, {"Ref": "AlarmTopicArn"}]}
+    # Given the topic: the parameter's, or the stack's own when the parameter is empty
+    assert CONDITIONS["CreateAlarmTopic"] == {"Fn::Equals": [{"Ref": "AlarmTopicArn"}, ""]}
+    assert RESOURCES["AlarmTopic"]["Type"] == "AWS::SNS::Topic"
+    assert RESOURCES["AlarmTopic"]["Condition"] == "CreateAlarmTopic"
+    assert PARAMETERS["AlarmTopicArn"]["Default"] == ""
+    assert len(ALARMS) >= 2 * len(FUNCTIONS)
+    for name, alarm in ALARMS.items():
+        properties = alarm["Properties"]
+        # Then every alarm notifies it, when it fires and when it clears
+        assert properties["AlarmActions"] == [topic], name
+        assert properties["OKActions"] == [topic], name
+        # And a quiet metric is not an alarm
+        assert properties["TreatMissingData"] == "notBreaching", name
+
+
+def test_alarms_are_one_per_cause_named_for_the_on_call_and_say_what_to_do() -> None:
+    names = [alarm["Properties"]["AlarmName"]["Fn::Sub"] for alarm in ALARMS.values()]
+    assert len(set(names)) == len(names)
+    assert all(name.startswith("${AWS::StackName}-") for name in names)
+    causes = [json.dumps(watched(alarm), sort_keys=True) for alarm in ALARMS.values()]
+    assert len(set(causes)) == len(causes)
+    deploying = (ROOT / "docs" / "deploying.md").read_text()
+    for name, alarm in ALARMS.items():
+        assert "docs/deploying.md" in alarm["Properties"]["AlarmDescription"], name
+        assert len(alarm["Properties"]["AlarmDescription"]) <= 1024, name
+        # And the operator's guide explains each kind of alarm by its name's suffix
+        suffix = alarm["Properties"]["AlarmName"]["Fn::Sub"].removeprefix("${AWS::StackName}-")
+        kind = "<function>-" + suffix.split("Function-", 1)[1] if "Function-" in suffix else suffix
+        assert kind in deploying, f"docs/deploying.md does not explain {suffix}"
