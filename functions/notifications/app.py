@@ -28,6 +28,12 @@ A reservation's record goes the same way (`OutboxConsumer.reservations`): decode
 and the reservation as the event left it, told once per delivery key, failed (and its reservation's
 later records held back) when its email could not be sent.
 
+Business metrics (`domain.metrics`, docs/observability.md): every session event counts once its record's
+messages went out (`count`, after `notify` in `HANDLERS`), every reservation event once its email went out,
+and each message sent or failed by its channel (`NotificationService`); written as EMF when the batch ends.
+A record handled again (Lambda retrying a batch from an earlier failed record) counts its event again; a
+message the ledger already holds as sent does not count again.
+
 Logs carry event types, ids and delivery keys (ids, roles and channels) only: never an address,
 a number, a name or a note.
 """
@@ -42,6 +48,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from therapy_booking.domain.events import STORED_EVENT_TYPES, DomainEvent
+from therapy_booking.domain.metrics import count_event, count_reservation_event
 from therapy_booking.domain.model import Session
 from therapy_booking.domain.notifications import DeliveryFailed, Occasion
 from therapy_booking.domain.reservations import Reservation, ReservationEvent
@@ -109,18 +116,28 @@ def tell_reservation(event: ReservationEvent, reservation: Reservation) -> None:
     )
 
 
-# Every event a session's people may hear about (the mapping decides who hears what, if anything).
-HANDLERS: Dispatch = {event_type: (notify,) for event_type in STORED_EVENT_TYPES}
+def count(event: DomainEvent, session: Session | None) -> None:
+    """Count the committed transition (after `notify`: a record that fails counts when it goes through)."""
+    count_event(container.business_metrics, event)
+
+
+def count_reservation(event: ReservationEvent, reservation: Reservation) -> None:
+    count_reservation_event(container.business_metrics, event.event_type)
+
+
+# Every event a session's people may hear about (the mapping decides who hears what, if anything), then counted.
+HANDLERS: Dispatch = {event_type: (notify, count) for event_type in STORED_EVENT_TYPES}
 # A session's messages go out in the order of its events: once a record of a session fails, its later
 # records in the batch fail too (Lambda retries from the first failed record anyway).
 # A reservation's events go out in order too: "deleted" never before "made".
-consumer = OutboxConsumer(HANDLERS, logger, in_order=True, reservations=(tell_reservation,))
+consumer = OutboxConsumer(HANDLERS, logger, in_order=True, reservations=(tell_reservation, count_reservation))
 
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     consumer.new_batch()
     container.delivery_ledger.for_invocation(context)
-    return process_partial_response(
-        event=event, record_handler=consumer.record_handler, processor=processor, context=context
-    )
+    with container.business_metrics.published():
+        return process_partial_response(
+            event=event, record_handler=consumer.record_handler, processor=processor, context=context
+        )

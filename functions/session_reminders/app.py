@@ -21,6 +21,8 @@ Errors:
 - A message that could not be sent raises `DeliveryFailed` after the others went out, so Lambda
   retries the asynchronous invocation (sending only what is missing) and then sends it to the
   schedules' dead-letter queue. A number SNS cannot text is not a failure: the email goes alone.
+Business metrics (docs/observability.md): each message sent or failed by its channel, and each reminder
+message sent by the reminder's kind (`NotificationService`), written as EMF when the invocation ends.
 Logs carry ids, counts and delivery keys only.
 """
 
@@ -66,6 +68,11 @@ def _invalid(event: Any, why: str) -> dict[str, Any]:
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    with container.business_metrics.published():
+        return _remind(event, context)
+
+
+def _remind(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     kind = _kind(event)
     if kind == RESPONSE_REMINDER_KIND:
         return remind_to_respond(event, context)

@@ -259,6 +259,13 @@ class NotificationSettings(EnvironmentModel):
         return f"{self.dashboard_base_url}/sessions/{session_id}"
 
 
+class MetricsSettings(EnvironmentModel):
+    """Where the business metrics go (template parameter MetricsNamespace) and the service they are of."""
+
+    namespace: Named = Field(alias="POWERTOOLS_METRICS_NAMESPACE", description="the CloudWatch namespace")
+    service: Named = Field(alias="POWERTOOLS_SERVICE_NAME", description="the service's name")
+
+
 class CalendarFeedSettings(EnvironmentModel):
     """The calendar feed functions': the secret tokens are derived from, the sender whose domain ends every UID
     (as in the emailed invitations), the dashboard a feed entry links to, and, if set, the base URL of the feed

@@ -34,6 +34,7 @@ from therapy_booking.settings import (
     CalendarFeedSettings,
     CalendarSettings,
     FailureReportSettings,
+    MetricsSettings,
     NotificationSettings,
     ScheduleSettings,
     Settings,
@@ -41,6 +42,7 @@ from therapy_booking.settings import (
 )
 
 if TYPE_CHECKING:
+    from therapy_booking.adapters.business_metrics import EmfBusinessMetrics
     from therapy_booking.adapters.delivery_ledger import PowertoolsDeliveryLedger
     from therapy_booking.adapters.dynamodb.therapist_records import TherapistRecords
     from therapy_booking.adapters.keyed_bookings import PowertoolsKeyedBookings
@@ -97,6 +99,10 @@ class Container:
     @cached_property
     def account_settings(self) -> AccountSettings:
         return AccountSettings.from_environment()
+
+    @cached_property
+    def metrics_settings(self) -> MetricsSettings:
+        return MetricsSettings.from_environment()
 
     @cached_property
     def calendar_feed_settings(self) -> CalendarFeedSettings:
@@ -249,6 +255,13 @@ class Container:
         return PowertoolsDeliveryLedger(self.settings.table_name)
 
     @cached_property
+    def business_metrics(self) -> EmfBusinessMetrics:
+        """The business metrics counted in this invocation; written out by `published()` around a handler's work."""
+        from therapy_booking.adapters.business_metrics import EmfBusinessMetrics
+
+        return EmfBusinessMetrics(self.metrics_settings)
+
+    @cached_property
     def notifications(self) -> NotificationService:
         # Imported here: only the notification functions pay for the mapping, Jinja, iCalendar and the
         # idempotency store.
@@ -267,6 +280,7 @@ class Container:
             sessions=storage.sessions,
             clock=self.clock,
             policy=self.settings.policy,
+            metrics=self.business_metrics,
         )
 
     @cached_property

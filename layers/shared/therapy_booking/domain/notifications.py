@@ -35,6 +35,13 @@ from therapy_booking.domain.events import (
     SessionReminderDue,
 )
 from therapy_booking.domain.formats import E164
+from therapy_booking.domain.metrics import (
+    NO_METRICS,
+    NOTIFICATIONS_FAILED,
+    NOTIFICATIONS_SENT,
+    REMINDERS_SENT,
+    BusinessMetrics,
+)
 from therapy_booking.domain.model import Role, Session, SessionStatus
 from therapy_booking.domain.policies import PlatformPolicy
 from therapy_booking.domain.reservations import (
@@ -471,6 +478,7 @@ class NotificationService:
         sessions: SessionRepository,
         clock: Clock,
         policy: PlatformPolicy = DEFAULT_POLICY,
+        metrics: BusinessMetrics = NO_METRICS,
     ) -> None:
         self._contacts = contacts
         self._renderer = renderer
@@ -480,6 +488,7 @@ class NotificationService:
         self._sessions = sessions
         self._clock = clock
         self._policy = policy
+        self._metrics = metrics
 
     def session_as_left_by(self, event: DomainEvent) -> Session | None:
         """The session as `event` left it, read from the store: only while nothing has changed it since."""
@@ -560,6 +569,7 @@ class NotificationService:
         try:
             self._ledger.once(key, partial(self._send_reservation, notice))
         except Exception as error:
+            self._metrics.count(NOTIFICATIONS_FAILED, channel=Channel.EMAIL)
             raise DeliveryFailed([key], [error]) from error
         report.sent.append(key)
         return report
@@ -584,6 +594,7 @@ class NotificationService:
             except InvalidPhoneNumber:
                 report.skipped[notice.delivery_key] = "invalid_phone_number"
             except Exception as error:  # one failed send must not stop the others
+                self._metrics.count(NOTIFICATIONS_FAILED, channel=notice.channel)
                 failed.append(notice.delivery_key)
                 causes.append(error)
             else:
@@ -597,9 +608,15 @@ class NotificationService:
 
     def _send_reservation(self, notice: ReservationNotice) -> None:
         self._email.send(self._renderer.reservation_email(notice))
+        self._metrics.count(NOTIFICATIONS_SENT, channel=Channel.EMAIL)
 
     def _send(self, notice: Notice) -> None:
+        """Send one message, and count it (here, not in `notify`: a message the ledger already holds as
+        sent is not sent, nor counted, again)."""
         if notice.channel is Channel.EMAIL:
             self._email.send(self._renderer.email(notice))
         else:
             self._sms.send(self._renderer.sms(notice))
+        self._metrics.count(NOTIFICATIONS_SENT, channel=notice.channel)
+        if notice.occasion.kind in (REMINDER, RESPONSE_REMINDER):
+            self._metrics.count(REMINDERS_SENT, reminder=notice.occasion.kind)
