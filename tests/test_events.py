@@ -284,6 +284,13 @@ def assert_not_found(answer: Answer, detail: str) -> None:
     assert answer.body["detail"] == detail
 
 
+def assert_no_joining_link(public: Any) -> None:
+    """A public profile names locations by kind and label: the put_therapist_profile sample's links are nowhere."""
+    links = [loc["link"] for loc in body(load("put_therapist_profile"))["locations"] if loc.get("link")]
+    assert links
+    assert not any(link in json.dumps(public) for link in links)
+
+
 def last_history(session: dict[str, Any]) -> dict[str, Any]:
     entry: dict[str, Any] = session["history"][-1]
     return entry
@@ -397,6 +404,7 @@ def sample_list_therapists(samples: Samples) -> None:
     assert answer.status == 200, answer.body
     assert [item["therapist_id"] for item in answer.body["items"]] == [therapist_id]
     assert "email" not in answer.body["items"][0] and "phone" not in answer.body["items"][0]
+    assert_no_joining_link(answer.body)
 
 
 @case
@@ -409,6 +417,7 @@ def sample_get_therapist(samples: Samples) -> None:
     assert answer.status == 200, answer.body
     assert answer.body["therapist_id"] == therapist_id == load("get_therapist")["pathParameters"]["therapist_id"]
     assert "email" not in answer.body and "phone" not in answer.body
+    assert_no_joining_link(answer.body)
 
 
 @case
