@@ -678,6 +678,33 @@ def sample_reject_offer(samples: Samples) -> None:
 
 
 @case
+def sample_list_audit(samples: Samples) -> None:
+    # Given no admin has read a session / Then the admin's trail is an empty first page
+    admin_id = load("list_audit")["queryStringParameters"]["admin_id"]
+    assert admin_id == claims(load("list_audit"))["sub"]
+    assert samples.run("list_audit").body == {"items": [], "next_cursor": None}
+    # Given the client's booked session, and the client's own read of it (not audited)
+    session = samples.booked_session()
+    assert samples.run("get_session", session_id=session["session_id"]).status == 200
+    assert samples.run("list_audit").body["items"] == []
+    # When the sample's admin reads it with the get_session sample (as the admin)
+    read = retarget(load("get_session"), session_id=session["session_id"])
+    read["requestContext"]["authorizer"] = load("list_audit")["requestContext"]["authorizer"]
+    assert samples.send(read).status == 200
+    # Then the admin's trail holds that one read: who, what, which session, which request, when
+    answer = samples.run("list_audit")
+    assert answer.status == 200, answer.body
+    (entry,) = answer.body["items"]
+    assert {key: value for key, value in entry.items() if key != "at"} == {
+        "admin_id": admin_id,
+        "action": "session.read",
+        "session_id": session["session_id"],
+        "request_id": read["requestContext"]["requestId"],
+    }
+    assert instant(entry["at"])
+
+
+@case
 def sample_admin_rearrange(samples: Samples) -> None:
     # Given no session with the sample's id / Then 404 (admins see every session, but not this one)
     assert_not_found(samples.run("admin_rearrange"), "There is no session with that id.")
