@@ -89,7 +89,10 @@ EXPORT = "export"
 # AdminDeleteUser: 6 + 2f + 2r + 2s + e + k + i calls. Measured with one keyed session ahead (f = s = k = 1, e = 2:
 # booked and cancelled) and i = 3 (the profile, the assessment, the relationship with the therapist): 16.
 ERASE = "erasure"
-LIMITS = {READ: 1, WRITE: 2, FEED_READ: 3, RESERVE: 4, EXPORT: 4, ERASE: 16}
+# An admin's read of a session: its GetItem, then the PutItem of its audit entry (a read that cannot be audited is
+# not answered, so the entry is written in the same request: 2 calls, where a party's read is 1).
+AUDITED_READ = "audited read"
+LIMITS = {READ: 1, WRITE: 2, FEED_READ: 3, RESERVE: 4, EXPORT: 4, ERASE: 16, AUDITED_READ: 2}
 
 SLOT_WINDOW = {"from": "2026-12-01T00:00:00Z", "to": "2026-12-29T00:00:00Z"}
 IDEMPOTENCY_KEY = "bench-key-0001"
@@ -344,6 +347,11 @@ def _api_operations(result: RoundTripResult) -> None:
             raise RuntimeError("the replay booked another session")
         first_id, keyed_id = first["session_id"], keyed["session_id"]
         measure(READ, "GET /sessions/{session_id}", CLIENT, 200, path=f"/sessions/{first_id}")
+        route, read = "GET /sessions/{session_id}", f"/sessions/{first_id}"
+        measure(AUDITED_READ, route, ADMIN, 200, read, "admin: the read and its audit entry")
+        audit = {"session_id": first_id}
+        measure(READ, "GET /admin/audit", ADMIN, 200, note="a session's readers", query=audit)
+        measure(READ, "GET /admin/audit", ADMIN, 200, note="an admin's reads", query={"admin_id": ADMIN.sub})
         measure(READ, "GET /sessions", CLIENT, 200, note="client")
         measure(READ, "GET /sessions", THERAPIST, 200, note="therapist")
         confirm = f"/sessions/{first_id}/confirm"
@@ -703,7 +711,8 @@ def operations_markdown(result: RoundTripResult) -> str:
             "feed (opened by its token) 3: the token's lookup, then the sessions and the reservations; a reservation "
             "of recurring slots 4: the occurrences' units in one consistent BatchGetItem (at most 100 keys a call), "
             "the client with their relationship to the therapist, the therapist, then one TransactWriteItems when "
-            "its claims fit in one. No request makes any other AWS "
+            "its claims fit in one; an admin's read of a session 2: the session, then its audit entry (written in "
+            "the same request: a read that cannot be audited is not answered). No request makes any other AWS "
             "call (the feed secret is read once per container, before these).",
             "",
             markdown_table(["operation", "kind", "HTTP", "DynamoDB calls", "count", "target", "verdict"], rows),

@@ -284,6 +284,13 @@ def assert_not_found(answer: Answer, detail: str) -> None:
     assert answer.body["detail"] == detail
 
 
+def assert_no_joining_link(public: Any) -> None:
+    """A public profile names locations by kind and label: the put_therapist_profile sample's links are nowhere."""
+    links = [loc["link"] for loc in body(load("put_therapist_profile"))["locations"] if loc.get("link")]
+    assert links
+    assert not any(link in json.dumps(public) for link in links)
+
+
 def last_history(session: dict[str, Any]) -> dict[str, Any]:
     entry: dict[str, Any] = session["history"][-1]
     return entry
@@ -448,6 +455,7 @@ def sample_list_therapists(samples: Samples) -> None:
     assert answer.status == 200, answer.body
     assert [item["therapist_id"] for item in answer.body["items"]] == [therapist_id]
     assert "email" not in answer.body["items"][0] and "phone" not in answer.body["items"][0]
+    assert_no_joining_link(answer.body)
 
 
 @case
@@ -460,6 +468,7 @@ def sample_get_therapist(samples: Samples) -> None:
     assert answer.status == 200, answer.body
     assert answer.body["therapist_id"] == therapist_id == load("get_therapist")["pathParameters"]["therapist_id"]
     assert "email" not in answer.body and "phone" not in answer.body
+    assert_no_joining_link(answer.body)
 
 
 @case
@@ -717,6 +726,33 @@ def sample_reject_offer(samples: Samples) -> None:
     # And every held time is free again
     free = samples.free_starts()
     assert {offered["start"], *(a["start"] for a in offered["offer"]["alternatives"])} <= set(free)
+
+
+@case
+def sample_list_audit(samples: Samples) -> None:
+    # Given no admin has read a session / Then the admin's trail is an empty first page
+    admin_id = load("list_audit")["queryStringParameters"]["admin_id"]
+    assert admin_id == claims(load("list_audit"))["sub"]
+    assert samples.run("list_audit").body == {"items": [], "next_cursor": None}
+    # Given the client's booked session, and the client's own read of it (not audited)
+    session = samples.booked_session()
+    assert samples.run("get_session", session_id=session["session_id"]).status == 200
+    assert samples.run("list_audit").body["items"] == []
+    # When the sample's admin reads it with the get_session sample (as the admin)
+    read = retarget(load("get_session"), session_id=session["session_id"])
+    read["requestContext"]["authorizer"] = load("list_audit")["requestContext"]["authorizer"]
+    assert samples.send(read).status == 200
+    # Then the admin's trail holds that one read: who, what, which session, which request, when
+    answer = samples.run("list_audit")
+    assert answer.status == 200, answer.body
+    (entry,) = answer.body["items"]
+    assert {key: value for key, value in entry.items() if key != "at"} == {
+        "admin_id": admin_id,
+        "action": "session.read",
+        "session_id": session["session_id"],
+        "request_id": read["requestContext"]["requestId"],
+    }
+    assert instant(entry["at"])
 
 
 @case
@@ -1130,7 +1166,7 @@ def test_the_permission_check_can_fail() -> None:
     # Given a call that the reads function's policy does not allow
     (table,) = resources_of_type("AWS::DynamoDB::Table")
     assert table in load_template()["Resources"]
-    write = needed("dynamodb", "PutItem", {"TableName": os.environ["TABLE_NAME"], "Item": {}})
+    write = needed("dynamodb", "UpdateItem", {"TableName": os.environ["TABLE_NAME"], "Key": {}})  # (it puts audits)
     # Then it is not among the reads function's permissions, while a query of an index is
     assert not any(
         action == granted and fnmatchcase(resource, pattern)

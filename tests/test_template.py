@@ -342,7 +342,7 @@ def test_sms_publishing_cannot_reach_a_topic(name: str) -> None:
     assert denied == [EVERY_SNS_TOPIC]
 
 
-def test_reads_function_cannot_write() -> None:
+def test_reads_function_cannot_write_but_the_audit_trail() -> None:
     # Given the read-only function
     reads = FUNCTIONS["ReadsFunction"]
     # When its allowed actions are collected
@@ -354,8 +354,22 @@ def test_reads_function_cannot_write() -> None:
     }
     # Then it may read the table and its indexes, and nothing else at all
     assert allowed, "ReadsFunction has no permissions"
-    assert allowed <= DYNAMODB_READ_ACTIONS, f"ReadsFunction may write: {sorted(allowed - DYNAMODB_READ_ACTIONS)}"
+    writes = allowed - DYNAMODB_READ_ACTIONS
+    assert writes == {"dynamodb:PutItem"}, f"ReadsFunction may write: {sorted(writes)}"
     assert not [p for p in reads["Properties"].get("Policies", []) if isinstance(p, str)], "no managed policies"
+    # And its one write, the audit entry of an admin's read, reaches only the audit partitions
+    (put,) = [s for s in statements(reads) if "dynamodb:PutItem" in as_list(s["Action"])]
+    assert put["Resource"] == {"Fn::GetAtt": "Table.Arn"}
+    assert put["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["AUDIT#*"]}}
+
+
+def test_the_admin_function_queries_only_the_audit_trail() -> None:
+    # Given the team's function / When its Query grants are collected
+    queries = [s for s in statements(FUNCTIONS["AdminFunction"]) if "dynamodb:Query" in as_list(s["Action"])]
+    # Then one, on the table (by session) and gsi1 (by admin), only on the audit partitions
+    (query,) = queries
+    assert as_list(query["Action"]) == ["dynamodb:Query"]
+    assert query["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["AUDIT#*"]}}
 
 
 def test_profiles_function_queries_the_table_only_for_the_own_reads() -> None:

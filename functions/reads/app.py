@@ -10,7 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from therapy_booking.api.openapi import SessionId, TherapistId, documented
-from therapy_booking.api.resolver import caller, create_app
+from therapy_booking.api.resolver import caller, create_app, request_id
 from therapy_booking.api.schemas.fields import Instant
 from therapy_booking.api.schemas.reads import SessionPage, Slot, SlotList, TherapistPage
 from therapy_booking.api.schemas.sessions import SessionResponse
@@ -79,9 +79,15 @@ def list_sessions(
     return SessionPage(items=[SessionResponse.of(s) for s in page.items], next_cursor=page.next_cursor)
 
 
-@app.get("/sessions/<session_id>", summary="One session", tags=["sessions"], responses=documented(404))
+@app.get(
+    "/sessions/<session_id>",
+    summary="One session (an admin's read is written to the audit trail first)",
+    tags=["sessions"],
+    responses=documented(404),
+)
 def get_session(session_id: SessionId) -> SessionResponse:
-    return SessionResponse.of(container.sessions.get(caller(app), session_id))
+    session = container.audit.read_session(container.sessions, caller(app), session_id, request_id(app))
+    return SessionResponse.of(session)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from tests.support.api import Api
 from tests.support.clock import FakeClock
 from tests.support.scenario import (
     CLIENT,
+    OTHER_CLIENT,
     OTHER_THERAPIST,
     THERAPIST,
     availability,
@@ -304,3 +306,65 @@ class TestOwnReads:
         clock.set(datetime(2026, 11, 30, 14, 0, tzinfo=UTC))
         api.delete(f"/therapists/me/blocks/{ids[0]}", THERAPIST)
         assert [b["block_id"] for b in api.get("/therapists/me/blocks", THERAPIST).body["items"]] == [ids[1]]
+
+
+LINK = "https://meet.example.com/ada"
+
+
+class TestJoiningLinksArePrivate:
+    """A location's joining link goes to the session's client and therapist and to the therapist's own profile;
+    a public profile names each location by kind and label only."""
+
+    def test_the_public_profile_and_the_listing_never_carry_a_link(self, api: Api) -> None:
+        # Given a published therapist with an in-person practice and an online room
+        publish_therapist(api)
+        # When a client (any signed-in user) reads the directory and the profile
+        listing = api.get("/therapists", OTHER_CLIENT)
+        single = api.get(f"/therapists/{THERAPIST.sub}", OTHER_CLIENT)
+        # Then neither answer holds the link anywhere, and each location is {id, kind, label}
+        assert (listing.status, single.status) == (200, 200)
+        for answer in (listing, single):
+            assert LINK not in json.dumps(answer.body)
+        assert single.body["locations"] == [
+            {"id": "harley-st", "kind": "in_person", "label": "In person: 1 Harley Street, London"},
+            {"id": "video", "kind": "online", "label": "Online"},
+        ]
+        assert listing.body["items"] == [single.body]
+
+    def test_nothing_else_private_is_public(self, api: Api) -> None:
+        # Given a published therapist / When another user reads the profile
+        publish_therapist(api)
+        public = api.get(f"/therapists/{THERAPIST.sub}", OTHER_CLIENT).body
+        # Then exactly the public fields: no contact details, settings, standing or country
+        assert set(public) == {
+            "therapist_id",
+            "name",
+            "timezone",
+            "locations",
+            "session_types",
+            "free_initial_consultation",
+            "accepting_bookings",
+        }
+
+    def test_the_therapist_still_sees_their_links_on_their_own_profile(self, api: Api) -> None:
+        # Given a published therapist / When they read their own profile / Then the link is there
+        publish_therapist(api)
+        own = api.get("/therapists/me", THERAPIST)
+        assert own.status == 200
+        assert {"id": "video", "kind": "online", "address": None, "link": LINK} in own.body["locations"]
+
+    def test_the_sessions_parties_get_the_link_and_another_client_gets_404(self, api: Api) -> None:
+        # Given an online session booked by the client
+        publish_therapist(api)
+        booked = book(api, location_id="video")
+        assert booked.status == 201, booked.body
+        session_id = booked.body["session_id"]
+        # When its client and its therapist read it / Then both see the link
+        for party in (CLIENT, THERAPIST):
+            answer = api.get(f"/sessions/{session_id}", party)
+            assert (answer.status, answer.body["location"]["link"]) == (200, LINK)
+        # When another client or another therapist asks for it / Then 404, and the link is nowhere in the answer
+        for stranger in (OTHER_CLIENT, OTHER_THERAPIST):
+            answer = api.get(f"/sessions/{session_id}", stranger)
+            assert (answer.status, answer.body["code"]) == (404, "not_found")
+            assert LINK not in json.dumps(answer.body)

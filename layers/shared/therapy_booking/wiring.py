@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from therapy_booking.adapters.keyed_bookings import PowertoolsKeyedBookings
     from therapy_booking.adapters.session_schedules import EventBridgeSessionSchedules
     from therapy_booking.domain.assessment import AssessmentService
+    from therapy_booking.domain.audit import AuditService
     from therapy_booking.domain.calendar_feed import CalendarFeedService
     from therapy_booking.domain.calendar_sync import CalendarImportService, SyncQueue
     from therapy_booking.domain.notifications import NotificationService
@@ -282,6 +283,15 @@ class Container:
             policy=self.settings.policy,
             metrics=self.business_metrics,
         )
+
+    @cached_property
+    def audit(self) -> AuditService:
+        """The audit trail of admin reads of sessions: written by the reads function, read by the admin one."""
+        from therapy_booking.adapters.dynamodb.audit import DynamoAuditTrail
+        from therapy_booking.domain.audit import AuditService
+
+        _ = self.storage  # binds the table
+        return AuditService(DynamoAuditTrail(), self.clock)
 
     @cached_property
     def calendar_feeds(self) -> CalendarFeedService:

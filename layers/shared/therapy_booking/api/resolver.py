@@ -23,6 +23,11 @@ def caller(app: APIGatewayHttpResolver) -> Actor:
     return actor_from_event(app.current_event)
 
 
+def request_id(app: APIGatewayHttpResolver) -> str:
+    """API Gateway's id of the request (`requestContext.requestId`, also the logs' correlation id)."""
+    return app.current_event.request_context.request_id
+
+
 def request_base_url(app: APIGatewayHttpResolver) -> str:
     """The URL the request reached the API at: API Gateway's `requestContext.domainName` (its own domain, or the
     custom domain the request came through) and the scheme it received it over (`x-forwarded-proto`, which

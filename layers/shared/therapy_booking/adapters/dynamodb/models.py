@@ -72,6 +72,16 @@ def therapist_reservations_key(therapist_id: str) -> str:
     return f"RESERVATIONS#{therapist_id}"
 
 
+def audit_session_key(session_id: str) -> str:
+    """The audit entries of a session's reads (the table's partition: "who read session X")."""
+    return f"AUDIT#SESSION#{session_id}"
+
+
+def audit_admin_key(admin_id: str) -> str:
+    """The audit entries of an admin's reads (gsi1's partition: "what did admin Y read")."""
+    return f"AUDIT#ADMIN#{admin_id}"
+
+
 def calendar_feed_key(token_hash: str) -> str:
     return f"CALENDAR_FEED#{token_hash}"
 
@@ -440,3 +450,16 @@ class CalendarFeedLookupItem(TableItem, discriminator="calendar_feed_lookup"):
 
     therapist_id = UnicodeAttribute()
     generation = NumberAttribute()
+
+
+class AuditItem(TableItem, discriminator="audit"):
+    """pk AUDIT#SESSION#<session id>, sk `<read instant>#<request id>`; gsi1 AUDIT#ADMIN#<admin id> / the same sort
+    key. One admin read of a session, appended, never changed; expires (`ttl`) after the retention. It names the
+    admin, the action, the session and the request, and nothing of the client's."""
+
+    admin_id = UnicodeAttribute()
+    action = UnicodeAttribute()
+    session_id = UnicodeAttribute()
+    request_id = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    ttl = NumberAttribute()

@@ -1,4 +1,4 @@
-"""The team's routes: POST /admin/sessions/{id}/rearrange, POST /admin/therapists/{id}/reactivate."""
+"""The team's routes: POST /admin/sessions/{id}/rearrange, POST /admin/therapists/{id}/reactivate, GET /admin/audit."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from typing import Annotated
 
 from pydantic import Field, PlainValidator, WithJsonSchema
 
-from therapy_booking.api.schemas.fields import Body, Identifier, Instant, NonBlankLongText
+from therapy_booking.api.schemas.fields import Body, Identifier, Instant, NonBlankLongText, UtcInstant
+from therapy_booking.domain.audit import AuditAction, AuditEntry
 from therapy_booking.domain.formats import in_words
 from therapy_booking.domain.model import ADMIN_SETTABLE_STATUSES, RearrangeReason, SessionStatus
 
@@ -40,3 +41,30 @@ class AdminRearrangeRequest(Body):
 
 class ReactivateRequest(Body):
     note: NonBlankLongText = Field(description="Why the team reactivates the account; kept on the account.")
+
+
+class AuditEntryResponse(Body):
+    """One admin read of a session: who, what, when, in which request. Nothing of the client's."""
+
+    admin_id: str
+    action: AuditAction
+    session_id: str
+    at: UtcInstant
+    request_id: str = Field(description="API Gateway's request id (the logs' correlation id).")
+
+    @classmethod
+    def of(cls, entry: AuditEntry) -> AuditEntryResponse:
+        return cls(
+            admin_id=entry.admin_id,
+            action=entry.action,
+            session_id=entry.session_id,
+            at=entry.at,
+            request_id=entry.request_id,
+        )
+
+
+class AuditPage(Body):
+    """Newest first."""
+
+    items: list[AuditEntryResponse]
+    next_cursor: str | None

@@ -22,7 +22,7 @@ from therapy_booking.api.schemas.fields import (
     UtcInstant,
     WallClock,
 )
-from therapy_booking.api.schemas.therapists import SessionTypeBody, TherapistPublicProfile
+from therapy_booking.api.schemas.therapists import SessionTypeBody, TherapistCommon
 from therapy_booking.domain.model import (
     Availability,
     Block,
@@ -116,8 +116,11 @@ class AvailabilityResponse(AvailabilityRequest):
     therapist_id: str
 
 
-class TherapistOwnProfile(TherapistPublicProfile):
-    """What a therapist sees of their own account."""
+class TherapistOwnProfile(TherapistCommon):
+    """What a therapist sees of their own account: the public fields, the locations in full (links included),
+    contact details and settings."""
+
+    locations: list[LocationBody]
 
     email: str
     phone: str | None
@@ -131,11 +134,11 @@ class TherapistOwnProfile(TherapistPublicProfile):
 
     @classmethod
     def of(cls, therapist: Therapist) -> TherapistOwnProfile:
-        public = TherapistPublicProfile.of(therapist)
         profile = therapist.profile
         assert profile is not None
         return cls(
-            **public.model_dump(),
+            **cls.common_fields(therapist),
+            locations=[LocationBody.of(loc) for loc in profile.locations],
             email=profile.email,
             phone=profile.phone,
             sms_opt_in=profile.sms_opt_in,
