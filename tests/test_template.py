@@ -118,9 +118,17 @@ def as_list(value: Any) -> list[Any]:
 
 
 def statements(function: dict[str, Any]) -> list[dict[str, Any]]:
+    """The function's own statements: its inline ones, and those of a policy of its own on its role (SAM names the
+    role `<function>Role`; a policy can name a resource the function itself may not, such as its trigger's pool)."""
+    name = next(name for name, candidate in FUNCTIONS.items() if candidate is function)
+    attached = [
+        policy["Properties"]["PolicyDocument"]
+        for policy in resources_of_type("AWS::IAM::Policy").values()
+        if policy["Properties"]["Roles"] == [{"Ref": f"{name}Role"}]
+    ]
     return [
         statement
-        for policy in function["Properties"].get("Policies", [])
+        for policy in [*function["Properties"].get("Policies", []), *attached]
         if isinstance(policy, dict) and "Statement" in policy
         for statement in as_list(policy["Statement"])
     ]
@@ -562,14 +570,14 @@ def test_the_sign_up_trigger_may_only_add_users_to_groups() -> None:
     pool, _ = the_one("AWS::Cognito::UserPool")
     (event,) = function["Properties"]["Events"].values()
     assert event == {"Type": "Cognito", "Properties": {"UserPool": {"Ref": pool}, "Trigger": "PostConfirmation"}}
-    # Then its policy allows exactly AdminAddUserToGroup, on the user pools of its own account and region (naming
-    # the pool itself would be a circular dependency: the pool names the function as its trigger)
+    # Then its one permission is AdminAddUserToGroup on that pool alone: in a policy of its own on its role (an
+    # inline statement naming the pool would be a circular dependency: the pool names the function as its trigger)
     granted = [
         (statement["Effect"], as_list(statement["Action"]), as_list(statement["Resource"]))
         for statement in statements(function)
     ]
-    pools = {"Fn::Sub": "arn:${AWS::Partition}:cognito-idp:${AWS::Region}:${AWS::AccountId}:userpool/*"}
-    assert granted == [("Allow", ["cognito-idp:AdminAddUserToGroup"], [pools])]
+    assert granted == [("Allow", ["cognito-idp:AdminAddUserToGroup"], [{"Fn::GetAtt": f"{pool}.Arn"}])]
+    assert "Policies" not in function["Properties"]
     # And it answers within the 5 seconds Cognito waits for a trigger
     assert effective(function, "Timeout") <= 5
 

@@ -17,8 +17,10 @@ import pytest
 
 from tests.support.api import Api
 from tests.support.clock import FakeClock
-from tests.support.scenario import ADMIN, CLIENT, THERAPIST, book, publish_therapist
+from tests.support.scenario import ADMIN, CLIENT, THERAPIST, book, booking, publish_therapist
 from therapy_booking.adapters.dynamodb.erasure import DynamoErasure
+from therapy_booking.domain.errors import Conflict, Forbidden
+from therapy_booking.domain.model import Actor, Role
 from therapy_booking.wiring import container
 
 NAME, EMAIL, PHONE = "Sam Erasable", "sam.erasable@example.com", "+447700900123"
@@ -142,7 +144,11 @@ def assert_erased(api: Api, aws: Any, pool: str, arranged: dict[str, Any]) -> No
     # No item holds the client's name, email, phone, an attendee, their note, a reason or their concerns
     assert personal_data_in(items) == []
     # Their own items are gone, and their keyed booking's record
-    assert [i for i in items if i["pk"]["S"] == f"CLIENT#{CLIENT.sub}"] == []
+    # (but the mark that they were erased, which holds their id only and refuses any later write of theirs)
+    own = [i for i in items if i["pk"]["S"] == f"CLIENT#{CLIENT.sub}"]
+    assert own == [
+        {"pk": own[0]["pk"], "sk": {"S": "ERASED"}, "client_id": {"S": CLIENT.sub}, "entity": {"S": "erased_client"}}
+    ]
     assert [i for i in items if i["pk"]["S"].startswith("IDEMPOTENCY#booking")] == []
     # The past sessions keep their amounts and statuses
     for key in ("past", "declined"):
@@ -245,3 +251,62 @@ def test_a_client_with_nothing_exports_an_empty_document(api: Api) -> None:
 def test_only_clients_export_or_erase(api: Api, who: Any) -> None:
     assert api.get("/clients/me/export", who).status == 403
     assert api.delete("/clients/me", who).status == 403
+
+
+def test_after_erasure_a_token_issued_before_writes_nothing_back(
+    api: Api, aws: Any, pool: str, client_with_everything: dict[str, Any]
+) -> None:
+    # Given a client erased, whose token is still valid for a while
+    assert api.delete("/clients/me", CLIENT).status == 204
+    before = sorted(map(json.dumps, table_items(aws)))
+    # When they try to book, publish a profile or fill in the questionnaire again
+    profile = {"name": "Sam Again", "email": "sam.again@example.com", "sms_opt_in": False, "timezone": "Europe/London"}
+    answers = [{"question_id": f"phq9_{n}", "answer": 1} for n in range(1, 10)]
+    answers += [{"question_id": f"gad7_{n}", "answer": 1} for n in range(1, 8)]
+    tries = [
+        api.post("/sessions", CLIENT, booking(start="2026-12-09T10:00:00Z")),
+        api.put("/clients/me", CLIENT, profile),
+        api.put("/clients/me/assessment", CLIENT, {"answers": answers}),
+    ]
+    # Then each is refused (403), and nothing in the table changed
+    assert [(t.status, t.body["code"]) for t in tries] == [(403, "forbidden")] * 3
+    assert sorted(map(json.dumps, table_items(aws))) == before
+
+
+def test_a_writer_that_read_a_session_before_it_was_stripped_cannot_write_it_back(
+    api: Api, aws: Any, pool: str, client_with_everything: dict[str, Any]
+) -> None:
+    # Given the past session as the sweeper (or the team) read it before the erasure
+    read_before = container.sessions.get(Actor("admin-1", frozenset({Role.ADMIN})), client_with_everything["past"])
+    assert api.delete("/clients/me", CLIENT).status == 204
+    # When it writes what it read back (giving back time, conditional on the version it read)
+    with pytest.raises(Conflict):
+        container.storage.sessions.give_back(read_before, ())
+    # Then the session stays stripped
+    assert personal_data_in(table_items(aws)) == []
+
+
+def test_someone_who_is_also_a_therapist_cannot_erase_here(api: Api, pool: str) -> None:
+    # Given a user in both groups (the team made a client a therapist too) / When they ask to erase / Then 403:
+    # an erasure here would end their practice's sessions and delete their account
+    both = Actor(CLIENT.sub, frozenset({Role.CLIENT, Role.THERAPIST}))
+    with pytest.raises(Forbidden):
+        container.personal_data.erase(both)
+    assert accounts(pool) == [CLIENT.sub]
+
+
+def test_keyed_bookings_kept_in_the_shared_partition_from_before_are_erased_too(
+    api: Api, aws: Any, pool: str, client_with_everything: dict[str, Any]
+) -> None:
+    # Given a keyed booking's record written before each client had a partition (its answer names the client), and
+    # another client's
+    table = container.storage.table_name
+    shared = {"pk": {"S": "IDEMPOTENCY#booking"}}
+    theirs = {**shared, "sk": {"S": "old-1"}, "data": {"S": json.dumps({"client_id": CLIENT.sub})}}
+    others = {**shared, "sk": {"S": "old-2"}, "data": {"S": json.dumps({"client_id": "client-9"})}}
+    for item in (theirs, others):
+        aws.put_item(TableName=table, Item=item)
+    # When the client erases their data / Then theirs is gone, the other client's stays
+    assert api.delete("/clients/me", CLIENT).status == 204
+    left = [i["sk"]["S"] for i in table_items(aws) if i["pk"]["S"] == "IDEMPOTENCY#booking"]
+    assert left == ["old-2"]

@@ -104,7 +104,7 @@ def test_a_bad_answer_is_refused_naming_it_and_nothing_is_stored(http: Http) -> 
         "out of range": [a if a["question_id"] != "gad7_2" else {**a, "answer": 4} for a in complete],
         "missing": [a for a in complete if a["question_id"] != "phq9_4"],
     }
-    named = {"unknown": "'phq9_10'", "out of range": "gad7_2", "missing": "phq9_4"}
+    named = {"unknown": "answers[16].question_id", "out of range": "gad7_2", "missing": "phq9_4"}
     for kind, body in refused.items():
         reply = http.put("/clients/me/assessment", {"answers": body}, token=client)
         assert (reply.status, reply.json()["code"]) == (422, "validation_error"), kind

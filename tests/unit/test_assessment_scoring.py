@@ -98,7 +98,7 @@ def test_concerns_are_kept_trimmed_and_blank_is_none() -> None:
 @pytest.mark.parametrize(
     ("change", "named"),
     [
-        (lambda a: [*a, ("phq9_10", 1)], "'phq9_10' is not a question"),
+        (lambda a: [*a, ("phq9_10", 1)], "answers[16].question_id is not a question"),
         (lambda a: [(q, 4) if q == "gad7_3" else (q, v) for q, v in a], "gad7_3 is answered from 0 to 3"),
         (lambda a: [(q, -1) if q == "phq9_2" else (q, v) for q, v in a], "phq9_2 is answered from 0 to 3"),
         (lambda a: [(q, v) for q, v in a if q != "phq9_5"], "unanswered: phq9_5"),

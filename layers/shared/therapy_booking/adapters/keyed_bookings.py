@@ -27,7 +27,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from therapy_booking.adapters import aws_clients
-from therapy_booking.adapters.idempotency import booking_partition, persistence_layer
+from therapy_booking.adapters.idempotency import BOOKING_PARTITION, booking_partition, persistence_layer
 from therapy_booking.domain.errors import Conflict, ValidationFailed
 
 if TYPE_CHECKING:
@@ -88,18 +88,25 @@ class PowertoolsKeyedBookings:
 
     def forget_client(self, client_id: str) -> None:
         """Delete every record of the client's keyed bookings (erasure): one Query of their partition, page by
-        page, and a DeleteItem each (one already gone is fine)."""
+        page, and a DeleteItem each (one already gone is fine). Records written before each client had a partition
+        of their own are in the shared one until DynamoDB's TTL removes them (which may take days after their
+        day): those that hold the client's id in their stored answer are found by a filtered Query and deleted too."""
         client = aws_clients.dynamodb_client()
-        partition = booking_partition(client_id)
-        pages = client.get_paginator("query").paginate(
-            TableName=self._table_name,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": partition}},
-            ProjectionExpression="pk, sk",
+        queries = (
+            {"ExpressionAttributeValues": {":pk": {"S": booking_partition(client_id)}}},
+            {
+                "ExpressionAttributeValues": {":pk": {"S": BOOKING_PARTITION}, ":client": {"S": client_id}},
+                "FilterExpression": "contains(#data, :client)",
+                "ExpressionAttributeNames": {"#data": "data"},
+            },
         )
-        for page in pages:
-            for item in page.get("Items", []):
-                client.delete_item(TableName=self._table_name, Key={"pk": item["pk"], "sk": item["sk"]})
+        for query in queries:
+            pages = client.get_paginator("query").paginate(
+                TableName=self._table_name, KeyConditionExpression="pk = :pk", ProjectionExpression="pk, sk", **query
+            )
+            for page in pages:
+                for item in page.get("Items", []):
+                    client.delete_item(TableName=self._table_name, Key={"pk": item["pk"], "sk": item["sk"]})
 
     def _build(self, client_id: str, answer: type[BaseModel]) -> tuple[Callable[..., Any], IdempotencyConfig]:
         """The idempotent function for this client's answers of this model (the store is the client's partition)."""

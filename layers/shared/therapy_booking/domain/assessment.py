@@ -163,9 +163,9 @@ def scored(client_id: str, answers: Iterable[tuple[str, int]], concerns: str | N
     given: dict[str, int] = {}
     seen: set[str] = set()
     problems: list[str] = []
-    for question_id, answer in answers:
-        if question_id not in QUESTIONS:
-            problems.append(f"{question_id[:40]!r} is not a question of this questionnaire")
+    for position, (question_id, answer) in enumerate(answers):
+        if question_id not in QUESTIONS:  # named by its place in the list: what was sent is never echoed
+            problems.append(f"answers[{position}].question_id is not a question of this questionnaire")
         elif question_id in seen:
             problems.append(f"{question_id} is answered twice")
         elif not LOWEST <= answer <= HIGHEST:

@@ -175,7 +175,6 @@ class SessionChange:
     def item_count(self) -> int:
         """Items of the one atomic write: the session, its event, every claim and every guard or mark."""
         guards = (
-            self.records_client_relationship,
             self.therapist_must_accept_bookings,
             self.updates_therapist,
             self.free_consultation_taken is not None,
@@ -183,7 +182,10 @@ class SessionChange:
         )
         claims = len(self.claims_added) + len(self.claims_released) + len(self.claims_converted)
         reserved = len(self.reserved.claims) + 1 if self.reserved is not None else 0  # its units and the reservation
-        return 2 + claims + reserved + sum(guards)
+        client = (
+            2 if self.records_client_relationship else 0
+        )  # the relationship, and the check the client is not erased
+        return 2 + claims + reserved + client + sum(guards)
 
 
 # DynamoDB's TransactWriteItems holds at most 100 items.

@@ -4,11 +4,14 @@ erasure (issue 14).
 Erasure, in this order, each step idempotent and found again from the client's id alone, so a retry after a crash
 half-way finishes the job and a second request changes nothing:
 
+0. a mark that they are erased, which every write of theirs (a booking, their profile, their assessment) is
+   conditional on the absence of: a token issued before cannot write anything back;
 1. every future session of theirs ends as their own cancellation would (an open offer or location change is
    rejected first): the refund by the policy, the therapist told through the outbox like any cancellation;
 2. every reservation held for them deleted, its occurrences released (they are not emailed about it);
 3. every session of theirs (found on their index, page by page) and each of its outbox events stripped of the
-   attendees, the notes and the reasons given: ids, times, statuses and amounts stay, for the accounts;
+   attendees, the notes and the reasons given: ids, times, statuses and amounts stay, for the accounts; steps 1
+   and 3 look at the index twice, for a booking committed just before the mark that the index showed late;
 4. their keyed bookings' idempotency records (which keep a booking's first answer) deleted;
 5. their own items: the relationships, the free-consultation markers, the assessment and, last, the profile;
 6. their sign-in account, last of all: until then a retry can still be made with their token.
@@ -23,7 +26,7 @@ from datetime import datetime
 from typing import Protocol
 
 from therapy_booking.domain.assessment import Assessment
-from therapy_booking.domain.errors import Conflict, OfferExpired
+from therapy_booking.domain.errors import Conflict, Forbidden, OfferExpired
 from therapy_booking.domain.model import Actor, ClientProfile, Role, Session, SessionStatus
 from therapy_booking.domain.ports import Clock, SessionQuery
 from therapy_booking.domain.reservations import Reservation, ReservationService
@@ -57,9 +60,14 @@ class AssessmentReader(Protocol):
 class ErasureStore(Protocol):
     """The client's items in the table, as erasure needs them."""
 
+    def mark_erased(self, client_id: str) -> None:
+        """Record, first, that the client's data is being erased: from then on every write of theirs (a booking,
+        their profile, their assessment) is refused, so nothing is written back with a token issued before."""
+
     def strip_session(self, session: Session) -> None:
-        """Store `session.without_personal_data()` unless it is already so (Conflict if the session changed since
-        it was read), then strip each of its outbox events of the same (and of the team's note). Idempotent."""
+        """Store `session.without_personal_data()` at the session's next version unless it is already so (Conflict
+        if the session changed since it was read; a writer that read it before fails likewise), then strip each of
+        its outbox events of the same (and of the team's note). Idempotent."""
 
     def delete_client_items(self, client_id: str) -> None:
         """Delete every item of the client's own partition, their profile last. Idempotent."""
@@ -113,12 +121,21 @@ class PersonalDataService:
     def erase(self, actor: Actor) -> None:
         """Erase the caller's personal data (the order and why: the module's docstring)."""
         require_role(actor, Role.CLIENT, "erase their data")
+        if actor.has(Role.THERAPIST) or actor.has(Role.ADMIN):
+            raise Forbidden("A therapist's or the team's account is closed by the team, not erased here.")
         client_id = actor.user_id
-        for session in list(self._every_session(actor)):
-            self._end_if_ahead(actor, session)
-        self._reservations.release_for_erasure(actor)
-        for session in self._every_session(actor):
-            self._strip(actor, session)
+        self._store.mark_erased(client_id)
+        handled: set[str] = set()
+        for look in range(2):  # a second look: a booking committed just before the mark may reach the index late
+            ahead = [s for s in self._every_session(actor) if s.session_id not in handled]
+            for session in ahead:
+                self._end_if_ahead(actor, session)
+            if look == 0:
+                self._reservations.release_for_erasure(actor)
+            for session in self._every_session(actor):
+                if session.session_id not in handled:
+                    self._strip(actor, session)
+                    handled.add(session.session_id)
         self._keyed_bookings.forget_client(client_id)
         self._store.delete_client_items(client_id)
         self._accounts().delete_user(client_id)
@@ -127,7 +144,7 @@ class PersonalDataService:
     def _every_session(self, actor: Actor) -> Iterator[Session]:
         cursor: str | None = None
         while True:
-            page = self._sessions.list_own(actor, SessionQuery(limit=PAGE_SIZE, cursor=cursor))
+            page = self._sessions.list_as_client(actor, SessionQuery(limit=PAGE_SIZE, cursor=cursor))
             yield from page.items
             if page.next_cursor is None:
                 return

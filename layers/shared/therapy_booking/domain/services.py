@@ -287,6 +287,11 @@ class SessionService:
             return self._sessions.list_for(Role.CLIENT, actor.user_id, query)
         raise Forbidden("Only therapists and clients have sessions to list.")
 
+    def list_as_client(self, actor: Actor, query: SessionQuery) -> Page[Session]:
+        """The caller's sessions as a client, whatever other role they also have."""
+        require_role(actor, Role.CLIENT, "list their sessions as a client")
+        return self._sessions.list_for(Role.CLIENT, actor.user_id, query)
+
     def confirm(self, actor: Actor, session_id: str) -> Session:
         session, therapist = self._get_with_own_therapist(actor, session_id)
         return self._answer(lifecycle.confirm(session, self._transition(actor)), session, therapist)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from therapy_booking.adapters.dynamodb.batch import get_items
 from therapy_booking.adapters.dynamodb.models import AssessmentItem, ClientTherapistItem, client_key, therapist_key
+from therapy_booking.adapters.dynamodb.transaction import Transaction
 from therapy_booking.domain.assessment import Assessment, Score
+from therapy_booking.domain.errors import Conflict
 
 ASSESSMENT = "ASSESSMENT"
 
@@ -43,7 +45,11 @@ class DynamoAssessments:
             return None
 
     def save(self, assessment: Assessment) -> None:
-        _item(assessment).save()
+        """Store it, unless the client's data was erased (Forbidden)."""
+        tx = Transaction()
+        tx.refuse_if_erased(assessment.client_id)
+        tx.put(_item(assessment), None, lambda: Conflict("The assessment was being saved twice at once; try again."))
+        tx.commit()
 
     def get_for_therapist(self, client_id: str, therapist_id: str) -> Assessment | None:
         relationship_at = (client_key(client_id), therapist_key(therapist_id))

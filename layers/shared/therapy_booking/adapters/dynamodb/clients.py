@@ -5,6 +5,8 @@ from __future__ import annotations
 from therapy_booking.adapters.dynamodb.batch import get_items
 from therapy_booking.adapters.dynamodb.codecs import PROFILE, client_from_item
 from therapy_booking.adapters.dynamodb.models import ClientItem, ClientTherapistItem, client_key, therapist_key
+from therapy_booking.adapters.dynamodb.transaction import Transaction
+from therapy_booking.domain.errors import Conflict
 from therapy_booking.domain.model import ClientProfile
 
 
@@ -30,7 +32,10 @@ class DynamoClientRepository:
         )
 
     def save_profile(self, profile: ClientProfile) -> ClientProfile:
-        ClientItem(
+        """Store the profile, unless the client's data was erased (Forbidden)."""
+        tx = Transaction()
+        tx.refuse_if_erased(profile.client_id)
+        item = ClientItem(
             client_key(profile.client_id),
             PROFILE,
             client_id=profile.client_id,
@@ -39,5 +44,7 @@ class DynamoClientRepository:
             phone=profile.phone,
             sms_opt_in=profile.sms_opt_in,
             timezone=profile.timezone,
-        ).save()
+        )
+        tx.put(item, None, lambda: Conflict("The profile was being changed at the same time; please try again."))
+        tx.commit()
         return profile

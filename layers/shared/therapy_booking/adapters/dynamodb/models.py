@@ -419,6 +419,17 @@ class AssessmentItem(TableItem, discriminator="assessment"):
     updated_at = UTCDateTimeAttribute()
 
 
+ERASED = "ERASED"
+
+
+class ErasedClientItem(TableItem, discriminator="erased_client"):
+    """pk CLIENT#id, sk ERASED: the client's data was erased (or is being erased). Written first by the erasure and
+    kept (it holds the id only): every write of the client's (a booking, their profile, their assessment) is
+    conditional on its absence, so nothing of theirs is written again with a token issued before."""
+
+    client_id = UnicodeAttribute()
+
+
 class ClientTherapistItem(TableItem, discriminator="client_therapist"):
     """pk CLIENT#id, sk THERAPIST#<therapist id>: the client has booked with the therapist (written, the same
     each time, by every booking's transaction). It lets the therapist read the client's assessment."""

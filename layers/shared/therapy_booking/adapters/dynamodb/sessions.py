@@ -175,7 +175,8 @@ class DynamoSessionRepository:
             _book_held_occurrence(tx, reserved, session.session_id)
         if change.updates_therapist:
             _count_on_therapist(tx, session.therapist_id, change)
-        if change.records_client_relationship:
+        if change.records_client_relationship:  # a booking: the client's own write
+            tx.refuse_if_erased(session.client_id)
             tx.put(client_therapist_item(session.client_id, session.therapist_id), None, _session_changed)
         if (mark := change.free_consultation_taken) is not None:
             tx.put(

@@ -11,11 +11,20 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from therapy_booking.adapters.dynamodb.models import ClaimItem, TableItem, iso, therapist_key
+from therapy_booking.adapters.dynamodb.models import (
+    ERASED,
+    ClaimItem,
+    ErasedClientItem,
+    TableItem,
+    client_key,
+    iso,
+    therapist_key,
+)
 from therapy_booking.domain.changes import Claim, ClaimKind, HeldOccurrence
 from therapy_booking.domain.errors import (
     Conflict,
     DomainError,
+    Forbidden,
     FreeConsultationUsed,
     SlotUnavailable,
     TherapistUnavailableForBooking,
@@ -101,6 +110,16 @@ class Transaction:
     ) -> None:
         self._tx.update(item, actions=actions, condition=condition)
         self._updates.append(error)
+
+    def refuse_if_erased(self, client_id: str) -> None:
+        """The client's data has not been erased (nor is being): their writes stop once the erasure began."""
+        self.check(
+            ErasedClientItem,
+            client_key(client_id),
+            ERASED,
+            ErasedClientItem.pk.does_not_exist(),
+            lambda: Forbidden("This client account has been erased."),
+        )
 
     def take_claims(self, claims: Iterable[Claim]) -> None:
         for claim in claims:
