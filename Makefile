@@ -10,6 +10,7 @@ export SAM_CLI_TELEMETRY := 0
 PYTHON ?= python3.13
 VENV := .venv
 SAM_VENV := .venv-sam
+CHECKOV_VENV := .venv-checkov
 BIN := $(VENV)/bin
 PORT ?= 3000
 FUZZ_SECONDS ?= 600
@@ -18,7 +19,7 @@ FUZZ_SECONDS ?= 600
 
 help:
 	@echo "make run    start the product locally on 127.0.0.1:$(PORT)"
-	@echo "make test   ruff, mypy, pytest, cfn-lint, sam validate --lint, sam build"
+	@echo "make test   ruff, mypy, pytest, cfn-lint, sam validate --lint, checkov, sam build"
 	@echo "make bench  run the benchmarks (results: docs/benchmarks.md)"
 	@echo "make test-deployed  the HTTP flows against a deployed stack (DEPLOYED_API_URL, DEPLOYED_USER_POOL_ID, DEPLOYED_USER_POOL_CLIENT_ID)"
 	@echo "make fuzz   schemathesis against the local stack as each role, FUZZ_SECONDS=$(FUZZ_SECONDS)"
@@ -28,6 +29,11 @@ $(BIN)/.installed: requirements-dev.txt layers/shared/requirements.txt
 		|| { echo "Python 3.13 is needed (the Lambda runtime's version): install it, or pass PYTHON=/path/to/python3.13"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(CHECKOV_VENV)/bin/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	touch $@
 
 $(SAM_VENV)/bin/.installed: requirements-sam.txt
@@ -50,9 +56,11 @@ typecheck: $(BIN)/.installed
 unit: $(BIN)/.installed
 	$(BIN)/pytest
 
-template: $(BIN)/.installed $(SAM_VENV)/bin/.installed
+template: $(BIN)/.installed $(SAM_VENV)/bin/.installed $(CHECKOV_VENV)/bin/.installed
 	$(BIN)/cfn-lint template.yaml
 	$(SAM_VENV)/bin/sam validate --lint --region eu-west-2
+	# Every finding fails the build but those skipped in the template, each with its reason (Metadata: checkov).
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet
 
 build: $(SAM_VENV)/bin/.installed
 	$(SAM_VENV)/bin/sam build --region eu-west-2

@@ -1392,3 +1392,17 @@ def test_alarms_are_one_per_cause_named_for_the_on_call_and_say_what_to_do() -> 
         suffix = alarm["Properties"]["AlarmName"]["Fn::Sub"].removeprefix("${AWS::StackName}-")
         kind = "<function>-" + suffix.split("Function-", 1)[1] if "Function-" in suffix else suffix
         assert kind in deploying, f"docs/deploying.md does not explain {suffix}"
+
+
+def test_every_checkov_finding_skipped_in_the_template_says_why() -> None:
+    # Given the template's resources that skip checkov checks (make test runs checkov: any other finding fails it)
+    skips = [
+        (name, skip)
+        for name, resource in load_template()["Resources"].items()
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    ]
+    # Then each names its check and gives its reason in a sentence
+    assert skips, "the template skips no check: then checkov's own findings fail the build"
+    for name, skip in skips:
+        assert str(skip.get("id", "")).startswith("CKV_"), name
+        assert len(str(skip.get("comment", "")).split()) >= 8, f"{name} skips {skip.get('id')} without a reason"
