@@ -50,6 +50,7 @@ AWS_ENVIRONMENT = {
     "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_NAMESPACE": "TherapyBookingLocal",
+    "POWERTOOLS_METRICS_DISABLED": "true",  # no CloudWatch here: EMF documents would only crowd the stack's output
 }
 SETTLE_ROUNDS = 20
 # What only the local stack does, whatever the template says: import a calendar served on 127.0.0.1 over http, and

@@ -127,3 +127,15 @@ def test_what_was_counted_is_written_when_the_work_raised(capsys: pytest.Capture
         raise RuntimeError("a message could not be sent")
     (document,) = emf(capsys.readouterr().out)
     assert document["NotificationsFailed"] == [1.0]
+
+
+def test_nothing_is_written_where_powertools_metrics_are_disabled(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given POWERTOOLS_METRICS_DISABLED, as the local stack sets it (no CloudWatch to read the documents)
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    metrics = EmfBusinessMetrics(MetricsSettings(namespace="Therapy/Test", service="therapy-booking"))
+    # When something is counted / Then no document is printed
+    with metrics.published():
+        metrics.count("SessionsBooked")
+    assert emf(capsys.readouterr().out) == []

@@ -53,6 +53,10 @@ class EmfBusinessMetrics:
         if not counts:
             return
         from aws_lambda_powertools.metrics import MetricUnit, single_metric
+        from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+
+        if is_metrics_disabled():  # POWERTOOLS_METRICS_DISABLED, honoured as Powertools' Metrics does (local stack)
+            return
 
         for (name, dimensions), value in sorted(counts.items()):
             with single_metric(
