@@ -30,6 +30,7 @@ from therapy_booking.api.auth import GROUP_ROLES
 from therapy_booking.api.problems import PROBLEM_CONTENT_TYPE
 from therapy_booking.domain.model import ROLE_GROUPS, OfferExpiryPolicy, Role
 from therapy_booking.domain.sign_up import SIGN_UP_ROLE
+from therapy_booking.domain.token_groups import GROUPS_NEEDING_MFA
 from therapy_booking.settings import Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -526,8 +527,8 @@ def test_nothing_a_person_sends_can_choose_their_group() -> None:
     _, app_client = the_one("AWS::Cognito::UserPoolClient")
     # Then the pool has no custom attributes (nothing a role could be read from but the groups)
     assert "Schema" not in pool["Properties"]
-    # And its only trigger is the sign-up function, after confirmation (no token customisation, no pre sign-up
-    # that could read what the person sent)
+    # And its only triggers are the sign-up function, after confirmation, and the token function, which can only
+    # take groups away (no pre sign-up that could read what the person sent; both declared as SAM events)
     assert "LambdaConfig" not in pool["Properties"]
     triggers = [
         (name, event["Properties"])
@@ -535,18 +536,23 @@ def test_nothing_a_person_sends_can_choose_their_group() -> None:
         for event in function["Properties"].get("Events", {}).values()
         if event["Type"] == "Cognito"
     ]
-    assert [(name, props["Trigger"]) for name, props in triggers] == [("SignUpFunction", "PostConfirmation")]
+    assert sorted((name, props["Trigger"]) for name, props in triggers) == [
+        ("SignUpFunction", "PostConfirmation"),
+        ("TokenGroupsFunction", "PreTokenGeneration"),
+    ]
     # And through the app client a person may write their email address alone (never email_verified)
     assert app_client["Properties"]["WriteAttributes"] == ["email"]
     assert set(app_client["Properties"]["ReadAttributes"]) == {"email", "email_verified"}
-    # And only the sign-up function may put anyone in a group, and only by adding; the only other Cognito grant
-    # is the personal data function's deletion of an account
+    # And only the sign-up function may put anyone in a group, and only by adding; the only other Cognito grants
+    # are the token function's reading of a user (whether they have TOTP) and the personal data function's
+    # deletion of an account
     granted = {
         name: {action for action in allowed_actions(function) if action.startswith("cognito-idp:")}
         for name, function in FUNCTIONS.items()
     }
     assert {name: actions for name, actions in granted.items() if actions} == {
         "SignUpFunction": {"cognito-idp:AdminAddUserToGroup"},
+        "TokenGroupsFunction": {"cognito-idp:AdminGetUser"},
         "PersonalDataFunction": {"cognito-idp:AdminDeleteUser"},
     }
 
@@ -580,6 +586,40 @@ def test_the_sign_up_trigger_may_only_add_users_to_groups() -> None:
     assert "Policies" not in function["Properties"]
     # And it answers within the 5 seconds Cognito waits for a trigger
     assert effective(function, "Timeout") <= 5
+
+
+def test_the_token_trigger_may_only_read_users_of_the_pool() -> None:
+    # Given the token function
+    function = FUNCTIONS["TokenGroupsFunction"]
+    pool, _ = the_one("AWS::Cognito::UserPool")
+    # Then it is the pool's Pre Token Generation trigger (every sign-in and refresh of every user passes it)
+    (event,) = function["Properties"]["Events"].values()
+    assert event == {"Type": "Cognito", "Properties": {"UserPool": {"Ref": pool}, "Trigger": "PreTokenGeneration"}}
+    # And its one permission is AdminGetUser on that pool alone, in a policy of its own on its role (as the sign-up
+    # trigger's: an inline statement naming the pool would be a circular dependency)
+    granted = [
+        (statement["Effect"], as_list(statement["Action"]), as_list(statement["Resource"]))
+        for statement in statements(function)
+    ]
+    assert granted == [("Allow", ["cognito-idp:AdminGetUser"], [{"Fn::GetAtt": f"{pool}.Arn"}])]
+    assert "Policies" not in function["Properties"]
+    policies = resources_of_type("AWS::IAM::Policy").values()
+    assert [p["Properties"]["Roles"] for p in policies].count([{"Ref": "TokenGroupsFunctionRole"}]) == 1
+    # And it answers within the 5 seconds Cognito waits for a trigger
+    assert effective(function, "Timeout") <= 5
+
+
+def test_the_groups_that_need_mfa_are_the_templates_therapists_and_admins_and_not_clients() -> None:
+    # Given the groups of the template and the rule of which need MFA
+    groups = {group["Properties"]["GroupName"] for group in resources_of_type("AWS::Cognito::UserPoolGroup").values()}
+    # Then the groups withheld without TOTP are the therapists' and admins' groups of the template, never the clients'
+    assert GROUPS_NEEDING_MFA == {"therapists", "admins"} == {ROLE_GROUPS[Role.THERAPIST], ROLE_GROUPS[Role.ADMIN]}
+    assert groups >= GROUPS_NEEDING_MFA
+    assert ROLE_GROUPS[SIGN_UP_ROLE] not in GROUPS_NEEDING_MFA
+    # And the pool offers TOTP (the factor the trigger looks for) without requiring it of everyone
+    _, pool = the_one("AWS::Cognito::UserPool")
+    assert pool["Properties"]["MfaConfiguration"] == "OPTIONAL"
+    assert pool["Properties"]["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
 
 
 def test_the_group_the_trigger_adds_to_is_the_templates_clients_group() -> None:

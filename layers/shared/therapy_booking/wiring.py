@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from therapy_booking.domain.personal_data import PersonalDataService
     from therapy_booking.domain.reservations import ReservationEvents, ReservationService
     from therapy_booking.domain.sign_up import SignUpService
+    from therapy_booking.domain.token_groups import TokenGroupsService
 
 
 @dataclass(frozen=True)
@@ -319,6 +320,13 @@ class Container:
         from therapy_booking.domain.sign_up import SignUpService
 
         return SignUpService(CognitoUserDirectory(user_pool_id))
+
+    def token_groups(self, user_pool_id: str) -> TokenGroupsService:
+        """The groups a token of the pool a trigger's event names may carry (not cached, like `sign_ups`)."""
+        from therapy_booking.adapters.cognito_users import CognitoUserDirectory
+        from therapy_booking.domain.token_groups import TokenGroupsService
+
+        return TokenGroupsService(CognitoUserDirectory(user_pool_id))
 
     def reset(self, clock: Clock | None = None) -> None:
         """Forget every built part and every setting read (the next use reads them and binds the table

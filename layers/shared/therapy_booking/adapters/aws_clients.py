@@ -75,7 +75,7 @@ def secretsmanager_client() -> Any:
 
 @cache
 def cognito_client() -> Any:
-    """Cognito user pools: the sign-up trigger's group membership. Typed loosely, like the Scheduler.
+    """Cognito user pools: the triggers (group membership, whether a user has TOTP) and erasure. Typed loosely.
 
     Tighter than `_config`: Cognito waits 5 seconds for a trigger, so two attempts with short timeouts fail
     within that budget (and Cognito itself retries the trigger) rather than outlive it.

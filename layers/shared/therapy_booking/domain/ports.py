@@ -178,10 +178,14 @@ class FailureReports(Protocol):
 
 
 class UserDirectory(Protocol):
-    """Where people sign in (the user pool): the groups that give them their roles."""
+    """Where people sign in (the user pool): the groups that give them their roles, and their second factor."""
 
     def add_to_group(self, user_name: str, group: str) -> None:
         """Make the user a member of `group`. Idempotent: a user already in it stays in it once, and no error."""
+
+    def has_totp(self, user_name: str) -> bool:
+        """Whether the user has MFA by authenticator app (TOTP) set up and enabled: then every sign-in of theirs
+        asks for a code."""
 
 
 class OutboxEvents(Protocol):
