@@ -1446,3 +1446,37 @@ def test_every_checkov_finding_skipped_in_the_template_says_why() -> None:
     for name, skip in skips:
         assert str(skip.get("id", "")).startswith("CKV_"), name
         assert len(str(skip.get("comment", "")).split()) >= 8, f"{name} skips {skip.get('id')} without a reason"
+
+
+def test_no_function_but_the_reads_one_may_write_the_audit_trail_and_none_may_change_it() -> None:
+    # Given every function's statements on the table
+    writes = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+    for name, function in FUNCTIONS.items():
+        own = statements(function)
+        unrestricted = [
+            s
+            for s in own
+            if s["Effect"] == "Allow"
+            and writes & set(as_list(s["Action"]))
+            and s.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys") is None
+        ]
+        audit_writes = [
+            s
+            for s in own
+            if s["Effect"] == "Allow"
+            and writes & set(as_list(s["Action"]))
+            and "AUDIT#*" in s.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys", [])
+        ]
+        if not unrestricted and not audit_writes:
+            continue
+        # Then a function that could reach AUDIT# items denies itself every change of them (the reads function
+        # keeps PutItem alone: it writes each entry once)
+        denied = {
+            action
+            for s in own
+            if s["Effect"] == "Deny"
+            and s.get("Condition", {}).get("ForAnyValue:StringLike", {}).get("dynamodb:LeadingKeys") == ["AUDIT#*"]
+            for action in as_list(s["Action"])
+        }
+        expected = writes - {"dynamodb:PutItem"} if name == "ReadsFunction" else writes
+        assert denied == expected, name

@@ -34,5 +34,9 @@ def actor_from_event(event: APIGatewayProxyEventV2) -> Actor:
     user_id = claims.get("sub")
     if not user_id:
         raise NotAuthenticated("A valid bearer token is required.")
+    # The ID token only: it is the one the Pre Token Generation trigger takes a therapist's or admin's group out of
+    # without TOTP (a version 1 trigger changes the ID token alone), and the one front ends are told to send.
+    if claims.get("token_use") != "id":
+        raise NotAuthenticated("Send the ID token (token_use id) as the bearer token.")
     groups = parse_groups(claims.get("cognito:groups"))
     return Actor(str(user_id), frozenset(GROUP_ROLES[g] for g in groups if g in GROUP_ROLES))
