@@ -47,6 +47,12 @@ def client(deployed: Http, users: CognitoTestUsers) -> TestUser:
     return user
 
 
+def erase(deployed: Http, *clients: TestUser) -> None:
+    """What a test leaves of its clients: nothing personal (their sessions stay, stripped)."""
+    for who in clients:
+        deployed.delete("/clients/me", token=who.token)
+
+
 def hide(deployed: Http, who: TestUser) -> None:
     profile = deployed.get("/therapists/me", token=who.token).json()
     body = {k: profile[k] for k in ("name", "email", "sms_opt_in", "timezone", "locations", "session_types")}
@@ -80,6 +86,7 @@ def book(deployed: Http, who: TestUser, therapist_id: str, start: str) -> dict[s
 def test_a_booking_is_confirmed_and_cancelled_with_a_refund(deployed: Http, users: CognitoTestUsers) -> None:
     # Given a published therapist and a client
     ada, sam = therapist(deployed, users), client(deployed, users)
+    other: TestUser | None = None
     try:
         # When the client books a free slot three days ahead and the therapist confirms it
         session = book(deployed, sam, ada.sub, free_start(deployed, sam, ada.sub))
@@ -96,6 +103,7 @@ def test_a_booking_is_confirmed_and_cancelled_with_a_refund(deployed: Http, user
         assert deployed.get("/sessions").status == 401
     finally:
         hide(deployed, ada)
+        erase(deployed, sam, *([other] if other else []))
 
 
 def test_only_the_client_and_their_therapist_read_the_assessment(deployed: Http, users: CognitoTestUsers) -> None:
@@ -115,6 +123,7 @@ def test_only_the_client_and_their_therapist_read_the_assessment(deployed: Http,
     finally:
         hide(deployed, ada)
         hide(deployed, stranger)
+        erase(deployed, sam)
 
 
 def test_a_reservation_holds_its_times_for_its_client_until_deleted(deployed: Http, users: CognitoTestUsers) -> None:
@@ -140,6 +149,7 @@ def test_a_reservation_holds_its_times_for_its_client_until_deleted(deployed: Ht
         assert deployed.post("/sessions", _booking(ada.sub, first), token=other.token).status == 201
     finally:
         hide(deployed, ada)
+        erase(deployed, sam, other)
 
 
 def test_a_client_exports_and_erases_their_data(deployed: Http, users: CognitoTestUsers) -> None:
