@@ -11,6 +11,7 @@ from tests.support.environment import TEST_ENVIRONMENT
 # Before anything imports boto3: fake credentials, a region, and moto-friendly endpoints.
 os.environ.update(TEST_ENVIRONMENT)
 
+import boto3
 from moto import mock_aws
 
 from tests.support.api import Api
@@ -41,3 +42,12 @@ def aws(clock: FakeClock) -> Iterator[Any]:
 @pytest.fixture
 def api(aws: Any) -> Api:
     return Api()
+
+
+@pytest.fixture
+def cognito() -> Iterator[Any]:
+    """moto's Cognito, the clients from `aws_clients` rebuilt on it."""
+    with mock_aws():
+        aws_clients.reset()
+        yield boto3.client("cognito-idp", region_name=os.environ["AWS_REGION"])
+    aws_clients.reset()

@@ -40,6 +40,7 @@ a number, a name or a note.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -50,7 +51,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from therapy_booking.domain.events import STORED_EVENT_TYPES, DomainEvent
 from therapy_booking.domain.metrics import count_event, count_reservation_event
 from therapy_booking.domain.model import Session
-from therapy_booking.domain.notifications import DeliveryFailed, Occasion
+from therapy_booking.domain.notifications import DeliveryFailed, DeliveryReport, Occasion
 from therapy_booking.domain.reservations import Reservation, ReservationEvent
 from therapy_booking.outbox_consumers import Dispatch, OutboxConsumer
 from therapy_booking.wiring import container
@@ -69,21 +70,8 @@ def notify(event: DomainEvent, session: Session | None) -> None:
     if session is None:
         logger.warning("event without its session snapshot, and the session has moved on: skipped", extra=_ids(event))
         return
-    try:
-        report = container.notifications.notify(Occasion.of_event(event, session))
-    except DeliveryFailed as failed:
-        logger.warning(
-            "some messages not sent: the record will be retried",
-            extra={
-                **_ids(event),
-                "failed": failed.keys,
-                "causes": sorted({type(c).__name__ for c in failed.causes}),
-            },
-        )
-        raise
-    logger.info(
-        "notified",
-        extra={**_ids(event), "sent_count": len(report.sent), "sent": report.sent, "skipped": report.skipped},
+    _deliver(
+        _ids(event), "some messages not sent", lambda: container.notifications.notify(Occasion.of_event(event, session))
     )
 
 
@@ -93,26 +81,24 @@ def _reservation_ids(event: ReservationEvent) -> dict[str, str]:
 
 def tell_reservation(event: ReservationEvent, reservation: Reservation) -> None:
     """Email the reserved client that the reservation was made or deleted (`RESERVATION_TEMPLATES`)."""
+    ids = _reservation_ids(event)
+    _deliver(ids, "reservation email not sent", lambda: container.notifications.tell_reservation(event, reservation))
+
+
+def _deliver(ids: dict[str, str], not_sent: str, send: Callable[[], DeliveryReport]) -> None:
+    """Send an occasion's messages and log what went (ids and delivery keys only); a failure is logged and raised,
+    so the record is retried."""
     try:
-        report = container.notifications.tell_reservation(event, reservation)
+        report = send()
     except DeliveryFailed as failed:
+        causes = sorted({type(c).__name__ for c in failed.causes})
         logger.warning(
-            "reservation email not sent: the record will be retried",
-            extra={
-                **_reservation_ids(event),
-                "failed": failed.keys,
-                "causes": sorted({type(c).__name__ for c in failed.causes}),
-            },
+            f"{not_sent}: the record will be retried", extra={**ids, "failed": failed.keys, "causes": causes}
         )
         raise
     logger.info(
         "notified",
-        extra={
-            **_reservation_ids(event),
-            "sent_count": len(report.sent),
-            "sent": report.sent,
-            "skipped": report.skipped,
-        },
+        extra={**ids, "sent_count": len(report.sent), "sent": report.sent, "skipped": report.skipped},
     )
 
 

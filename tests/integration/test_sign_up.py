@@ -15,29 +15,17 @@ from contextlib import contextmanager
 from typing import Any
 from unittest import mock
 
-import boto3
 import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from functions.sign_up import app as sign_up
 from tests.support.http import LambdaContext
-from therapy_booking.adapters import aws_clients
 from therapy_booking.domain.model import ROLE_GROUPS, Role
 
 CONTEXT: Any = LambdaContext(function_name="SignUpFunction")
 EMAIL = "ada.client@example.com"
 PASSWORD = "Correct-Horse-42-battery"
-
-
-@pytest.fixture
-def cognito() -> Iterator[Any]:
-    """moto's Cognito, the clients from `aws_clients` rebuilt on it."""
-    with mock_aws():
-        aws_clients.reset()
-        yield boto3.client("cognito-idp", region_name=os.environ["AWS_REGION"])
-    aws_clients.reset()
 
 
 @pytest.fixture
