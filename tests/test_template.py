@@ -1480,3 +1480,10 @@ def test_no_function_but_the_reads_one_may_write_the_audit_trail_and_none_may_ch
         }
         expected = writes - {"dynamodb:PutItem"} if name == "ReadsFunction" else writes
         assert denied == expected, name
+
+
+def test_a_deploy_refuses_a_wildcard_cors_origin() -> None:
+    # Given the template's rules / Then one asserts that the allowed origins do not contain "*"
+    (rule,) = [r for r in load_template().get("Rules", {}).values()]
+    (assertion,) = rule["Assertions"]
+    assert assertion["Assert"] == {"Fn::Not": [{"Fn::Contains": [{"Ref": "CorsAllowOrigins"}, "*"]}]}
