@@ -9,9 +9,7 @@ in the same table.
 
 from __future__ import annotations
 
-import io
 import json
-import logging
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -36,6 +34,7 @@ from local_stack import outbox
 from tests.support.clock import FakeClock
 from tests.support.domain_data import AVAILABILITY, CLIENT, OTHER_CLIENT, PROFILE, THERAPIST, WEDNESDAY_10, request
 from tests.support.http import LambdaContext
+from tests.support.logs import captured_logs
 from tests.support.streams import TableStream, record_of
 from tests.test_events import allowed, needed, recording_aws_calls
 from therapy_booking.adapters import aws_clients
@@ -188,20 +187,6 @@ def to_recipient(address: str) -> Callable[[dict[str, Any]], bool]:
     return lambda call: call["Destination"]["ToAddresses"] == [address]
 
 
-@contextmanager
-def captured_logs() -> Iterator[io.StringIO]:
-    """What the consumer logs, formatted as Powertools writes it to CloudWatch."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(notifications.logger.registered_formatter)
-    underlying = logging.getLogger(notifications.logger.name)
-    underlying.addHandler(handler)
-    try:
-        yield stream
-    finally:
-        underlying.removeHandler(handler)
-
-
 def book(client: Any = CLIENT, start: datetime = WEDNESDAY_10) -> Session:
     return container.sessions.book(client, request(start))
 
@@ -281,7 +266,7 @@ class TestWhoIsTold:
         container.sessions.cancel(CLIENT, moved_on.session_id, None)
 
         # When the consumer receives them
-        with captured_logs() as logs:
+        with captured_logs(notifications.logger) as logs:
             response = consume([unknown, bare, fine])
 
         # Then none is reported failed (no retry could help), and only the good one's message went out
@@ -504,7 +489,7 @@ class TestFailures:
         # When the consumer receives the booking's record
         with (
             failing(sns, "publish", "InvalidParameter", lambda call: call["PhoneNumber"] == THERAPIST_PHONE, refusal),
-            captured_logs() as logs,
+            captured_logs(notifications.logger) as logs,
         ):
             response = consume(records)
 
@@ -526,7 +511,7 @@ class TestFailures:
 
         # When the consumer runs them, once with SES throttling the therapist's mail (every record fails:
         # the first session's later events wait for its booking, so Lambda sees a function error), then again
-        with captured_logs() as logs:
+        with captured_logs(notifications.logger) as logs:
             ses = aws_clients.ses_client()
             with failing(ses, "send_email", "Throttling", to_recipient(PROFILE.email)), suppress(BatchProcessingError):
                 consume(records)
@@ -576,7 +561,7 @@ class TestReservations:
         assert reservation_records(records, reservation) == records
 
         # When the consumer receives them, under the check of its policy in template.yaml
-        with captured_logs() as logs:
+        with captured_logs(notifications.logger) as logs:
             response = consume(records)
 
         # Then Sam got one email about each, in order, by email alone; the therapist nothing
@@ -613,7 +598,7 @@ class TestReservations:
         unknown["dynamodb"]["NewImage"]["event_type"] = {"S": "reservation.moved"}
 
         # When the consumer receives them
-        with captured_logs() as logs:
+        with captured_logs(notifications.logger) as logs:
             response = consume(records)
 
         # Then Sam's two records fail (no "released" before "reserved"), Alex's is skipped, the booking goes out

@@ -6,12 +6,9 @@ Cognito unchanged; nothing but AdminAddUserToGroup is called, and no log line ca
 from __future__ import annotations
 
 import copy
-import io
 import json
-import logging
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 from unittest import mock
 
@@ -21,6 +18,7 @@ from botocore.exceptions import ClientError
 
 from functions.sign_up import app as sign_up
 from tests.support.http import LambdaContext
+from tests.support.logs import captured_logs
 from therapy_booking.domain.model import ROLE_GROUPS, Role
 
 CONTEXT: Any = LambdaContext(function_name="SignUpFunction")
@@ -181,7 +179,7 @@ def test_no_log_line_carries_the_email_address(cognito: Any, pool: dict[str, str
     # Given a confirmed sign-up
     username = signed_up_and_confirmed(cognito, pool)
     # When the trigger handles it, and then a password reset, with its logs formatted as CloudWatch gets them
-    with captured_logs() as stream:
+    with captured_logs(sign_up.logger) as stream:
         invoke(post_confirmation_event(pool, username, "PostConfirmation_ConfirmSignUp"))
         invoke(post_confirmation_event(pool, username, "PostConfirmation_ConfirmForgotPassword"))
     # Then it logged JSON lines naming the user by their sub, and never their email address
@@ -190,20 +188,6 @@ def test_no_log_line_carries_the_email_address(cognito: Any, pool: dict[str, str
     assert [line["message"] for line in lines] == ["signed up", "not a sign-up: nothing to do"]
     assert all(line["sub"] == username for line in lines)
     assert "example.com" not in output
-
-
-@contextmanager
-def captured_logs() -> Iterator[io.StringIO]:
-    """What the trigger logs, formatted as Powertools writes it."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(sign_up.logger.registered_formatter)
-    underlying = logging.getLogger(sign_up.logger.name)
-    underlying.addHandler(handler)
-    try:
-        yield stream
-    finally:
-        underlying.removeHandler(handler)
 
 
 def test_an_error_from_cognito_fails_the_trigger(cognito: Any, pool: dict[str, str]) -> None:

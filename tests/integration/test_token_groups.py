@@ -6,12 +6,9 @@ client's token is untouched without any AWS call; the only call is AdminGetUser,
 from __future__ import annotations
 
 import copy
-import io
 import json
-import logging
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 from unittest import mock
 
@@ -21,6 +18,7 @@ from botocore.exceptions import ClientError
 
 from functions.token_groups import app as token_groups
 from tests.support.http import LambdaContext
+from tests.support.logs import captured_logs
 from therapy_booking.adapters.cognito_users import CognitoUserDirectory
 from therapy_booking.domain.model import ROLE_GROUPS
 
@@ -218,7 +216,7 @@ def test_no_log_line_carries_the_email_address(cognito: Any, pool: dict[str, str
     # Given a therapist without TOTP
     username = created(cognito, pool, "gus.therapist@example.com", "therapists")
     # When their token is issued, with the trigger's logs formatted as CloudWatch gets them
-    with captured_logs() as stream:
+    with captured_logs(token_groups.logger) as stream:
         invoke(token_event(pool, username, "therapists"))
     # Then it logged one JSON line naming the user by their sub and the withheld group, never an email address
     output = stream.getvalue()
@@ -227,20 +225,6 @@ def test_no_log_line_carries_the_email_address(cognito: Any, pool: dict[str, str
         ("groups withheld: no TOTP set up", username, ["therapists"])
     ]
     assert "example.com" not in output
-
-
-@contextmanager
-def captured_logs() -> Iterator[io.StringIO]:
-    """What the trigger logs, formatted as Powertools writes it."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(token_groups.logger.registered_formatter)
-    underlying = logging.getLogger(token_groups.logger.name)
-    underlying.addHandler(handler)
-    try:
-        yield stream
-    finally:
-        underlying.removeHandler(handler)
 
 
 def test_an_error_from_cognito_fails_the_trigger(cognito: Any, pool: dict[str, str]) -> None:
