@@ -57,6 +57,10 @@ SETTLE_ROUNDS = 20
 # give up on a calendar address sooner (the stack serves one request at a time: a fetch into a machine without a
 # network, as in CI, would hold every other request for the full 10 s).
 LOCAL_ONLY = {"CALENDAR_ALLOW_LOCAL_HTTP": "true", "CALENDAR_FETCH_TIMEOUT_SECONDS": "2"}
+# The local stack's own defaults for settings the environment may still set: the listing is read from the table on
+# every request (no cache of its first pages), so a profile change shows in `GET /therapists` at once in the local
+# flows; `LISTING_CACHE_SECONDS=60 make run` runs it as deployed.
+LOCAL_DEFAULTS = {"LISTING_CACHE_SECONDS": "0"}
 STACK_NAME = "therapy-booking-local"  # what `${AWS::StackName}` stands for locally
 
 
@@ -187,8 +191,9 @@ class LocalStack:
         return str(value)
 
     def function_environment(self) -> dict[str, str]:
-        """Every function's variables; a platform setting already set in this process's environment wins, and
-        `LOCAL_ONLY` overrides the template (what only the local stack may do)."""
+        """Every function's variables; a platform setting already set in this process's environment wins, else
+        `LOCAL_DEFAULTS` replaces the template's default, and `LOCAL_ONLY` overrides the template (what only the
+        local stack may do)."""
         parameters = set(parameter_defaults(self.template)) | set(self.template.get("Parameters", {}))
         merged: dict[str, str] = {}
         for function in self.functions.values():
@@ -196,6 +201,8 @@ class LocalStack:
                 from_parameter = isinstance(value, dict) and value.get("Ref") in parameters
                 if from_parameter and name in os.environ:
                     merged[name] = os.environ[name]
+                elif name in LOCAL_DEFAULTS:
+                    merged[name] = LOCAL_DEFAULTS[name]
                 else:
                     merged[name] = self.resolve(value)
         return {**merged, **{name: value for name, value in LOCAL_ONLY.items() if name in merged}}

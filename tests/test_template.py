@@ -31,7 +31,7 @@ from therapy_booking.api.problems import PROBLEM_CONTENT_TYPE
 from therapy_booking.domain.model import ROLE_GROUPS, OfferExpiryPolicy, Role
 from therapy_booking.domain.sign_up import SIGN_UP_ROLE
 from therapy_booking.domain.token_groups import GROUPS_NEEDING_MFA
-from therapy_booking.settings import Settings, SettingsError
+from therapy_booking.settings import ListingSettings, Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS = resources_of_type("AWS::Serverless::Function")
@@ -791,6 +791,27 @@ def test_offer_expiry_policy_parameter_allows_exactly_the_policies_the_code_know
     # And unset, the product's default applies
     default = Settings.from_environment({"TABLE_NAME": "t"}).policy.offer_expiry_policy
     assert default is OfferExpiryPolicy.CANCEL_AND_REFUND
+
+
+def test_the_listing_cache_is_a_parameter_that_reaches_the_reads_function_alone() -> None:
+    # Given the parameter: seconds a reads container keeps the listing's first pages (docs/scaling.md)
+    declared = load_template()["Parameters"]["ListingCacheSeconds"]
+    assert (declared["Type"], str(declared["Default"])) == ("Number", "60")
+    low, high = int(declared["MinValue"]), int(declared["MaxValue"])
+    assert (low, high) == (0, 300)  # 0 turns the cache off; at most five minutes of a hidden therapist listed
+    # Then it reaches the function that serves GET /therapists, and no other (the rest read the listing unset: 0)
+    with_it = [name for name in sorted(FUNCTIONS) if "LISTING_CACHE_SECONDS" in effective_environment(name)]
+    assert with_it == ["ReadsFunction"]
+    assert effective_environment("ReadsFunction")["LISTING_CACHE_SECONDS"] == {"Ref": "ListingCacheSeconds"}
+    assert ("GET", "/therapists") in {route.key for route in template_routes() if route.function == "ReadsFunction"}
+    # And every value the deploy accepts is one the settings accept, the default included; one beyond is refused
+    for seconds in (low, int(declared["Default"]), high):
+        assert ListingSettings.from_environment({"LISTING_CACHE_SECONDS": str(seconds)}).cache_seconds == seconds
+    for seconds in (low - 1, high + 1):
+        with pytest.raises(SettingsError, match="LISTING_CACHE_SECONDS must be a whole number of seconds"):
+            ListingSettings.from_environment({"LISTING_CACHE_SECONDS": str(seconds)})
+    # And unset, there is no cache
+    assert ListingSettings.from_environment({}).cache_seconds == 0
 
 
 # --- stream consumers, schedules, dead letters -------------------------------------------------

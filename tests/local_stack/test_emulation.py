@@ -528,3 +528,19 @@ class TestHttpAuthorizer:
     def test_the_products_only_route_without_the_authorizer_is_the_calendar_feed(self) -> None:
         public = [(route.method, route.path) for route in http_routes() if route.public]
         assert public == [("GET", "/calendar-feeds/{feed}")]
+
+
+class TestProductEnvironment:
+    def test_the_listing_is_read_from_the_table_unless_the_environment_asks_for_the_cache(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # Given the product's template, whose ListingCacheSeconds defaults to 60, and no such variable set here
+        monkeypatch.delenv("LISTING_CACHE_SECONDS", raising=False)
+
+        # When the local stack works out its functions' environment / Then the listing has no cache: a profile
+        # change shows in GET /therapists at once in the local flows
+        assert LocalStack().function_environment()["LISTING_CACHE_SECONDS"] == "0"
+
+        # And a developer who sets the variable runs it as deployed
+        monkeypatch.setenv("LISTING_CACHE_SECONDS", "60")
+        assert LocalStack().function_environment()["LISTING_CACHE_SECONDS"] == "60"

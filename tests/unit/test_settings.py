@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from therapy_booking.adapters.dynamodb.models import TableItem, bind_table
+from therapy_booking.adapters.listing_cache import CachedListing
 from therapy_booking.domain.model import OfferExpiryPolicy
 from therapy_booking.domain.policies import PlatformPolicy
 from therapy_booking.settings import (
@@ -266,3 +267,24 @@ def test_reset_reads_the_environment_again(environ: dict[str, str], monkeypatch:
     assert container.settings.currency == "EUR"
     container.reset()
     assert container.settings.currency == "USD"
+
+
+def test_the_listings_cache_is_built_only_when_its_seconds_are_set_and_goes_with_a_reset(
+    environ: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a function whose environment does not set LISTING_CACHE_SECONDS (every one but the reads function)
+    monkeypatch.delenv("LISTING_CACHE_SECONDS", raising=False)
+    container = Container()
+
+    # Then its listing is the table's own: every page read from the table
+    assert container.listing is container.storage.therapists
+
+    # When the variable is set (the template sets it on the reads function) and the container starts afresh
+    monkeypatch.setenv("LISTING_CACHE_SECONDS", "60")
+    container.reset()
+
+    # Then the first pages are cached in the container, and a reset (tests, the local stack) starts an empty cache
+    cached = container.listing
+    assert isinstance(cached, CachedListing)
+    container.reset()
+    assert container.listing is not cached

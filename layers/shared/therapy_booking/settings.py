@@ -7,7 +7,9 @@ container (`wiring.Container`), by the functions that use it and when first need
 - `FailureReportSettings`: the sweeper (its dead-letter queue);
 - `CalendarSettings`: the calendar import's functions (the sync queue; local http on the local stack);
 - `NotificationSettings`: the notification and reminder functions (sender, dashboard links);
-- `CalendarFeedSettings`: the calendar feed functions (the feed secret, the UID domain, a base URL override).
+- `CalendarFeedSettings`: the calendar feed functions (the feed secret, the UID domain, a base URL override);
+- `ListingSettings`: how long a container keeps the listing's first pages (set on the reads function only; read
+  wherever the therapist service is built, and unset there: no cache).
 
 Each field is read from its variable's name (the alias) only; the field name is for code and
 tests (`NotificationSettings(sender=..., dashboard_base_url=...)`). A variable missing or invalid
@@ -264,6 +266,20 @@ class MetricsSettings(EnvironmentModel):
 
     namespace: Named = Field(alias="POWERTOOLS_METRICS_NAMESPACE", description="the CloudWatch namespace")
     service: Named = Field(alias="POWERTOOLS_SERVICE_NAME", description="the service's name")
+
+
+class ListingSettings(EnvironmentModel):
+    """The listing's (template parameter ListingCacheSeconds, on the reads function): seconds a container keeps the
+    first pages of `GET /therapists` in memory. Unset, as in every other function, the tests and the benchmarks:
+    0, no cache, every page read from the table; the template turns it on (docs/scaling.md)."""
+
+    cache_seconds: int = Field(
+        0,
+        alias="LISTING_CACHE_SECONDS",
+        ge=0,
+        le=300,
+        description="a whole number of seconds, 0 to 300 (0: no cache)",
+    )
 
 
 class CalendarFeedSettings(EnvironmentModel):

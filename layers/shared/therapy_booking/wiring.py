@@ -20,7 +20,7 @@ from therapy_booking.adapters.dynamodb.clients import DynamoClientRepository
 from therapy_booking.adapters.dynamodb.models import bind_table
 from therapy_booking.adapters.dynamodb.sessions import DynamoSessionRepository
 from therapy_booking.adapters.dynamodb.therapists import DynamoTherapistRepository
-from therapy_booking.domain.ports import Clock, FailureReports, OutboxEvents
+from therapy_booking.domain.ports import Clock, FailureReports, Listing, OutboxEvents
 from therapy_booking.domain.services import (
     ClientService,
     SessionService,
@@ -34,6 +34,7 @@ from therapy_booking.settings import (
     CalendarFeedSettings,
     CalendarSettings,
     FailureReportSettings,
+    ListingSettings,
     MetricsSettings,
     NotificationSettings,
     ScheduleSettings,
@@ -110,6 +111,10 @@ class Container:
     def calendar_feed_settings(self) -> CalendarFeedSettings:
         return CalendarFeedSettings.from_environment()
 
+    @cached_property
+    def listing_settings(self) -> ListingSettings:
+        return ListingSettings.from_environment()
+
     # --- the table ---------------------------------------------------------------------------------
 
     @cached_property
@@ -128,7 +133,19 @@ class Container:
 
     @cached_property
     def therapists(self) -> TherapistService:
-        return TherapistService(self.storage.therapists, self.clock, self.settings.policy)
+        return TherapistService(self.storage.therapists, self.clock, self.settings.policy, listing=self.listing)
+
+    @cached_property
+    def listing(self) -> Listing:
+        """The listing's pages: its first pages (no cursor) kept `LISTING_CACHE_SECONDS` in this container's memory
+        when that is above 0 (the reads function, by the template), else every page read from the table. The
+        cache goes with the container on `reset`."""
+        seconds = self.listing_settings.cache_seconds
+        if not seconds:
+            return self.storage.therapists
+        from therapy_booking.adapters.listing_cache import LISTING_CACHE_PAGE_SIZES, CachedListing, TtlCache
+
+        return CachedListing(self.storage.therapists, TtlCache(seconds, LISTING_CACHE_PAGE_SIZES))
 
     @cached_property
     def clients(self) -> ClientService:

@@ -83,6 +83,14 @@ class SessionRepository(Protocol):
         stands in their place as an `UnreadableItem`."""
 
 
+class Listing(Protocol):
+    """The therapist listing's pages (the repository's, or a cache of its first pages in front of it)."""
+
+    def list_bookable(self, limit: int, cursor: str | None) -> Page[Therapist]:
+        """Listed therapists by rank score, highest first (ties by id); `cursor` continues a page given out before
+        (a cursor not given out by this listing is refused with ValidationFailed)."""
+
+
 class TherapistRepository(Protocol):
     def get(self, therapist_id: str) -> Therapist | None: ...
 

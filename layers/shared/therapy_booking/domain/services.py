@@ -52,6 +52,7 @@ from therapy_booking.domain.policies import PlatformPolicy
 from therapy_booking.domain.ports import (
     ClientRepository,
     Clock,
+    Listing,
     Page,
     SessionQuery,
     SessionRepository,
@@ -505,8 +506,12 @@ class TherapistService:
         clock: Clock,
         policy: PlatformPolicy,
         ids: Callable[[], str] = new_id,
+        listing: Listing | None = None,
     ) -> None:
+        """`listing` serves the listing's pages: the repository itself unless given (the reads function's
+        container puts a short cache of the first pages in front of it: docs/scaling.md)."""
         self._therapists = therapists
+        self._listing: Listing = therapists if listing is None else listing
         self._clock = clock
         self._policy = policy
         self._ids = ids
@@ -568,7 +573,8 @@ class TherapistService:
         return self._therapists.future_blocks(actor.user_id, self._clock.now())
 
     def list_bookable(self, limit: int, cursor: str | None) -> Page[Therapist]:
-        return self._therapists.list_bookable(limit, cursor)
+        """The same for every caller (nothing of the caller's is read), so its first pages may be cached."""
+        return self._listing.list_bookable(limit, cursor)
 
     def reactivate(self, actor: Actor, therapist_id: str, note: str) -> Standing:
         """The team restores an account: not deactivated, streak 0, listed again if its profile is visible;
