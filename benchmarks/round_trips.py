@@ -3,8 +3,8 @@
 One scenario drives every HTTP route of template.yaml in turn through `tests.support.api.Api` (HTTP
 API v2.0 events routed by template.yaml to the real `lambda_handler`s), on moto in-process with the
 table built from template.yaml and a fixed clock, as the handler tests do: the profiles, reads,
-booking (with and without an Idempotency-Key), the therapist's answers and cancellation, blocks (added,
-listed, removed), the own reads of a therapist's and a client's profile,
+booking (with and without an Idempotency-Key), the therapist's answers, the cancellation's terms and the
+cancellation, blocks (added, listed, removed), the own reads of a therapist's and a client's profile,
 the rearrangements (reschedule, location change, offers), the client's answers to a location
 change and to an offer, and the team's rearrangement. Each request must answer with its expected
 status, or the run stops; so does a route of template.yaml that the scenario does not measure, so a
@@ -364,6 +364,8 @@ def _api_operations(result: RoundTripResult) -> None:
         measure(WRITE, "POST /sessions/{session_id}/confirm", THERAPIST, 200, path=confirm)
         decline = f"/sessions/{keyed_id}/decline"
         measure(WRITE, "POST /sessions/{session_id}/decline", THERAPIST, 200, path=decline, body={"reason": "Away"})
+        terms = f"/sessions/{first_id}/cancellation-terms"
+        measure(READ, "GET /sessions/{session_id}/cancellation-terms", CLIENT, 200, path=terms)
         cancel = f"/sessions/{first_id}/cancel"
         cancelled = {"reason": "Plans changed"}
         measure(WRITE, "POST /sessions/{session_id}/cancel", CLIENT, 200, path=cancel, body=cancelled)

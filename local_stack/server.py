@@ -1,4 +1,4 @@
-"""The local stack's HTTP front: the API as API Gateway serves it, plus the /dev routes."""
+"""The local stack's HTTP front: the API as API Gateway serves it, plus the /dev routes and the built web app."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from local_stack.auth import MAX_LIFETIME, ROLE_GROUPS
 from local_stack.openapi import SWAGGER_PAGE, merged_openapi
 from local_stack.runtime import HttpAnswer, LocalStack
+from local_stack.web_app import WEB_DIST, WebApp
 
 log = logging.getLogger("local_stack.http")
 MAX_CLOCK_ADVANCE = 400 * 24 * 3600
@@ -106,7 +108,7 @@ class DevRoutes:
         return _json(200, {"status": "reset"})
 
 
-def make_handler(stack: LocalStack, dev: DevRoutes) -> type[BaseHTTPRequestHandler]:
+def make_handler(stack: LocalStack, dev: DevRoutes, web: WebApp) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         # Each connection has its own thread, which reads the request, waits its turn for the stack (one
         # request at a time, see runtime), then writes the answer and closes the connection (a browser would
@@ -122,6 +124,8 @@ def make_handler(stack: LocalStack, dev: DevRoutes) -> type[BaseHTTPRequestHandl
             try:
                 if isinstance(body, HttpAnswer):
                     answer = body
+                elif (static := web.handle(self.command, url.path)) is not None:
+                    answer = static  # files only: no need to wait for the stack
                 else:
                     with stack.lock:
                         answer = dev.handle(self.command, url.path, body) or stack.handle_api(
@@ -183,10 +187,10 @@ class LocalServer(ThreadingHTTPServer):
     daemon_threads = True
 
 
-def make_server(stack: LocalStack, host: str, port: int) -> LocalServer:
+def make_server(stack: LocalStack, host: str, port: int, web_dist: Path = WEB_DIST) -> LocalServer:
     """A server that takes every connection at once and answers one request at a time (see runtime:
-    moto and Powertools want that)."""
+    moto and Powertools want that); the web app's files from `web_dist` at /app."""
     dev = DevRoutes(stack, base_url="")
-    server = LocalServer((host, port), make_handler(stack, dev))
+    server = LocalServer((host, port), make_handler(stack, dev, WebApp(web_dist)))
     dev.base_url = f"http://{host}:{server.server_port}"
     return server

@@ -572,6 +572,26 @@ def sample_cancel_session(samples: Samples) -> None:
 
 
 @case
+def sample_get_cancellation_terms(samples: Samples) -> None:
+    # Given no session with the sample's id / Then 404
+    assert_not_found(samples.run("get_cancellation_terms"), "There is no session with that id.")
+    # Given a pending booking / When its client asks / Then a full refund whatever the time, and nothing changes
+    session = samples.booked_session()
+    answer = samples.run("get_cancellation_terms", session_id=session["session_id"])
+    assert answer.status == 200, answer.body
+    assert (answer.body["cancelled_by"], answer.body["full_refund_until"]) == ("client", None)
+    assert answer.body["refund"] == session["price"]
+    assert answer.body["therapist_payout"]["amount"] == answer.body["platform_commission"]["amount"] == 0
+    assert samples.run("get_session", session_id=session["session_id"]).body == session
+    # Given the therapist confirmed it / Then the refund is full until the cancellation window before the start
+    assert samples.run("confirm_session", session_id=session["session_id"]).status == 200
+    confirmed = samples.run("get_cancellation_terms", session_id=session["session_id"])
+    assert confirmed.status == 200, confirmed.body
+    assert instant(confirmed.body["full_refund_until"]) == instant(session["start"]) - timedelta(hours=24)
+    assert confirmed.body["refund"] == session["price"]
+
+
+@case
 def sample_reschedule_session(samples: Samples) -> None:
     # Given no session with the sample's id / Then 404
     assert_not_found(samples.run("reschedule_session"), "There is no session with that id.")
@@ -1037,7 +1057,7 @@ def test_samples_agree_on_who_is_who() -> None:
     answers = ("accept_location_change", "reject_location_change", "accept_offer", "reject_offer")
     for name in client_samples + answers:
         assert (claims(load(name))["sub"], claims(load(name))["cognito:groups"]) == (client, "[clients]")
-    for name in ("get_session", "cancel_session"):
+    for name in ("get_session", "cancel_session", "get_cancellation_terms"):
         assert claims(load(name))["sub"] == client
     # And the team's fix is sent by an admin who is neither
     admin = claims(load("admin_rearrange"))

@@ -24,7 +24,7 @@ SCHEMAS_OF = {
     "CalendarFeedAddressFunction": EVERY_ROUTE | {"calendar_feed"},
     "CalendarFeedFunction": EVERY_ROUTE,
     "CalendarImportFunction": EVERY_ROUTE | {"calendar_import"},
-    "CancellationFunction": EVERY_ROUTE | {"sessions", "reasons"},
+    "CancellationFunction": EVERY_ROUTE | {"sessions", "reasons", "cancellation"},
     "ClientAnswersFunction": EVERY_ROUTE | {"sessions", "client_answers"},
     "ProfilesFunction": EVERY_ROUTE | {"therapists", "profiles", "standing"},
     "ReadsFunction": EVERY_ROUTE | {"sessions", "therapists", "reads"},

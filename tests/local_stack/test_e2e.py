@@ -566,6 +566,18 @@ def test_five_cancellations_in_a_row_deactivate_a_therapist_until_the_team_react
         assert confirmed.status == 200, confirmed.body
         sessions.append(booked.json()["session_id"])
 
+    # (Before each cancellation the dashboard shows its terms: the therapist's refunds the client in full whatever the
+    # time; the client's would be refunded in full until a day before the start)
+    terms = http.get(f"/sessions/{sessions[0]}/cancellation-terms", token=therapist)
+    assert terms.status == 200, terms.body
+    assert (terms.json()["cancelled_by"], terms.json()["full_refund_until"]) == ("therapist", None)
+    assert terms.json()["refund"] == {"amount": 6000, "currency": "GBP"}  # the individual session's price
+    as_client = http.get(f"/sessions/{sessions[0]}/cancellation-terms", token=client).json()
+    assert as_client["cancelled_by"] == "client"
+    assert datetime.fromisoformat(as_client["full_refund_until"]) == datetime.fromisoformat(starts[0]) - timedelta(
+        hours=24
+    )
+
     # When the therapist cancels all five, one after the other
     for session_id in sessions:
         cancelled = http.post(f"/sessions/{session_id}/cancel", {"reason": "unwell"}, token=therapist)

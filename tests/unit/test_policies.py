@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from therapy_booking.domain.model import Location, LocationKind, Money, Role, Session, SessionStatus, SessionType
-from therapy_booking.domain.policies import PlatformPolicy, settle_cancellation
+from therapy_booking.domain.policies import PlatformPolicy, full_refund_until, settle_cancellation
 
 START = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
 
@@ -67,3 +67,14 @@ def test_window_and_commission_follow_the_platform_settings() -> None:
     policy = PlatformPolicy(cancellation_window_hours=48, commission_percent=Decimal("12.5"))
     settlement = settle_cancellation(session(), Role.CLIENT, START - timedelta(hours=30), policy)
     assert settlement.platform_commission == Money(750, "GBP")
+
+
+def test_the_full_refund_lasts_until_the_window_before_a_confirmed_sessions_start_for_its_client_only() -> None:
+    policy = PlatformPolicy(cancellation_window_hours=48)
+    assert full_refund_until(session(), Role.CLIENT, policy) == START - timedelta(hours=48)
+    assert full_refund_until(session(), Role.THERAPIST, policy) is None
+    assert full_refund_until(session(SessionStatus.PENDING), Role.CLIENT, policy) is None
+    # and the settlement agrees at that instant and just after it
+    deadline = START - timedelta(hours=48)
+    assert settle_cancellation(session(), Role.CLIENT, deadline, policy).refund == Money(6000, "GBP")
+    assert settle_cancellation(session(), Role.CLIENT, deadline + timedelta(seconds=1), policy).refund.amount == 0

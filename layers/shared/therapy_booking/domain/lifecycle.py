@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TypedDict
+from typing import Literal, TypedDict
 
 from therapy_booking.domain.changes import (
     Claim,
@@ -24,7 +24,13 @@ from therapy_booking.domain.events import (
     SessionDeclined,
 )
 from therapy_booking.domain.model import Actor, Money, Role, Session, SessionStatus
-from therapy_booking.domain.policies import PlatformPolicy, Settlement, full_refund, settle_cancellation
+from therapy_booking.domain.policies import (
+    PlatformPolicy,
+    Settlement,
+    full_refund,
+    full_refund_until,
+    settle_cancellation,
+)
 
 PAST_SESSION_DETAIL = (
     "This session's start time has passed, so it can no longer be changed here; please contact the team to update it."
@@ -163,13 +169,29 @@ def decline(session: Session, ctx: Transition, reason: str | None) -> SessionCha
     )
 
 
-def cancel(session: Session, ctx: Transition, reason: str | None, therapist_streak: int = 0) -> SessionChange:
-    """Cancellation by the session's client (pending or confirmed) or therapist (confirmed).
+Party = Literal[Role.CLIENT, Role.THERAPIST]
+"""Who a cancellation through the API is by (the team's and the system's go other ways)."""
 
-    The therapist's cancellation adds one to their cancellation streak in the same write
-    (`therapist_streak` is the streak as read with the session; the write checks it is still on the same
-    side of the deactivation threshold). A decline is not a cancellation and does not count.
-    """
+
+@dataclass(frozen=True)
+class CancellationTerms:
+    """What cancelling the session now, by the caller, gives: who it is by, the settlement, and until when a
+    client's cancellation is refunded in full (None when the refund is full whatever the time)."""
+
+    session: Session
+    cancelled_by: Party
+    settlement: Settlement
+    full_refund_until: datetime | None
+    now: datetime
+
+
+def cancellation_terms(session: Session, ctx: Transition) -> CancellationTerms:
+    """The checks of a cancellation by the caller, and what it would settle now: `cancel` applies these terms,
+    GET /sessions/{id}/cancellation-terms shows them, so both refuse exactly alike (403, 409).
+
+    The session's client may cancel it pending or confirmed, its therapist confirmed (a pending booking is
+    declined); neither once its start has passed or it has taken place."""
+    by: Party
     if session.is_client(ctx.actor):
         by = Role.CLIENT
         cancellable = session.status in (SessionStatus.PENDING, SessionStatus.CONFIRMED)
@@ -187,7 +209,25 @@ def cancel(session: Session, ctx: Transition, reason: str | None, therapist_stre
     refuse_if_taken_place(session)
     require(cancellable, InvalidTransition(refusal))
     require(not session.has_started(ctx.now), SessionInPast(PAST_SESSION_DETAIL))
-    settlement = settle_cancellation(session, by, ctx.now, ctx.policy)
+    return CancellationTerms(
+        session=session,
+        cancelled_by=by,
+        settlement=settle_cancellation(session, by, ctx.now, ctx.policy),
+        full_refund_until=full_refund_until(session, by, ctx.policy),
+        now=ctx.now,
+    )
+
+
+def cancel(session: Session, ctx: Transition, reason: str | None, therapist_streak: int = 0) -> SessionChange:
+    """Cancellation by the session's client (pending or confirmed) or therapist (confirmed), on the terms
+    `cancellation_terms` gives.
+
+    The therapist's cancellation adds one to their cancellation streak in the same write
+    (`therapist_streak` is the streak as read with the session; the write checks it is still on the same
+    side of the deactivation threshold). A decline is not a cancellation and does not count.
+    """
+    terms = cancellation_terms(session, ctx)
+    by, settlement = terms.cancelled_by, terms.settlement
     cancelled = advance(
         replace(
             session,

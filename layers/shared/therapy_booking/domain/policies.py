@@ -89,18 +89,23 @@ def paid_out(price: Money, policy: PlatformPolicy) -> Settlement:
     )
 
 
+def full_refund_until(session: Session, cancelled_by: Role, policy: PlatformPolicy) -> datetime | None:
+    """The last instant at which a cancellation by `cancelled_by` is still refunded in full: for the client of a
+    confirmed session, its start less the cancellation window; None when the refund is full whatever the time
+    (the therapist cancels, or the session was still pending)."""
+    if cancelled_by is not Role.CLIENT or session.status is not SessionStatus.CONFIRMED:
+        return None
+    return session.start - timedelta(hours=policy.cancellation_window_hours)
+
+
 def settle_cancellation(session: Session, cancelled_by: Role, now: datetime, policy: PlatformPolicy) -> Settlement:
     """Who gets what when a future session is cancelled.
 
     Full refund when the therapist cancels, when the session was still pending,
-    or when the client cancels at least the window ahead of the start. Otherwise
-    the therapist is paid the fee less the platform commission.
+    or when the client cancels at least the window ahead of the start (until `full_refund_until`).
+    Otherwise the therapist is paid the fee less the platform commission.
     """
-    window = timedelta(hours=policy.cancellation_window_hours)
-    if (
-        cancelled_by is not Role.CLIENT
-        or session.status is not SessionStatus.CONFIRMED
-        or session.start - now >= window
-    ):
+    deadline = full_refund_until(session, cancelled_by, policy)
+    if deadline is None or now <= deadline:
         return full_refund(session.price)
     return paid_out(session.price, policy)

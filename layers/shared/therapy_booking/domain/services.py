@@ -306,6 +306,11 @@ class SessionService:
         profile = therapist.profile if therapist is not None else None
         return self._commit(with_first_answer(change, before, profile, self._policy))
 
+    def cancellation_terms(self, actor: Actor, session_id: str) -> lifecycle.CancellationTerms:
+        """What `cancel` would settle if the caller cancelled now, refused exactly as `cancel` would refuse (the
+        same checks, `lifecycle.cancellation_terms`); the session alone is read (one GetItem), nothing written."""
+        return lifecycle.cancellation_terms(self.get(actor, session_id), self._transition(actor))
+
     def cancel(self, actor: Actor, session_id: str, reason: str | None) -> Session:
         """The session's therapist's cancellation counts towards their streak: the session is read with their
         record (one call), and if a concurrent cancellation or completion moved the streak across the
