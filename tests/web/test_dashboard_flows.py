@@ -1,0 +1,382 @@
+"""The reference dashboard (web/, served at /app) driven in Chromium against `make run`'s stack: the seeds' flows
+clicked through as a therapist and as a client, each screen checked with axe-core, the final screens kept as
+screenshots under web/test-results/."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from local_stack import demo
+from tests.local_stack.running_stack import Http, StackProcess
+
+pytestmark = pytest.mark.browser
+
+ZONE = "Europe/London"
+NOTICE_HOURS = int(str(demo.AVAILABILITY["min_notice_hours"]))
+SIGN_IN_LABELS = {
+    "therapist": "Sign in as Dr Demo Therapist (therapist)",
+    "client": "Sign in as Demo Client (client)",
+}
+
+
+def instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Demo:
+    """The demo therapist and client on a freshly reset stack, and the API calls that set a scene up quickly."""
+
+    def __init__(self, http: Http) -> None:
+        self.http = http
+        assert http.post("/dev/reset").status in (200, 204)
+        self.therapist = http.token(demo.THERAPIST.sub, demo.THERAPIST.role)
+        self.client = http.token(demo.CLIENT.sub, demo.CLIENT.role)
+        assert http.put("/therapists/me", demo.THERAPIST_PROFILE, token=self.therapist).status == 200
+        assert http.put("/therapists/me/availability", demo.AVAILABILITY, token=self.therapist).status == 200
+        assert http.put("/clients/me", demo.CLIENT_PROFILE, token=self.client).status == 200
+
+    def now(self) -> datetime:
+        return instant(self.http.get("/dev/clock").json()["now"])
+
+    def free_starts(self) -> list[str]:
+        reply = self.http.get(f"/therapists/{demo.THERAPIST.sub}/slots?session_type=individual", token=self.client)
+        assert reply.status == 200, reply.body
+        return [slot["start"] for slot in reply.json()["items"]]
+
+    def bookable_start(self) -> str:
+        """A free start comfortably clear of the notice edge (the clock runs on while the test clicks)."""
+        edge = self.now() + timedelta(hours=NOTICE_HOURS, minutes=30)
+        return next(start for start in self.free_starts() if instant(start) >= edge)
+
+    def book(self, start: str) -> dict[str, Any]:
+        body = {
+            "therapist_id": demo.THERAPIST.sub,
+            "start": start,
+            "session_type": "individual",
+            "location_id": "video",
+            "attendees": ["Demo Client"],
+        }
+        reply = self.http.post("/sessions", body, token=self.client)
+        assert reply.status == 201, reply.body
+        session: dict[str, Any] = reply.json()
+        return session
+
+    def therapist_does(self, session_id: str, action: str, body: Any = None) -> dict[str, Any]:
+        reply = self.http.post(f"/sessions/{session_id}/{action}", body, token=self.therapist)
+        assert reply.status in (200, 201), reply.body
+        session: dict[str, Any] = reply.json()
+        return session
+
+    def advance(self, seconds: int) -> None:
+        assert self.http.post("/dev/clock", {"advance_seconds": seconds}).status == 200
+
+
+@pytest.fixture
+def scene(web_http: Http) -> Demo:
+    return Demo(web_http)
+
+
+@pytest.fixture
+def sign_in(browser: Browser, web_stack: StackProcess) -> Iterator[Callable[[str], Page]]:
+    """A page per person, each in its own browser context (its own sign-in), in the viewer's zone."""
+    contexts = []
+
+    def signed_in(role: str) -> Page:
+        context = browser.new_context(timezone_id=ZONE, locale="en-GB")
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(f"{web_stack.base_url}/app/")
+        page.get_by_role("button", name=SIGN_IN_LABELS[role]).click()
+        expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+        return page
+
+    yield signed_in
+    for context in contexts:
+        context.close()
+
+
+def day_label(page: Page, start: str) -> str:
+    """The slot picker's day, as the viewer's browser names it."""
+    label: str = page.evaluate(
+        """([iso, zone]) => new Intl.DateTimeFormat("en-GB",
+            {weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: zone}).format(new Date(iso))""",
+        [start, ZONE],
+    )
+    return label
+
+
+def open_day(page: Page, start: str) -> None:
+    page.get_by_label("Day", exact=True).select_option(label=day_label(page, start))
+
+
+def slot_input(page: Page, start: str) -> Any:
+    return page.locator(f'.slot-picker input[value="{start}"]')
+
+
+def first_clear_time(page: Page, scene: Demo) -> Any:
+    """The first free time the picker shows, day by day, that is clear of the notice edge (as `Demo.bookable_start`:
+    the clock runs on while the test clicks)."""
+    radios = page.locator(".slot-picker input[type=radio]")
+    expect(radios.first).to_be_visible()
+    edge = scene.now() + timedelta(hours=NOTICE_HOURS, minutes=30)
+    days = page.get_by_label("Day", exact=True)
+    for index in range(days.locator("option").count()):
+        days.select_option(index=index)
+        for radio in radios.all():
+            value = radio.get_attribute("value")
+            if value is not None and instant(value) >= edge:
+                return radio
+    raise AssertionError("no free time clear of the notice edge")
+
+
+def open_session(page: Page, base_url: str, session_id: str) -> None:
+    page.goto(f"{base_url}/app/#/sessions/{session_id}")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Session on")
+
+
+def status_of(page: Page) -> Any:
+    return page.get_by_test_id("session-status")
+
+
+class TestTherapistConfirmsANewBooking:
+    def test_the_client_books_by_clicking_and_the_therapist_confirms_from_new_enquiries(
+        self,
+        scene: Demo,
+        sign_in: Callable[[str], Page],
+        web_stack: StackProcess,
+        screenshot: Callable[[Page, str], None],
+        serious_violations: Callable[[Page], list[dict[str, Any]]],
+    ) -> None:
+        # Given the demo client on the listing
+        client = sign_in("client")
+        expect(client.get_by_role("heading", name="Find a therapist")).to_be_visible()
+        assert serious_violations(client) == []
+
+        # When they open the therapist, take the first free time shown and book it
+        client.get_by_role("link", name="See times and book with Dr Demo Therapist").click()
+        first = first_clear_time(client, scene)
+        start = first.get_attribute("value")
+        assert start is not None
+        assert serious_violations(client) == []
+        first.check()
+        screenshot(client, "client-booking")
+        client.get_by_role("button", name="Book this time").click()
+
+        # Then they see the session waiting for the therapist
+        expect(status_of(client)).to_have_text("Awaiting the therapist")
+
+        # When the therapist opens it from their new enquiries and confirms it
+        therapist = sign_in("therapist")
+        expect(therapist.get_by_role("heading", name="New enquiries")).to_be_visible()
+        row = therapist.get_by_test_id("session-row")
+        expect(row).to_have_count(1)
+        expect(row.locator("time").first).to_have_attribute("datetime", start)
+        assert serious_violations(therapist) == []
+        screenshot(therapist, "therapist-new-enquiries")
+        row.get_by_role("link").click()
+        therapist.get_by_role("button", name="Confirm session").click()
+
+        # Then both see it confirmed, and the enquiry is gone from the list
+        expect(status_of(therapist)).to_have_text("Confirmed")
+        assert serious_violations(therapist) == []
+        screenshot(therapist, "therapist-confirmed-session")
+        client.reload()
+        expect(status_of(client)).to_have_text("Confirmed")
+        therapist.get_by_role("link", name="New enquiries").click()
+        expect(therapist.get_by_text("No new enquiries.")).to_be_visible()
+
+
+class TestAlternativesOfferedAndAccepted:
+    def test_two_alternatives_are_held_then_the_one_not_chosen_is_released(
+        self,
+        scene: Demo,
+        sign_in: Callable[[str], Page],
+        web_stack: StackProcess,
+        screenshot: Callable[[Page, str], None],
+        serious_violations: Callable[[Page], list[dict[str, Any]]],
+    ) -> None:
+        # Given a booking the therapist cannot make
+        booked = scene.book(scene.bookable_start())
+        therapist = sign_in("therapist")
+        open_session(therapist, web_stack.base_url, booked["session_id"])
+
+        # When the therapist offers the first two free times the picker shows
+        therapist.get_by_role("button", name="Offer alternatives").click()
+        boxes = therapist.locator(".slot-picker input[type=checkbox]")
+        expect(boxes.first).to_be_visible()
+        offered = [boxes.nth(0).get_attribute("value") or "", boxes.nth(1).get_attribute("value") or ""]
+        boxes.nth(0).check()
+        boxes.nth(1).check()
+        assert serious_violations(therapist) == []
+        therapist.get_by_role("button", name="Offer 2 alternatives").click()
+
+        # Then the session shows the offer, and the therapist's calendar shows both times held
+        expect(status_of(therapist)).to_have_text("Alternative times offered")
+        expect(therapist.get_by_test_id("held-alternatives").locator("li")).to_have_count(2)
+        therapist.get_by_role("link", name="Calendar", exact=True).click()
+        held = therapist.get_by_test_id("agenda-held")
+        expect(held).to_have_count(2)
+        held_starts = [t.get_attribute("datetime") or "" for t in held.locator("time:first-child").all()]
+        assert sorted(held_starts) == sorted(offered)
+        screenshot(therapist, "therapist-calendar-held")
+
+        # And the client does not see them among the therapist's free times
+        client = sign_in("client")
+        client.goto(f"{web_stack.base_url}/app/#/therapists/{demo.THERAPIST.sub}")
+        open_day(client, offered[0])
+        expect(slot_input(client, offered[0])).to_have_count(0)
+        expect(slot_input(client, offered[1])).to_have_count(0)
+
+        # When the client opens their session and accepts the second time
+        open_session(client, web_stack.base_url, booked["session_id"])
+        expect(client.get_by_test_id("countdown")).to_contain_text("left")
+        assert serious_violations(client) == []
+        client.get_by_role("radio").nth(1).check()
+        screenshot(client, "client-offer")
+        client.get_by_role("button", name="Accept this time").click()
+
+        # Then the client sees it confirmed at that time
+        expect(status_of(client)).to_have_text("Confirmed")
+        expect(client.locator("dd time").first).to_have_attribute("datetime", offered[1])
+        screenshot(client, "client-accepted-alternative")
+
+        # And the time not chosen is free again for them, the chosen one is not
+        client.goto(f"{web_stack.base_url}/app/#/therapists/{demo.THERAPIST.sub}")
+        open_day(client, offered[0])
+        expect(slot_input(client, offered[0])).to_have_count(1)
+        expect(slot_input(client, offered[1])).to_have_count(0)
+
+        # And the therapist's calendar holds nothing any more: the session sits at the accepted time
+        therapist.reload()
+        expect(therapist.get_by_test_id("agenda-session")).to_have_count(1)
+        expect(therapist.get_by_test_id("agenda-held")).to_have_count(0)
+        expect(therapist.get_by_test_id("agenda-session").locator("time").first).to_have_attribute(
+            "datetime", offered[1]
+        )
+        screenshot(therapist, "therapist-calendar-after-acceptance")
+
+
+class TestAnOfferLeftUnanswered:
+    def test_after_24_hours_both_see_it_expired(
+        self,
+        scene: Demo,
+        sign_in: Callable[[str], Page],
+        web_stack: StackProcess,
+        screenshot: Callable[[Page, str], None],
+        serious_violations: Callable[[Page], list[dict[str, Any]]],
+    ) -> None:
+        # Given alternatives offered to the client
+        booked = scene.book(scene.bookable_start())
+        free = [start for start in scene.free_starts() if start != booked["start"]]
+        scene.therapist_does(booked["session_id"], "offers", {"alternatives": [{"start": s} for s in free[:2]]})
+        client = sign_in("client")
+        open_session(client, web_stack.base_url, booked["session_id"])
+        expect(client.get_by_role("button", name="Accept this time")).to_be_visible()
+
+        # When a day passes without an answer
+        scene.advance(24 * 3600 + 60)
+
+        # Then the client sees the offer expired and the session cancelled, with nothing left to accept
+        client.reload()
+        expect(client.get_by_test_id("expired-notice")).to_contain_text("expired")
+        expect(status_of(client)).to_have_text("Cancelled")
+        expect(client.get_by_role("button", name="Accept this time")).to_have_count(0)
+        assert serious_violations(client) == []
+        screenshot(client, "client-offer-expired")
+
+        # And so does the therapist
+        therapist = sign_in("therapist")
+        open_session(therapist, web_stack.base_url, booked["session_id"])
+        expect(therapist.get_by_test_id("expired-notice")).to_contain_text("expired")
+        expect(status_of(therapist)).to_have_text("Cancelled")
+        screenshot(therapist, "therapist-offer-expired")
+
+
+class TestLateCancellationByTheClient:
+    def test_the_client_is_told_there_is_no_refund_before_confirming_and_gets_none(
+        self,
+        scene: Demo,
+        sign_in: Callable[[str], Page],
+        web_stack: StackProcess,
+        screenshot: Callable[[Page, str], None],
+        serious_violations: Callable[[Page], list[dict[str, Any]]],
+    ) -> None:
+        # Given a confirmed session that is now less than a day away
+        booked = scene.book(scene.bookable_start())
+        scene.therapist_does(booked["session_id"], "confirm")
+        until = instant(booked["start"]) - scene.now() - timedelta(hours=2)
+        scene.advance(int(until.total_seconds()))
+
+        # When the client opens it from their sessions and asks to cancel
+        client = sign_in("client")
+        client.get_by_role("link", name="My sessions").click()
+        client.get_by_test_id("session-row").get_by_role("link").click()
+        client.get_by_role("button", name="Cancel session").click()
+
+        # Then they are told before confirming that there is no refund
+        terms = client.get_by_test_id("cancellation-terms")
+        expect(terms).to_contain_text("No refund")
+        assert serious_violations(client) == []
+        screenshot(client, "client-cancellation-terms")
+
+        # When they confirm
+        client.get_by_role("button", name="Confirm cancellation").click()
+
+        # Then the session is cancelled and the refund shown is nothing
+        expect(status_of(client)).to_have_text("Cancelled")
+        expect(client.get_by_test_id("refund")).to_have_text("£0.00")
+        screenshot(client, "client-late-cancellation")
+
+
+class TestARefusalThenMoreWork:
+    def test_a_time_taken_meanwhile_shows_the_problem_and_another_time_books(
+        self,
+        scene: Demo,
+        sign_in: Callable[[str], Page],
+        web_stack: StackProcess,
+        serious_violations: Callable[[Page], list[dict[str, Any]]],
+    ) -> None:
+        # Given the client has chosen the first free time on the booking page
+        client = sign_in("client")
+        client.goto(f"{web_stack.base_url}/app/#/therapists/{demo.THERAPIST.sub}")
+        first = first_clear_time(client, scene)
+        taken = first.get_attribute("value")
+        assert taken is not None
+        first.check()
+
+        # When someone else books it before they click
+        other = scene.http.token("another-client", "client")
+        assert scene.http.put("/clients/me", {**demo.CLIENT_PROFILE, "name": "Other"}, token=other).status == 200
+        body = {
+            "therapist_id": demo.THERAPIST.sub,
+            "start": taken,
+            "session_type": "individual",
+            "location_id": "video",
+            "attendees": ["Other"],
+        }
+        assert scene.http.post("/sessions", body, token=other).status == 201
+        client.get_by_role("button", name="Book this time").click()
+
+        # Then the API's explanation is shown, not a blank screen
+        alert = client.get_by_role("alert")
+        expect(alert).to_be_visible()
+        expect(alert).not_to_be_empty()
+        assert serious_violations(client) == []
+
+        # When they reload the times and book the next one
+        client.reload()
+        expect(slot_input(client, taken)).to_have_count(0)
+        first_clear_time(client, scene).check()
+        client.get_by_role("button", name="Book this time").click()
+
+        # Then it is booked
+        expect(status_of(client)).to_have_text("Awaiting the therapist")
