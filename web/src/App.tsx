@@ -1,5 +1,5 @@
 /** The shell: sign-in, the navigation of each role, and the hash routes to the screens. */
-import { useState, type ReactNode } from "react";
+import { useEffect, useRef, useState, type ReactNode } from "react";
 import { DEMO_USERS, devToken, type DemoRole } from "./api/dev";
 import { ErrorNotice } from "./components/common";
 import { Admin } from "./screens/admin/Admin";
@@ -60,7 +60,7 @@ function SignIn() {
 
 function screen(role: DemoRole, route: string): ReactNode {
   const [, first, second] = route.split("/");
-  if (first === "sessions" && second) return <SessionDetails sessionId={decodeURIComponent(second)} />;
+  if (first === "sessions" && second) return <SessionDetails key={second} sessionId={decodeURIComponent(second)} />;
   if (role === "therapist") {
     switch (first) {
       case "":
@@ -78,7 +78,7 @@ function screen(role: DemoRole, route: string): ReactNode {
     }
   }
   if (role === "client") {
-    if (first === "therapists" && second) return <BookSession therapistId={decodeURIComponent(second)} />;
+    if (first === "therapists" && second) return <BookSession key={second} therapistId={decodeURIComponent(second)} />;
     if (first === "" || first === "therapists") return <FindTherapist />;
     if (first === "sessions") return <OwnSessions title="My sessions" />;
   }
@@ -95,6 +95,12 @@ function screen(role: DemoRole, route: string): ReactNode {
 
 export function App() {
   const { user, route, signOut } = useApp();
+  const shownRoute = useRef(route);
+  useEffect(() => {
+    // A new screen: move focus to it, so keyboard and screen-reader users start at its content.
+    if (shownRoute.current !== route) document.getElementById("main")?.focus();
+    shownRoute.current = route;
+  }, [route]);
   if (!user) return <SignIn />;
   const current = `/${route.split("/")[1] ?? ""}`;
   return (

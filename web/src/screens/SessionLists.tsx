@@ -3,7 +3,7 @@ import type { Session } from "../api/client";
 import { Countdown, ErrorNotice, Loading, Price, StatusBadge, When, ZoneNote } from "../components/common";
 import { ownSessions } from "../data";
 import { useApp, useLoad } from "../state";
-import { isoAt } from "../time";
+import { formatInstant, isoAt } from "../time";
 
 function SessionTable({ sessions, deadline }: { sessions: Session[]; deadline?: boolean }) {
   return (
@@ -43,7 +43,7 @@ function SessionTable({ sessions, deadline }: { sessions: Session[]; deadline?: 
             ) : null}
             <td>
               <a href={`#/sessions/${encodeURIComponent(session.session_id)}`}>
-                Open session <span className="visually-hidden">on {session.start}</span>
+                Open session <span className="visually-hidden">on {formatInstant(session.start)}</span>
               </a>
             </td>
           </tr>

@@ -6,6 +6,12 @@ import { SlotPicker } from "../../components/SlotPicker";
 import { freeSlots, therapistProfile } from "../../data";
 import { useApp, useLoad } from "../../state";
 
+/** A fresh idempotency key (crypto.randomUUID needs a secure context: http on a LAN address is not one). */
+function newKey(): string {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
 export function BookSession({ therapistId }: { therapistId: string }) {
   const { now, navigate } = useApp();
   const profile = useLoad(() => therapistProfile(therapistId), [therapistId]);
@@ -16,8 +22,8 @@ export function BookSession({ therapistId }: { therapistId: string }) {
   const [consultation, setConsultation] = useState(false);
   const [note, setNote] = useState("");
   // One key per choice: a retried or double-submitted booking of the same choice creates one session.
-  const [idempotencyKey, setIdempotencyKey] = useState(() => crypto.randomUUID());
-  useEffect(() => setIdempotencyKey(crypto.randomUUID()), [chosen, sessionType, location, consultation]);
+  const [idempotencyKey, setIdempotencyKey] = useState(newKey);
+  useEffect(() => setIdempotencyKey(newKey()), [chosen, sessionType, location, consultation, note]);
   useEffect(() => {
     const first = profile.data;
     if (!first) return;

@@ -11,7 +11,10 @@ export function FindTherapist() {
   const [more, setMore] = useState<Therapist[]>([]);
   const [cursor, setCursor] = useState<string | null | undefined>(undefined);
   const next = cursor === undefined ? first.data?.next_cursor : cursor;
-  const therapists = [...(first.data?.items ?? []), ...more];
+  // A cached first page and a fresh next page may both hold a therapist whose rank moved: show each once.
+  const therapists = [...(first.data?.items ?? []), ...more].filter(
+    (therapist, index, all) => all.findIndex((other) => other.therapist_id === therapist.therapist_id) === index,
+  );
   return (
     <>
       <h1>Find a therapist</h1>

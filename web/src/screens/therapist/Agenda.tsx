@@ -3,7 +3,7 @@ import { answer, api } from "../../api/client";
 import { ErrorNotice, Loading, StatusBadge, When, ZoneNote } from "../../components/common";
 import { ownSessions } from "../../data";
 import { useApp, useLoad } from "../../state";
-import { byDay, formatTime, isoAt } from "../../time";
+import { byDay, formatInstant, formatTime, isoAt } from "../../time";
 
 interface Entry {
   start: string;
@@ -52,7 +52,7 @@ export function Agenda() {
     for (const block of blocks.items) {
       found.push({ start: block.start, end: block.end, kind: "block", label: block.note ? `Blocked: ${block.note}` : "Blocked" });
     }
-    return found.sort((a, b) => a.start.localeCompare(b.start));
+    return { loadedAt: isoAt(now), entries: found.sort((a, b) => a.start.localeCompare(b.start)) };
   }, [day]);
   return (
     <>
@@ -61,8 +61,8 @@ export function Agenda() {
       <p>The next two weeks: your sessions, the times held for clients by open offers, and your blocks.</p>
       <ErrorNotice error={entries.error} />
       {entries.loading && !entries.data ? <Loading what="your calendar" /> : null}
-      {entries.data && entries.data.length === 0 ? <p>Nothing in the next two weeks.</p> : null}
-      {(entries.data ? byDay(entries.data, (entry) => entry.start) : []).map(([label, items]) => (
+      {entries.data && entries.data.entries.length === 0 ? <p>Nothing in the next two weeks.</p> : null}
+      {(entries.data ? byDay(entries.data.entries, (entry) => entry.start) : []).map(([label, items]) => (
         <section key={label} aria-label={label}>
           <h2>{label}</h2>
           <ul className="agenda">
@@ -72,7 +72,7 @@ export function Agenda() {
                 {entry.label} {entry.status ? <StatusBadge status={entry.status} /> : null}{" "}
                 {entry.sessionId ? (
                   <a href={`#/sessions/${encodeURIComponent(entry.sessionId)}`}>
-                    Open session <span className="visually-hidden">at {entry.start}</span>
+                    Open session <span className="visually-hidden">at {formatInstant(entry.start)}</span>
                   </a>
                 ) : null}
               </li>
@@ -80,9 +80,11 @@ export function Agenda() {
           </ul>
         </section>
       ))}
-      <p className="zone-note">
-        Last loaded at <When at={isoAt(now)} />.
-      </p>
+      {entries.data ? (
+        <p className="zone-note">
+          Last loaded at <When at={entries.data.loadedAt} />.
+        </p>
+      ) : null}
     </>
   );
 }
