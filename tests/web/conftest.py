@@ -18,6 +18,12 @@ Fixtures (for the flow tests):
 - `screenshot` (function): `screenshot(page, name) -> Path`, a full-page PNG at web/test-results/<name>.png.
 - `serious_violations` (function): `serious_violations(page) -> list[dict]`, axe-core's violations of impact
   serious or critical on the page as it is now (`{id, impact, help, nodes: [css targets]}`); assert it is `[]`.
+- `scene` (function): a `support.Demo`, the stack reset to the demo therapist and client, and the API calls that set
+  a scene up quickly.
+- `sign_in` (function): `sign_in(role, timezone_id=None) -> Page`, a new page (`new_page`: its own sign-in) on the
+  app, signed in with the picker as the demo therapist, client or admin.
+
+The helpers the flow tests share (the slot picker, a session's page, its status) are in support.py.
 """
 
 from __future__ import annotations
@@ -28,9 +34,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 from tests.local_stack.running_stack import REPO_ROOT, Http, StackProcess, running_stack
+from tests.web.support import SIGN_IN_LABELS, Demo
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Headless, and off the network: without the background flags Chromium keeps calling Google's hosts, which this
@@ -52,6 +59,7 @@ DEFAULT_TIMEZONE = "Europe/London"
 LOCALE = "en-GB"
 SERIOUS = ("serious", "critical")
 TIMEOUT_MS = 15_000  # each action and expectation: the stack answers one request at a time, on a shared machine
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -164,3 +172,23 @@ def serious_violations() -> Callable[[Page], list[dict[str, Any]]]:
         return violations
 
     return check
+
+
+@pytest.fixture
+def scene(web_http: Http) -> Demo:
+    return Demo(web_http)
+
+
+@pytest.fixture
+def sign_in(new_page: Callable[..., Page], web_stack: StackProcess) -> Callable[..., Page]:
+    """`sign_in(role, timezone_id=None)`: a page per person, each in its own browser context (its own sign-in), in
+    the viewer's zone (`timezone_id`'s, Europe/London unless told)."""
+
+    def signed_in(role: str, timezone_id: str | None = None) -> Page:
+        page = new_page(timezone_id=timezone_id)
+        page.goto(f"{web_stack.base_url}/app/")
+        page.get_by_role("button", name=SIGN_IN_LABELS[role]).click()
+        expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+        return page
+
+    return signed_in

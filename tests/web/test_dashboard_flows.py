@@ -4,147 +4,18 @@ screenshots under web/test-results/."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from local_stack import demo
-from tests.local_stack.running_stack import Http, StackProcess
+from tests.local_stack.running_stack import StackProcess
+from tests.web.support import Demo, first_clear_time, instant, open_day, open_session, slot_input, status_of
 
 pytestmark = pytest.mark.browser
-
-ZONE = "Europe/London"
-NOTICE_HOURS = int(str(demo.AVAILABILITY["min_notice_hours"]))
-SIGN_IN_LABELS = {
-    "therapist": "Sign in as Dr Demo Therapist (therapist)",
-    "client": "Sign in as Demo Client (client)",
-}
-
-
-def instant(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class Demo:
-    """The demo therapist and client on a freshly reset stack, and the API calls that set a scene up quickly."""
-
-    def __init__(self, http: Http) -> None:
-        self.http = http
-        assert http.post("/dev/reset").status in (200, 204)
-        self.therapist = http.token(demo.THERAPIST.sub, demo.THERAPIST.role)
-        self.client = http.token(demo.CLIENT.sub, demo.CLIENT.role)
-        assert http.put("/therapists/me", demo.THERAPIST_PROFILE, token=self.therapist).status == 200
-        assert http.put("/therapists/me/availability", demo.AVAILABILITY, token=self.therapist).status == 200
-        assert http.put("/clients/me", demo.CLIENT_PROFILE, token=self.client).status == 200
-
-    def now(self) -> datetime:
-        return instant(self.http.get("/dev/clock").json()["now"])
-
-    def free_starts(self) -> list[str]:
-        reply = self.http.get(f"/therapists/{demo.THERAPIST.sub}/slots?session_type=individual", token=self.client)
-        assert reply.status == 200, reply.body
-        return [slot["start"] for slot in reply.json()["items"]]
-
-    def bookable_start(self) -> str:
-        """A free start comfortably clear of the notice edge (the clock runs on while the test clicks)."""
-        edge = self.now() + timedelta(hours=NOTICE_HOURS, minutes=30)
-        return next(start for start in self.free_starts() if instant(start) >= edge)
-
-    def book(self, start: str) -> dict[str, Any]:
-        body = {
-            "therapist_id": demo.THERAPIST.sub,
-            "start": start,
-            "session_type": "individual",
-            "location_id": "video",
-            "attendees": ["Demo Client"],
-        }
-        reply = self.http.post("/sessions", body, token=self.client)
-        assert reply.status == 201, reply.body
-        session: dict[str, Any] = reply.json()
-        return session
-
-    def therapist_does(self, session_id: str, action: str, body: Any = None) -> dict[str, Any]:
-        reply = self.http.post(f"/sessions/{session_id}/{action}", body, token=self.therapist)
-        assert reply.status in (200, 201), reply.body
-        session: dict[str, Any] = reply.json()
-        return session
-
-    def advance(self, seconds: int) -> None:
-        assert self.http.post("/dev/clock", {"advance_seconds": seconds}).status == 200
-
-
-@pytest.fixture
-def scene(web_http: Http) -> Demo:
-    return Demo(web_http)
-
-
-@pytest.fixture
-def sign_in(browser: Browser, web_stack: StackProcess) -> Iterator[Callable[[str], Page]]:
-    """A page per person, each in its own browser context (its own sign-in), in the viewer's zone."""
-    contexts = []
-
-    def signed_in(role: str) -> Page:
-        context = browser.new_context(timezone_id=ZONE, locale="en-GB")
-        contexts.append(context)
-        page = context.new_page()
-        page.goto(f"{web_stack.base_url}/app/")
-        page.get_by_role("button", name=SIGN_IN_LABELS[role]).click()
-        expect(page.get_by_role("navigation", name="Main")).to_be_visible()
-        return page
-
-    yield signed_in
-    for context in contexts:
-        context.close()
-
-
-def day_label(page: Page, start: str) -> str:
-    """The slot picker's day, as the viewer's browser names it."""
-    label: str = page.evaluate(
-        """([iso, zone]) => new Intl.DateTimeFormat("en-GB",
-            {weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: zone}).format(new Date(iso))""",
-        [start, ZONE],
-    )
-    return label
-
-
-def open_day(page: Page, start: str) -> None:
-    page.get_by_label("Day", exact=True).select_option(label=day_label(page, start))
-
-
-def slot_input(page: Page, start: str) -> Any:
-    return page.locator(f'.slot-picker input[value="{start}"]')
-
-
-def first_clear_time(page: Page, scene: Demo) -> Any:
-    """The first free time the picker shows, day by day, that is clear of the notice edge (as `Demo.bookable_start`:
-    the clock runs on while the test clicks)."""
-    radios = page.locator(".slot-picker input[type=radio]")
-    expect(radios.first).to_be_visible()
-    edge = scene.now() + timedelta(hours=NOTICE_HOURS, minutes=30)
-    days = page.get_by_label("Day", exact=True)
-    for index in range(days.locator("option").count()):
-        days.select_option(index=index)
-        for radio in radios.all():
-            value = radio.get_attribute("value")
-            if value is not None and instant(value) >= edge:
-                return radio
-    raise AssertionError("no free time clear of the notice edge")
-
-
-def open_session(page: Page, base_url: str, session_id: str) -> None:
-    page.goto(f"{base_url}/app/#/sessions/{session_id}")
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Session on")
-
-
-def status_of(page: Page) -> Any:
-    return page.get_by_test_id("session-status")
 
 
 class TestTherapistConfirmsANewBooking:

@@ -25,13 +25,28 @@ const dayOnly = new Intl.DateTimeFormat("en-GB", {
   year: "numeric",
   timeZone: viewerZone,
 });
+// en-GB names British and European zones (GMT, BST, CET) but only offsets American ones ("GMT-5"); en-US names
+// those (EST, EDT). The first name that is not a bare offset, else the offset (zones with no common name).
+const zoneNames = ["en-GB", "en-US"].map((locale) => new Intl.DateTimeFormat(locale, { timeZone: viewerZone, timeZoneName: "short" }));
+
+function zoneName(date: Date): string {
+  const names = zoneNames.map((format) => format.formatToParts(date).find((part) => part.type === "timeZoneName")?.value ?? "");
+  return names.find((name) => name && !/^(GMT|UTC)[+\-−]/.test(name)) ?? names[0] ?? "";
+}
+
+function withZoneName(format: Intl.DateTimeFormat, date: Date): string {
+  return format
+    .formatToParts(date)
+    .map((part) => (part.type === "timeZoneName" ? zoneName(date) : part.value))
+    .join("");
+}
 
 export function formatInstant(iso: string): string {
-  return dateTime.format(new Date(iso));
+  return withZoneName(dateTime, new Date(iso));
 }
 
 export function formatTime(iso: string): string {
-  return timeOnly.format(new Date(iso));
+  return withZoneName(timeOnly, new Date(iso));
 }
 
 export function formatDay(iso: string): string {

@@ -286,10 +286,16 @@ function ReschedulePanel({ session, onChange, offerInstead }: { session: Session
   );
 }
 
+const LOCATION_REASONS = [
+  { value: "client_requested", label: "The client asked for another place" },
+  { value: "error_correction", label: "The booked location is a mistake I am correcting" },
+  { value: "therapist_unavailable", label: "I can no longer offer this location (the client has 24 hours to agree)" },
+] as const;
+
 function LocationPanel({ session, onChange }: { session: Session; onChange: Change }) {
   const profile = useLoad(() => ownTherapistProfile(), []);
   const [location, setLocation] = useState("");
-  const [reason, setReason] = useState<(typeof RESCHEDULE_REASONS)[number]["value"]>("client_requested");
+  const [reason, setReason] = useState<(typeof LOCATION_REASONS)[number]["value"]>("client_requested");
   const others = (profile.data?.locations ?? []).filter((candidate) => candidate.id !== session.location.id);
   return (
     <form className="panel" onSubmit={(event) => event.preventDefault()}>
@@ -307,11 +313,10 @@ function LocationPanel({ session, onChange }: { session: Session; onChange: Chan
       </label>
       <fieldset>
         <legend>Why?</legend>
-        {RESCHEDULE_REASONS.map((option) => (
+        {LOCATION_REASONS.map((option) => (
           <label key={option.value} className="choice">
             <input type="radio" name="location-reason" checked={reason === option.value} onChange={() => setReason(option.value)} />
             {option.label}
-            {option.value === "therapist_unavailable" ? " (the client has 24 hours to agree)" : ""}
           </label>
         ))}
       </fieldset>
