@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Locator, Page, expect
 
@@ -52,6 +53,16 @@ class Demo:
         """The free starts comfortably clear of the notice edge (the clock runs on while the test clicks)."""
         edge = self.now() + timedelta(hours=NOTICE_HOURS, minutes=30)
         return [start for start in self.free_starts() if instant(start) >= edge]
+
+    def two_on_a_busy_day(self, besides: str) -> list[str]:
+        """Two clear free starts (not `besides`) on a day that keeps a third free, so the day stays in every picker
+        after both are held, whatever the time of day the test runs."""
+        days: dict[str, list[str]] = {}
+        for start in self.clear_starts():
+            if start != besides:
+                days.setdefault(instant(start).astimezone(ZoneInfo(ZONE)).date().isoformat(), []).append(start)
+        starts = next(found for found in days.values() if len(found) >= 3)
+        return starts[:2]
 
     def bookable_start(self) -> str:
         """A free start comfortably clear of the notice edge (the clock runs on while the test clicks)."""

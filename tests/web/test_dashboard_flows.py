@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from local_stack import demo
 from tests.local_stack.running_stack import StackProcess
-from tests.web.support import Demo, first_clear_time, instant, open_day, open_session, slot_input, status_of
+from tests.web.support import Demo, day_label, first_clear_time, instant, open_day, open_session, slot_input, status_of
 
 pytestmark = pytest.mark.browser
 
@@ -80,13 +80,13 @@ class TestAlternativesOfferedAndAccepted:
         therapist = sign_in("therapist")
         open_session(therapist, web_stack.base_url, booked["session_id"])
 
-        # When the therapist offers the first two free times the picker shows
+        # When the therapist picks two free times of one day and offers them
         therapist.get_by_role("button", name="Offer alternatives").click()
-        boxes = therapist.locator(".slot-picker input[type=checkbox]")
-        expect(boxes.first).to_be_visible()
-        offered = [boxes.nth(0).get_attribute("value") or "", boxes.nth(1).get_attribute("value") or ""]
-        boxes.nth(0).check()
-        boxes.nth(1).check()
+        offered = scene.two_on_a_busy_day(besides=booked["start"])
+        expect(therapist.locator(".slot-picker input[type=checkbox]").first).to_be_visible()
+        open_day(therapist, offered[0])
+        for start in offered:
+            slot_input(therapist, start).check()
         assert serious_violations(therapist) == []
         therapist.get_by_role("button", name="Offer 2 alternatives").click()
 
@@ -147,8 +147,8 @@ class TestAnOfferLeftUnanswered:
     ) -> None:
         # Given alternatives offered to the client
         booked = scene.book(scene.bookable_start())
-        free = [start for start in scene.free_starts() if start != booked["start"]]
-        scene.therapist_does(booked["session_id"], "offers", {"alternatives": [{"start": s} for s in free[:2]]})
+        alternatives = [{"start": start} for start in scene.two_on_a_busy_day(besides=booked["start"])]
+        scene.therapist_does(booked["session_id"], "offers", {"alternatives": alternatives})
         client = sign_in("client")
         open_session(client, web_stack.base_url, booked["session_id"])
         expect(client.get_by_role("button", name="Accept this time")).to_be_visible()
@@ -237,14 +237,18 @@ class TestARefusalThenMoreWork:
         assert scene.http.post("/sessions", body, token=other).status == 201
         client.get_by_role("button", name="Book this time").click()
 
-        # Then the API's explanation is shown, not a blank screen
+        # Then the API's explanation of the refusal is shown, not a blank screen
+        refused = scene.http.post("/sessions", body, token=scene.client)
+        assert refused.status == 409 and refused.json()["code"] == "slot_unavailable"
         alert = client.get_by_role("alert")
-        expect(alert).to_be_visible()
-        expect(alert).not_to_be_empty()
+        expect(alert).to_have_text(refused.json()["detail"])
         assert serious_violations(client) == []
 
         # When they reload the times and book the next one
         client.reload()
+        expect(client.locator(".slot-picker input[type=radio]").first).to_be_visible()
+        if client.get_by_label("Day", exact=True).locator("option", has_text=day_label(client, taken)).count():
+            open_day(client, taken)
         expect(slot_input(client, taken)).to_have_count(0)
         first_clear_time(client, scene).check()
         client.get_by_role("button", name="Book this time").click()

@@ -28,7 +28,9 @@ export function SessionDetails({ sessionId }: { sessionId: string }) {
   if (loading && !shown) return <Loading what="the session" />;
   if (!shown) return null;
   const past = new Date(shown.start) <= now;
-  const expired = (shown.history ?? []).find((entry) => entry.action in EXPIRED_ACTIONS);
+  // The last change of the session, if it was an expiry (an older expiry is history once a new offer is open).
+  const last = (shown.history ?? []).at(-1);
+  const expired = last && Object.hasOwn(EXPIRED_ACTIONS, last.action) ? last : undefined;
   return (
     <article aria-labelledby="session-heading">
       <h1 id="session-heading">Session on {formatInstant(shown.start)}</h1>
@@ -193,9 +195,11 @@ function TherapistActions({ session, past, onChange }: { session: Session; past:
         <button type="button" className="secondary" aria-expanded={panel === "offer"} onClick={() => open("offer")}>
           Offer alternatives
         </button>
-        <button type="button" className="danger" aria-expanded={panel === "cancel"} onClick={() => open("cancel")}>
-          Cancel session
-        </button>
+        {session.status === "confirmed" ? (
+          <button type="button" className="danger" aria-expanded={panel === "cancel"} onClick={() => open("cancel")}>
+            Cancel session
+          </button>
+        ) : null}
       </div>
       {panel === "decline" ? <DeclinePanel session={session} onChange={onChange} /> : null}
       {panel === "reschedule" ? (
@@ -345,7 +349,7 @@ function OfferPanel({ session, onChange }: { session: Session; onChange: Change 
       {slots.loading ? <Loading what="free times" /> : null}
       {slots.data ? <SlotPicker slots={choices} chosen={chosen} onChange={setChosen} max={5} legend="Alternative times" /> : null}
       <Action
-        label={`Offer ${chosen.length || ""} alternative${chosen.length === 1 ? "" : "s"}`.replace("  ", " ")}
+        label={chosen.length === 0 ? "Offer the chosen times" : `Offer ${chosen.length} alternative${chosen.length === 1 ? "" : "s"}`}
         disabled={chosen.length === 0}
         run={async () =>
           onChange(

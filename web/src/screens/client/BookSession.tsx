@@ -56,7 +56,7 @@ export function BookSession({ therapistId }: { therapistId: string }) {
           </label>{" "}
           {type ? (
             <span>
-              Fee: <Price money={type.price} />
+              Fee: {consultation ? "none (a free first consultation)" : <Price money={type.price} />}
             </span>
           ) : null}
         </p>
