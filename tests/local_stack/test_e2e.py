@@ -580,8 +580,8 @@ def listed_therapists(http: Http, token: str) -> set[str]:
 
 
 def listing_once_settled(target: Target, token: str, until: Callable[[set[str]], bool]) -> set[str]:
-    """The listing once the standing projection has caught up (at once locally; a deployment's stream consumer
-    takes a moment): the assertions on it stay the test's."""
+    """The listing once it has caught up (at once locally; on a deployment the standing projection takes a moment
+    and the first pages are cached up to ListingCacheSeconds): the assertions on it stay the test's."""
     return target.settled(lambda: listed_therapists(target.http, token), until)
 
 

@@ -42,7 +42,9 @@ DEPLOYED_USER_POOL_ID = "DEPLOYED_USER_POOL_ID"
 DEPLOYED_USER_POOL_CLIENT_ID = "DEPLOYED_USER_POOL_CLIENT_ID"
 DEPLOYED_EMAIL_SENDER = "DEPLOYED_EMAIL_SENDER"
 TEMPLATE_EMAIL_SENDER = "bookings@example.com"  # template.yaml's EmailSender default, and the local stack's
-SETTLE_SECONDS = 30.0  # how long a deployment's stream consumers may take to catch up
+# How long a deployment's listing may lag a change: the stream consumer's few seconds, plus ListingCacheSeconds (60 by
+# default: each warm reads container keeps the listing's first pages that long; docs/scaling.md).
+SETTLE_SECONDS = 90.0
 SETTLE_POLL_SECONDS = 1.0
 
 NO_CLOCK = (
@@ -129,8 +131,9 @@ class Target(ABC):
 
     @abstractmethod
     def settled(self, read: Callable[[], T], until: Callable[[T], bool]) -> T:
-        """What `read` returns once the stack's stream consumers (the listing's rank, the standing projection)
-        have caught up with the writes before it: waited for until `until` holds, or for SETTLE_SECONDS."""
+        """What `read` returns once the stack has caught up with the writes before it (the listing: its rank kept by
+        the standing projection, its first pages cached by each reads container): read again until `until` holds, or
+        for SETTLE_SECONDS."""
 
     @abstractmethod
     def advance_clock(self, seconds: float) -> None:
