@@ -33,7 +33,7 @@ help:
 	@echo "make web    build the web app into web/dist (npm ci first when the lock file changed)"
 	@echo "make web-client  regenerate web/src/api/schema.d.ts from the API's OpenAPI document"
 	@echo "make bench  run the benchmarks (results: docs/benchmarks.md)"
-	@echo "make test-deployed  the HTTP flows against a deployed stack (DEPLOYED_API_URL, DEPLOYED_USER_POOL_ID, DEPLOYED_USER_POOL_CLIENT_ID)"
+	@echo "make test-deployed  the end-to-end suites against a deployed stack (DEPLOYED_API_URL, DEPLOYED_USER_POOL_ID, DEPLOYED_USER_POOL_CLIENT_ID)"
 	@echo "make fuzz   schemathesis against the local stack as each role, FUZZ_SECONDS=$(FUZZ_SECONDS)"
 
 $(BIN)/.installed: requirements-dev.txt layers/shared/requirements.txt
@@ -67,9 +67,10 @@ lint: $(BIN)/.installed
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
 
-# The browser tests (tests/web) drive Chromium against the stack serving the app's build.
+# The browser tests (tests/web) drive Chromium against the stack serving the app's build. Always the local stack,
+# even in a shell that names a deployment (DEPLOYED_API_URL is for `make test-deployed`).
 unit: $(BIN)/.installed chromium web
-	$(BIN)/pytest
+	env -u DEPLOYED_API_URL $(BIN)/pytest
 
 $(NPM_STAMP): $(WEB)/package-lock.json $(WEB)/package.json
 	@command -v npm >/dev/null || { echo "npm is needed for the web app (Node.js 20 or newer)"; exit 1; }
@@ -103,11 +104,13 @@ build: $(SAM_VENV)/bin/.installed
 	@ls .aws-sam/build/SharedLayer/python/therapy_booking/__pycache__/*.cpython-313.pyc >/dev/null \
 		|| { echo "the built layer has no bytecode"; exit 1; }
 
-# Not part of `make test` (no AWS here): the flows over HTTPS against a deployed stack, with test users the run
-# creates in its user pool and removes (docs/deploying.md, "Testing a deployment").
+# Not part of `make test` (no AWS here): the end-to-end suites over HTTPS against a deployed stack, with test users
+# the run creates in its user pool and removes; what needs the local stack is skipped, each with its reason
+# (docs/deploying.md, "Testing a deployment").
 test-deployed: $(BIN)/.installed
-	@test -n "$(DEPLOYED_API_URL)" || { echo "set DEPLOYED_API_URL, DEPLOYED_USER_POOL_ID and DEPLOYED_USER_POOL_CLIENT_ID (the stack's outputs)"; exit 1; }
-	$(BIN)/pytest -m deployed tests/deployed
+	@test -n "$(DEPLOYED_API_URL)" -a -n "$(DEPLOYED_USER_POOL_ID)" -a -n "$(DEPLOYED_USER_POOL_CLIENT_ID)" \
+		|| { echo "set DEPLOYED_API_URL, DEPLOYED_USER_POOL_ID and DEPLOYED_USER_POOL_CLIENT_ID (the stack's outputs)"; exit 1; }
+	$(BIN)/pytest -m e2e tests/local_stack
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m benchmarks.run_all

@@ -72,7 +72,10 @@ def main(argv: list[str] | None = None) -> int:
             stack.settle()  # schedules come due and stream records arrive as real time passes too
         except Exception:  # one bad delivery must not take the whole stack down
             log.exception("delivering streams and schedules failed")
-    print("Shutting down", flush=True)
+    # One write: print() writes the text and its newline apart, and a request's log line (written by the server's
+    # thread once it has answered) could land between them.
+    sys.stdout.write("Shutting down\n")
+    sys.stdout.flush()
     server.shutdown()
     server.server_close()
     stack.stop()

@@ -1,4 +1,4 @@
-"""The deployed tier's test users (tests/support/cognito_users.py), on moto's Cognito: so that `make test-deployed`
+"""The deployed target's test users (tests/support/cognito_users.py), on moto's Cognito: so that `make test-deployed`
 gets working tokens the day it runs against a real pool."""
 
 from __future__ import annotations

@@ -3,20 +3,19 @@
 The client fills it in; then each kind of caller asks for it: the client, a therapist the client booked with
 (before and after that session is cancelled), a therapist they did not book, an admin, another client, and a
 request without a token. Only the client and their therapist ever see it; everyone else gets the same 404 as for
-a client without an assessment (no existence leak), and no token is 401 from the authorizer.
+a client without an assessment (no existence leak), and no token is 401 from the authorizer. Every caller is a user
+the target makes (tests/support/target.py): the same tests run against a deployment.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from local_stack import demo
-from tests.local_stack.running_stack import Http, running_stack
-from tests.local_stack.test_e2e_standing import book, free_starts, new_therapist
+from tests.local_stack.running_stack import Http
+from tests.local_stack.test_e2e_standing import book, free_starts
+from tests.support.target import Target, new_client, new_therapist
 
 pytestmark = pytest.mark.e2e
 
@@ -24,17 +23,8 @@ SELF_HARM_ANSWER = 1
 
 
 @pytest.fixture(scope="module")
-def http() -> Iterator[Http]:
-    with running_stack() as process:
-        yield Http(process.base_url)
-
-
-def new_client(http: Http) -> tuple[str, str]:
-    client_id = f"client-{uuid.uuid4().hex[:10]}"
-    token = http.token(client_id, "client")
-    profile = {**demo.CLIENT_PROFILE, "email": f"{client_id}@demo.invalid"}
-    assert http.put("/clients/me", profile, token=token).status == 200
-    return client_id, token
+def http(target: Target) -> Http:
+    return target.http
 
 
 def answers(http: Http, token: str) -> list[dict[str, Any]]:
@@ -45,9 +35,10 @@ def answers(http: Http, token: str) -> list[dict[str, Any]]:
     return [{"question_id": q, "answer": SELF_HARM_ANSWER if q == "phq9_9" else 2} for q in questions]
 
 
-def test_only_the_client_and_a_therapist_they_booked_with_read_the_assessment(http: Http) -> None:
+def test_only_the_client_and_a_therapist_they_booked_with_read_the_assessment(target: Target, http: Http) -> None:
     # Given a client who filled in the questionnaire, PHQ-9 item 9 answered above 0
-    client_id, client = new_client(http)
+    client_user = new_client(target)
+    client_id, client = client_user.sub, client_user.token
     put = http.put(
         "/clients/me/assessment", {"answers": answers(http, client), "concerns": "Panic at work"}, token=client
     )
@@ -61,14 +52,15 @@ def test_only_the_client_and_a_therapist_they_booked_with_read_the_assessment(ht
     assert mine["self_harm_flag"] is True and "116 123" in mine["crisis_guidance"]
     assert http.get("/clients/me/assessment", token=client).json() == mine
     # Given a therapist the client booked with, another therapist, an admin and another client
-    booked_id, booked = new_therapist(http, "assessed")
-    _, stranger = new_therapist(http, "stranger")
-    admin = http.token("admin-assessment", "admin")
-    _, other_client = new_client(http)
+    booked_therapist = new_therapist(target, "assessed")
+    booked_id, booked = booked_therapist.sub, booked_therapist.token
+    stranger = new_therapist(target, "stranger").token
+    admin = target.new_user("admin", "admin-assessment").token
+    other_client = new_client(target).token
     path = f"/clients/{client_id}/assessment"
     # Before any booking, not even their future therapist reads it
     assert http.get(path, token=booked).status == 404
-    session = book(http, booked_id, client, free_starts(http, booked_id, client)[0])
+    session = book(http, booked_id, client, free_starts(target, booked_id, client)[0])
     # When each asks for it
     seen = {
         "therapist booked": http.get(path, token=booked),
@@ -88,7 +80,7 @@ def test_only_the_client_and_a_therapist_they_booked_with_read_the_assessment(ht
         assert seen[who].json()["detail"] == "There is no assessment you can read for that client.", who
     assert seen["no token"].status == 401
     # And a client without an assessment gives the therapist the same 404 as a stranger gets
-    other_id, _ = new_client(http)
+    other_id = new_client(target).sub
     assert http.get(f"/clients/{other_id}/assessment", token=booked).json() == seen["admin"].json()
     # When the session is cancelled / Then the therapist they booked with still reads it (any status counts)
     cancelled = http.post(f"/sessions/{session['session_id']}/cancel", {"reason": "changed plans"}, token=client)
@@ -96,8 +88,8 @@ def test_only_the_client_and_a_therapist_they_booked_with_read_the_assessment(ht
     assert http.get(path, token=booked).status == 200
 
 
-def test_a_bad_answer_is_refused_naming_it_and_nothing_is_stored(http: Http) -> None:
-    _, client = new_client(http)
+def test_a_bad_answer_is_refused_naming_it_and_nothing_is_stored(target: Target, http: Http) -> None:
+    client = new_client(target).token
     complete = answers(http, client)
     refused = {
         "unknown": [*complete, {"question_id": "phq9_10", "answer": 1}],

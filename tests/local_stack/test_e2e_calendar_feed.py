@@ -1,44 +1,36 @@
 """End to end: the private calendar feed on the local stack, over real HTTP (issue 12's feed part).
 
-The demo therapist's address comes back under the stack's own http://127.0.0.1:<port>; a calendar app reads
-it without any token; it parses back with icalendar, lists the booked session under its stable UID with no
-client name; rotating the address makes the old one 404 at once.
+The therapist's address comes back under the stack's own URL (http://127.0.0.1:<port> locally; a deployment's
+API URL, unless it sets CalendarFeedBaseUrl); a calendar app reads it without any token; it parses back with
+icalendar, lists the booked session under its stable UID with no client name; rotating the address makes the old
+one 404 at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from icalendar import Calendar
 
-from local_stack import demo
-from tests.local_stack.running_stack import Http, StackProcess, running_stack
 from tests.local_stack.test_e2e import book
+from tests.support.target import Target, new_client, new_therapist
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def stack_process() -> Iterator[StackProcess]:
-    with running_stack() as process:
-        yield process
-
-
 def test_a_calendar_app_subscribes_to_the_feed_without_a_token_and_a_rotation_closes_the_old_address(
-    stack_process: StackProcess,
+    target: Target,
 ) -> None:
-    http = Http(stack_process.base_url)
-    therapist = http.token(demo.THERAPIST.sub, demo.THERAPIST.role)
-    client = http.token(demo.CLIENT.sub, demo.CLIENT.role)
+    http = target.http
+    therapist_user, client_user = new_therapist(target), new_client(target)
+    therapist = therapist_user.token
 
-    # Given a booking with the demo therapist, and the therapist's feed address
-    session = book(http, client)
+    # Given a booking with the therapist, and the therapist's feed address
+    session = book(target, therapist_user, client_user)
     reply = http.get("/therapists/me/calendar-feed", token=therapist)
     assert reply.status == 200, reply.body
     url = reply.json()["url"]
-    assert url.startswith(f"{stack_process.base_url}/calendar-feeds/") and url.endswith(".ics")
-    path = url.removeprefix(stack_process.base_url)
+    assert url.startswith(f"{http.base_url}/calendar-feeds/") and url.endswith(".ics")
+    path = url.removeprefix(http.base_url)
 
     # When a calendar app reads it, with no token at all
     feed = http.get(path)
@@ -47,8 +39,8 @@ def test_a_calendar_app_subscribes_to_the_feed_without_a_token_and_a_rotation_cl
     assert feed.status == 200, feed.body
     assert feed.headers["content-type"] == "text/calendar; charset=utf-8"
     events = {str(e["UID"]): e for e in Calendar.from_ical(feed.body).walk("VEVENT")}
-    assert str(events[f"{session['session_id']}@example.com"]["STATUS"]) == "TENTATIVE"
-    assert b"Demo Client" not in feed.body and b"client@demo.invalid" not in feed.body
+    assert str(events[f"{session['session_id']}@{target.email_sender_domain}"]["STATUS"]) == "TENTATIVE"
+    assert b"Demo Client" not in feed.body and client_user.email.encode() not in feed.body
 
     # And a second read with its ETag is 304
     assert http.get(path, headers={"if-none-match": feed.headers["etag"]}).status == 304
@@ -57,6 +49,6 @@ def test_a_calendar_app_subscribes_to_the_feed_without_a_token_and_a_rotation_cl
     rotated = http.post("/therapists/me/calendar-feed/rotate", token=therapist)
     assert rotated.status == 200, rotated.body
     assert http.get(path).status == 404
-    assert http.get(rotated.json()["url"].removeprefix(stack_process.base_url)).status == 200
+    assert http.get(rotated.json()["url"].removeprefix(http.base_url)).status == 200
     # And the therapist's own routes still want a token
     assert http.get("/therapists/me/calendar-feed").status == 401

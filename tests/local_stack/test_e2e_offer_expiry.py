@@ -1,38 +1,38 @@
 """Seeds 000 and 001 over real HTTP: alternatives offered, left unanswered, expire at 24 hours.
 
 A stack subprocess per expiry policy (OFFER_EXPIRY_POLICY, as `make run` honours it);
-the clock is moved to one minute before and one minute after the deadline.
+the clock is moved to one minute before and one minute after the deadline. Against a deployment
+(tests/support/target.py) both are skipped: its policy is a stack parameter, and its clock cannot be moved.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
-from local_stack import demo
-from tests.local_stack.running_stack import Http, running_stack
+from tests.support.target import Target, instant, new_client, new_therapist, open_target
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(params=["cancel_and_refund", "revert_to_original"])
-def stack(request: pytest.FixtureRequest) -> Iterator[tuple[str, Http]]:
-    with running_stack({"OFFER_EXPIRY_POLICY": request.param}) as process:
-        yield request.param, Http(process.base_url)
+def stack(request: pytest.FixtureRequest) -> Iterator[tuple[str, Target]]:
+    with open_target({"OFFER_EXPIRY_POLICY": request.param}) as target:
+        yield request.param, target
 
 
-def instant(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def test_an_unanswered_offer_expires_after_exactly_24_hours(stack: tuple[str, Http]) -> None:
-    policy, http = stack
-    client = http.token(demo.CLIENT.sub, demo.CLIENT.role)
-    therapist = http.token(demo.THERAPIST.sub, demo.THERAPIST.role)
-    now = instant(http.get("/dev/clock").json()["now"])
-    slots = http.get(f"/therapists/{demo.THERAPIST.sub}/slots?session_type=individual", token=client).json()["items"]
+@pytest.mark.needs_clock
+@pytest.mark.needs_dead_letters
+def test_an_unanswered_offer_expires_after_exactly_24_hours(stack: tuple[str, Target]) -> None:
+    policy, target = stack
+    http = target.http
+    therapist_user = new_therapist(target)
+    therapist_id, therapist = therapist_user.sub, therapist_user.token
+    client = new_client(target).token
+    now = target.now()
+    slots = http.get(f"/therapists/{therapist_id}/slots?session_type=individual", token=client).json()["items"]
     later = [s["start"] for s in slots if instant(s["start"]) > now + timedelta(days=3)]
     original, first_alternative, second_alternative = later[0], later[8], later[16]
 
@@ -40,7 +40,7 @@ def test_an_unanswered_offer_expires_after_exactly_24_hours(stack: tuple[str, Ht
     booked = http.post(
         "/sessions",
         {
-            "therapist_id": demo.THERAPIST.sub,
+            "therapist_id": therapist_id,
             "start": original,
             "session_type": "individual",
             "location_id": "video",
@@ -62,15 +62,15 @@ def test_an_unanswered_offer_expires_after_exactly_24_hours(stack: tuple[str, Ht
     offer = offered.json()["offer"]
     assert instant(offer["expires_at"]) - now >= timedelta(hours=24)
     held = {first_alternative, second_alternative, original}
-    open_slots = {s["start"] for s in http.get(f"/therapists/{demo.THERAPIST.sub}/slots", token=client).json()["items"]}
+    open_slots = {s["start"] for s in http.get(f"/therapists/{therapist_id}/slots", token=client).json()["items"]}
     assert not held & open_slots  # all three times are held
 
     # And nobody answers for 23 hours 59 minutes: nothing has expired yet
-    http.post("/dev/clock", {"advance_seconds": 24 * 3600 - 60})
+    target.advance_clock(24 * 3600 - 60)
     assert http.get(f"/sessions/{session_id}", token=client).json()["status"] == "alternatives_offered"
 
     # When the clock passes the deadline by a minute
-    http.post("/dev/clock", {"advance_seconds": 120})
+    target.advance_clock(120)
 
     # Then the offer has expired by the policy, and the alternatives are free again
     session = http.get(f"/sessions/{session_id}", token=client).json()
@@ -82,7 +82,7 @@ def test_an_unanswered_offer_expires_after_exactly_24_hours(stack: tuple[str, Ht
     else:
         assert session["status"] == "confirmed"
         assert session["start"] == original
-    open_slots = {s["start"] for s in http.get(f"/therapists/{demo.THERAPIST.sub}/slots", token=client).json()["items"]}
+    open_slots = {s["start"] for s in http.get(f"/therapists/{therapist_id}/slots", token=client).json()["items"]}
     assert {first_alternative, second_alternative} <= open_slots
     assert (original in open_slots) == (policy == "cancel_and_refund")
     # and an answer now is told it came too late
@@ -92,4 +92,4 @@ def test_an_unanswered_offer_expires_after_exactly_24_hours(stack: tuple[str, Ht
         token=client,
     )
     assert late.status == 410 and late.json()["code"] == "offer_expired"
-    assert http.get("/dev/dlq").json() == {"items": []}
+    assert target.dead_letters() == {"items": []}

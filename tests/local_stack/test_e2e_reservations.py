@@ -5,14 +5,13 @@ deleting the reservation gives the others back and leaves the booked one a sessi
 one clashing occurrence names exactly it, and succeeds once the clash is gone; the sweeper releases an
 occurrence whose start passed unbooked.
 
-One stack subprocess serves the module; each test has its own therapist and clients (fresh ids), and works
-from the stack's clock at that moment (real time plus an offset, moved forward by the last test only).
+One stack serves the module (locally a subprocess; or a deployment, tests/support/target.py); each test has its
+own therapist and clients (new users), and works from the stack's clock at that moment (real time plus an offset,
+moved forward by the last test only).
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -21,7 +20,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from local_stack import demo
-from tests.local_stack.running_stack import Http, Reply, running_stack
+from tests.local_stack.running_stack import Http, Reply
+from tests.support.target import Target, instant, new_therapist, publish_client
 
 pytestmark = pytest.mark.e2e
 
@@ -33,9 +33,8 @@ MONDAY = 0
 
 
 @pytest.fixture(scope="module")
-def http() -> Iterator[Http]:
-    with running_stack() as process:
-        yield Http(process.base_url)
+def http(target: Target) -> Http:
+    return target.http
 
 
 @dataclass(frozen=True)
@@ -48,45 +47,29 @@ class People:
 
 
 @pytest.fixture
-def people(http: Http) -> People:
+def people(target: Target, http: Http) -> People:
     """A new therapist, published (Europe/London, weekdays 09:00-17:00, 24 hours' notice), and two new clients
     with profiles."""
-    suffix = uuid.uuid4().hex[:10]
-    therapist_id, client_a_id, client_b_id = f"res-t-{suffix}", f"res-a-{suffix}", f"res-b-{suffix}"
-    therapist = http.token(therapist_id, "therapist")
-    profile = {**demo.THERAPIST_PROFILE, "email": f"{therapist_id}@demo.invalid"}
-    assert http.put("/therapists/me", profile, token=therapist).status == 200
-    assert http.put("/therapists/me/availability", AVAILABILITY, token=therapist).status == 200
-    tokens = []
-    for client_id in (client_a_id, client_b_id):
-        token = http.token(client_id, "client")
-        body = {**demo.CLIENT_PROFILE, "name": client_id, "email": f"{client_id}@demo.invalid"}
-        assert http.put("/clients/me", body, token=token).status == 200
-        tokens.append(token)
+    therapist = new_therapist(target, "res-t", AVAILABILITY)
+    client_a, client_b = target.new_user("client", "res-a"), target.new_user("client", "res-b")
+    for client in (client_a, client_b):
+        publish_client(target, client, name=client.sub)
     # Client A is an ongoing client: a first session, on a Monday morning (the reservations are on Tuesdays)
-    day = (now(http) + timedelta(days=2)).astimezone(LONDON).date()
+    day = (target.now() + timedelta(days=2)).astimezone(LONDON).date()
     day += timedelta(days=(MONDAY - day.weekday()) % 7)
-    first_session = book(http, therapist_id, tokens[0], z(datetime.combine(day, time(9, 0), tzinfo=LONDON)))
+    first_session = book(http, therapist.sub, client_a.token, z(datetime.combine(day, time(9, 0), tzinfo=LONDON)))
     assert first_session.status == 201, first_session.body
-    return People(therapist_id, therapist, client_a_id, tokens[0], tokens[1])
-
-
-def instant(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return People(therapist.sub, therapist.token, client_a.sub, client_a.token, client_b.token)
 
 
 def z(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def now(http: Http) -> datetime:
-    return instant(http.get("/dev/clock").json()["now"])
-
-
-def tuesdays_at_ten(http: Http, count: int) -> list[str]:
+def tuesdays_at_ten(target: Target, count: int) -> list[str]:
     """`count` weekly Tuesdays at 10:00 London (inside availability), the first at least two days ahead, as UTC
     instants: the wall-clock time stays 10:00 across a clock change."""
-    day = (now(http) + timedelta(days=2)).astimezone(LONDON).date()
+    day = (target.now() + timedelta(days=2)).astimezone(LONDON).date()
     day += timedelta(days=(TUESDAY - day.weekday()) % 7)
     return [z(datetime.combine(day + timedelta(weeks=week), time(10, 0), tzinfo=LONDON)) for week in range(count)]
 
@@ -140,8 +123,11 @@ def only(reply: Reply) -> dict[str, Any]:
     return items[0]
 
 
-def test_a_reservation_holds_twelve_weeks_for_one_client_until_deleted(http: Http, people: People) -> None:
-    starts = tuesdays_at_ten(http, 12)
+@pytest.mark.needs_dead_letters
+def test_a_reservation_holds_twelve_weeks_for_one_client_until_deleted(
+    target: Target, http: Http, people: People
+) -> None:
+    starts = tuesdays_at_ten(target, 12)
     first, last = starts[0], starts[-1]
 
     # Given the therapist reserves twelve weekly Tuesdays at 10:00 London for client A
@@ -204,11 +190,13 @@ def test_a_reservation_holds_twelve_weeks_for_one_client_until_deleted(http: Htt
     assert released[0] not in slots(http, people.therapist_id, people.client_a, first, last)
     # And deleting it again does nothing
     assert http.delete(f"/therapists/me/reservations/{reservation_id}", token=people.therapist).status == 204
-    assert http.get("/dev/dlq").json() == {"items": []}
+    assert target.dead_letters() == {"items": []}
 
 
-def test_a_reservation_clashing_on_one_occurrence_names_it_and_reserves_nothing(http: Http, people: People) -> None:
-    starts = tuesdays_at_ten(http, 12)
+def test_a_reservation_clashing_on_one_occurrence_names_it_and_reserves_nothing(
+    target: Target, http: Http, people: People
+) -> None:
+    starts = tuesdays_at_ten(target, 12)
     # Given client B booked the time of the fifth occurrence
     taken = book(http, people.therapist_id, people.client_b, starts[4])
     assert taken.status == 201, taken.body
@@ -236,16 +224,20 @@ def test_a_reservation_clashing_on_one_occurrence_names_it_and_reserves_nothing(
     assert occurrences(only(http.get("/clients/me/reservations", token=people.client_a))) == occurrences(made.json())
 
 
-def test_the_sweeper_releases_an_occurrence_whose_start_passed_unbooked(http: Http, people: People) -> None:
-    starts = tuesdays_at_ten(http, 3)
+@pytest.mark.needs_clock
+@pytest.mark.needs_dead_letters
+def test_the_sweeper_releases_an_occurrence_whose_start_passed_unbooked(
+    target: Target, http: Http, people: People
+) -> None:
+    starts = tuesdays_at_ten(target, 3)
     # Given three weekly occurrences held for client A
     made = reserve(http, people, starts[0], 3)
     assert made.status == 201, made.body
 
     # When the clock passes the first one's start, unbooked, and the sweeper runs (every 5 minutes)
-    seconds = (instant(starts[0]) - now(http)).total_seconds() + 60
-    assert http.post("/dev/clock", {"advance_seconds": seconds}).status == 200
-    assert http.post("/dev/clock", {"advance_seconds": 6 * 60}).status == 200
+    seconds = (instant(starts[0]) - target.now()).total_seconds() + 60
+    target.advance_clock(seconds)
+    target.advance_clock(6 * 60)
 
     # Then the first shows released, the others still held, in both lists
     expected = [(starts[0], "released", None), (starts[1], "held", None), (starts[2], "held", None)]
@@ -255,4 +247,4 @@ def test_the_sweeper_releases_an_occurrence_whose_start_passed_unbooked(http: Ht
     refused = book(http, people.therapist_id, people.client_b, starts[1])
     assert (refused.status, refused.json()["code"]) == (409, "slot_unavailable"), refused.body
     assert starts[1] in slots(http, people.therapist_id, people.client_a, starts[1], starts[2])
-    assert http.get("/dev/dlq").json() == {"items": []}
+    assert target.dead_letters() == {"items": []}

@@ -3,55 +3,42 @@ listing order by response time and by the cancellation flag, the standing a ther
 
 The stack's clock is real time plus an offset, so these tests never assume the time of day: a slow answer
 is given at the booking's own `response_due_at` (four business hours after it, whenever that is), a quick
-one at once.
+one at once. Against a deployment (tests/support/target.py) each runs up to its first move of the clock or read
+of the outbox.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from local_stack import demo
-from tests.local_stack.running_stack import Http, running_stack
+from tests.local_stack.running_stack import Http
+from tests.support.target import Target, new_client, new_therapist
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def http() -> Iterator[Http]:
-    with running_stack() as process:
-        yield Http(process.base_url)
+def http(target: Target) -> Http:
+    return target.http
 
 
 @pytest.fixture(scope="module")
-def client(http: Http) -> str:
-    token = http.token(demo.CLIENT.sub, demo.CLIENT.role)
-    assert http.put("/clients/me", demo.CLIENT_PROFILE, token=token).status == 200
-    return token
+def client(target: Target) -> str:
+    return new_client(target).token
 
 
-def new_therapist(http: Http, label: str) -> tuple[str, str]:
-    """A new therapist, published with the demo profile (its own email) and availability: (id, token)."""
-    therapist_id = f"{label}-{uuid.uuid4().hex[:10]}"
-    token = http.token(therapist_id, "therapist")
-    profile = {**demo.THERAPIST_PROFILE, "email": f"{therapist_id}@demo.invalid"}
-    assert http.put("/therapists/me", profile, token=token).status == 200
-    assert http.put("/therapists/me/availability", demo.AVAILABILITY, token=token).status == 200
-    return therapist_id, token
-
-
-def free_starts(http: Http, therapist_id: str, client: str) -> list[str]:
+def free_starts(target: Target, therapist_id: str, client: str) -> list[str]:
     """The therapist's free slots at least five minutes clear of the notice edge (real time passes between the
     slot query and a booking)."""
-    reply = http.get(f"/therapists/{therapist_id}/slots?session_type=individual", token=client)
+    reply = target.http.get(f"/therapists/{therapist_id}/slots?session_type=individual", token=client)
     assert reply.status == 200, reply.body
     notice_hours = demo.AVAILABILITY["min_notice_hours"]
     assert isinstance(notice_hours, int)
-    edge = now(http) + timedelta(hours=notice_hours, minutes=5)
+    edge = target.now() + timedelta(hours=notice_hours, minutes=5)
     starts = [slot["start"] for slot in reply.json()["items"]]
     return [start for start in starts if datetime.fromisoformat(start.replace("Z", "+00:00")) >= edge]
 
@@ -70,20 +57,16 @@ def book(http: Http, therapist_id: str, client: str, start: str) -> dict[str, An
     return session
 
 
-def now(http: Http) -> datetime:
-    return datetime.fromisoformat(http.get("/dev/clock").json()["now"].replace("Z", "+00:00"))
-
-
-def move_clock_to(http: Http, instant: str) -> None:
+def move_clock_to(target: Target, instant: str) -> None:
     """Advance the stack's clock to `instant` (plus a minute); due schedules fire and the stream drains."""
-    target = datetime.fromisoformat(instant.replace("Z", "+00:00"))
-    seconds = (target - now(http)).total_seconds() + 60
+    moment = datetime.fromisoformat(instant.replace("Z", "+00:00"))
+    seconds = (moment - target.now()).total_seconds() + 60
     if seconds > 0:
-        assert http.post("/dev/clock", {"advance_seconds": seconds}).status == 200
+        target.advance_clock(seconds)
 
 
-def emails_to(http: Http, address: str) -> list[dict[str, Any]]:
-    return [email for email in http.get("/dev/outbox").json()["emails"] if address in email["to"]]
+def emails_to(target: Target, address: str) -> list[dict[str, Any]]:
+    return [email for email in target.outbox()["emails"] if address in email["to"]]
 
 
 def listing(http: Http, client: str) -> list[str]:
@@ -98,32 +81,42 @@ def listing(http: Http, client: str) -> list[str]:
         cursor = f"&cursor={page['next_cursor']}"
 
 
-def test_an_unanswered_booking_gets_one_reminder_and_an_answered_one_none(http: Http, client: str) -> None:
+def listed_before(ids: list[str], first: str, second: str) -> bool:
+    return first in ids and second in ids and ids.index(first) < ids.index(second)
+
+
+@pytest.mark.needs_clock
+@pytest.mark.needs_outbox
+def test_an_unanswered_booking_gets_one_reminder_and_an_answered_one_none(
+    target: Target, http: Http, client: str
+) -> None:
     # Given two new therapists, each with a new booking
-    waiting_id, _ = new_therapist(http, "waiting")
-    prompt_id, prompt = new_therapist(http, "prompt")
-    unanswered = book(http, waiting_id, client, free_starts(http, waiting_id, client)[0])
-    answered = book(http, prompt_id, client, free_starts(http, prompt_id, client)[0])
+    waiting = new_therapist(target, "waiting")
+    prompt = new_therapist(target, "prompt")
+    unanswered = book(http, waiting.sub, client, free_starts(target, waiting.sub, client)[0])
+    answered = book(http, prompt.sub, client, free_starts(target, prompt.sub, client)[0])
     # When one therapist answers at once and the other does not
-    assert http.post(f"/sessions/{answered['session_id']}/confirm", token=prompt).status == 200
+    assert http.post(f"/sessions/{answered['session_id']}/confirm", token=prompt.token).status == 200
     # And the clock passes both answers' deadlines, then a day more
-    move_clock_to(http, max(unanswered["response_due_at"], answered["response_due_at"]))
-    assert http.post("/dev/clock", {"advance_seconds": 86_400}).status == 200
+    move_clock_to(target, max(unanswered["response_due_at"], answered["response_due_at"]))
+    target.advance_clock(86_400)
     # Then the waiting therapist got exactly one reminder about that booking, and the prompt one none
-    reminders = [e for e in emails_to(http, f"{waiting_id}@demo.invalid") if unanswered["session_id"] in e["text"]]
+    reminders = [e for e in emails_to(target, waiting.email) if unanswered["session_id"] in e["text"]]
     assert len(reminders) == 2, [e["subject"] for e in reminders]  # the new booking's email and one reminder
     assert sum("waiting for your answer" in e["text"] for e in reminders) == 1
-    assert not any("waiting for your answer" in e["text"] for e in emails_to(http, f"{prompt_id}@demo.invalid"))
+    assert not any("waiting for your answer" in e["text"] for e in emails_to(target, prompt.email))
 
 
-def test_the_faster_responder_lists_first_and_sees_why(http: Http, client: str) -> None:
+@pytest.mark.needs_clock
+def test_the_faster_responder_lists_first_and_sees_why(target: Target, http: Http, client: str) -> None:
     # Given two new therapists alike but for their answers: one answers at once, the other at the deadline
-    quick_id, quick = new_therapist(http, "quick")
-    slow_id, slow = new_therapist(http, "slow")
-    quick_session = book(http, quick_id, client, free_starts(http, quick_id, client)[0])
-    slow_session = book(http, slow_id, client, free_starts(http, slow_id, client)[0])
+    quick_therapist, slow_therapist = new_therapist(target, "quick"), new_therapist(target, "slow")
+    quick_id, quick = quick_therapist.sub, quick_therapist.token
+    slow_id, slow = slow_therapist.sub, slow_therapist.token
+    quick_session = book(http, quick_id, client, free_starts(target, quick_id, client)[0])
+    slow_session = book(http, slow_id, client, free_starts(target, slow_id, client)[0])
     assert http.post(f"/sessions/{quick_session['session_id']}/confirm", token=quick).status == 200
-    move_clock_to(http, slow_session["response_due_at"])
+    move_clock_to(target, slow_session["response_due_at"])
     assert http.post(f"/sessions/{slow_session['session_id']}/confirm", token=slow).status == 200
     # When a client lists therapists
     order = listing(http, client)
@@ -138,14 +131,18 @@ def test_the_faster_responder_lists_first_and_sees_why(http: Http, client: str) 
     assert quick_standing["rank_score"] > slow_standing["rank_score"]
 
 
-def test_a_flagged_therapist_drops_below_an_equal_unflagged_one_and_is_told(http: Http, client: str) -> None:
+@pytest.mark.needs_outbox
+def test_a_flagged_therapist_drops_below_an_equal_unflagged_one_and_is_told(
+    target: Target, http: Http, client: str
+) -> None:
     # Given two new therapists who each confirm four bookings at once
-    steady_id, steady = new_therapist(http, "steady")
-    flaky_id, flaky = new_therapist(http, "flaky")
+    steady_therapist, flaky_therapist = new_therapist(target, "steady"), new_therapist(target, "flaky")
+    steady_id, steady = steady_therapist.sub, steady_therapist.token
+    flaky_id, flaky = flaky_therapist.sub, flaky_therapist.token
     sessions: dict[str, list[str]] = {}
     for therapist_id, token in ((steady_id, steady), (flaky_id, flaky)):
         sessions[therapist_id] = []
-        for start in free_starts(http, therapist_id, client)[:4]:
+        for start in free_starts(target, therapist_id, client)[:4]:
             booked = book(http, therapist_id, client, start)
             assert http.post(f"/sessions/{booked['session_id']}/confirm", token=token).status == 200
             sessions[therapist_id].append(booked["session_id"])
@@ -153,14 +150,15 @@ def test_a_flagged_therapist_drops_below_an_equal_unflagged_one_and_is_told(http
     for session_id in sessions[flaky_id][:3]:
         reply = http.post(f"/sessions/{session_id}/cancel", {"reason": "unwell"}, token=flaky)
         assert reply.status == 200, reply.body
-    # Then they are flagged, listed below the other, and told once by email
+    # Then they are flagged and listed below the other (once the listing's projection has caught up)
     standing = http.get("/therapists/me/standing", token=flaky).json()
     assert (standing["cancellation_streak"], standing["flagged"], standing["deactivated"]) == (3, True, False)
     assert standing["rank_factors"]["cancellations"] == 0
-    order = listing(http, client)
+    order = target.settled(lambda: listing(http, client), until=lambda ids: listed_before(ids, steady_id, flaky_id))
     assert order.index(steady_id) < order.index(flaky_id)
-    flagged = [e for e in emails_to(http, f"{flaky_id}@demo.invalid") if "flagged" in e["subject"].lower()]
-    assert len(flagged) == 1
     # And the team sees the same standing
-    admin = http.token(demo.ADMIN.sub, demo.ADMIN.role)
+    admin = target.new_user("admin").token
     assert http.get(f"/admin/therapists/{flaky_id}/standing", token=admin).json() == standing
+    # And they were told once by email
+    flagged = [e for e in emails_to(target, flaky_therapist.email) if "flagged" in e["subject"].lower()]
+    assert len(flagged) == 1

@@ -19,7 +19,10 @@ import pytest
 from local_stack import demo
 from tests.local_stack.running_stack import Http, StackProcess, running_stack
 
-pytestmark = pytest.mark.e2e
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.local_only(reason="reads every message sent (/dev/outbox) and the stack's log, from a reset stack"),
+]
 
 THERAPIST_EMAIL = str(demo.THERAPIST_PROFILE["email"])
 CLIENT_EMAIL = str(demo.CLIENT_PROFILE["email"])

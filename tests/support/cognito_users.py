@@ -1,4 +1,4 @@
-"""Test users in a real user pool, for the tier that runs against a deployed stack (`make test-deployed`).
+"""Test users in a real user pool, for the end-to-end suites run against a deployed stack (`make test-deployed`).
 
 Each user is created by the run (AdminCreateUser with a random permanent password, in the group of its role,
 its email an SES mailbox-simulator address so that the product's emails are accepted and go nowhere), signed in

@@ -1,5 +1,5 @@
 """Time-based one-time passwords (RFC 6238: HMAC-SHA1, 30-second steps, 6 digits), as an authenticator app makes
-them from the secret Cognito's AssociateSoftwareToken gives: for the deployed tier's therapist and admin users."""
+them from the secret Cognito's AssociateSoftwareToken gives: for the deployed target's therapist and admin users."""
 
 from __future__ import annotations
 
