@@ -32,10 +32,9 @@ def claims_of(token: str) -> dict[str, Any]:
     return decoded
 
 
-def test_users_of_each_role_sign_in_with_their_group_and_are_all_removed(aws: Any) -> None:
-    # Given a pool as the template makes it: email as the user name, the three groups, an app client that allows
-    # the admin password flow
-    cognito = cognito_client()
+def user_pool(cognito: Any) -> tuple[str, str]:
+    """A pool as the template makes it: email as the user name, the three groups, an app client that allows the
+    admin password flow."""
     pool = cognito.create_user_pool(PoolName="deployed-test", UsernameAttributes=["email"])["UserPool"]["Id"]
     for group in GROUPS.values():
         cognito.create_group(UserPoolId=pool, GroupName=group)
@@ -44,6 +43,14 @@ def test_users_of_each_role_sign_in_with_their_group_and_are_all_removed(aws: An
         ClientName="web",
         ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
     )["UserPoolClient"]["ClientId"]
+    return pool, app
+
+
+def test_users_of_each_role_sign_in_with_their_group_and_are_all_removed(aws: Any) -> None:
+    # Given a pool as the template makes it: email as the user name, the three groups, an app client that allows
+    # the admin password flow
+    cognito = cognito_client()
+    pool, app = user_pool(cognito)
     clock = FakeTime()
     users = CognitoTestUsers(cognito, pool, app, now=clock.now, sleep=clock.sleep)
     # When a user of each role is made

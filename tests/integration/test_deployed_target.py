@@ -6,36 +6,22 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, cast
 
 import boto3
 import pytest
 
 from local_stack import demo
-from tests.integration.test_cognito_test_users import FakeTime, claims_of
+from tests.integration.test_cognito_test_users import FakeTime, claims_of, user_pool
 from tests.support import environment, target
 from tests.support.cognito_users import GROUPS, CognitoTestUsers
+from tests.support.loopback import loopback_server
 from tests.support.target import DeployedTarget, open_target
 from therapy_booking.api.schemas.profiles import TherapistProfileRequest
-
-
-def user_pool(cognito: Any) -> tuple[str, str]:
-    """A pool as the template makes it: email as the user name, the three groups, an app client that allows the
-    admin password flow."""
-    pool = cognito.create_user_pool(PoolName="deployed-test", UsernameAttributes=["email"])["UserPool"]["Id"]
-    for group in GROUPS.values():
-        cognito.create_group(UserPoolId=pool, GroupName=group)
-    app = cognito.create_user_pool_client(
-        UserPoolId=pool,
-        ClientName="web",
-        ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-    )["UserPoolClient"]["ClientId"]
-    return pool, app
 
 
 @dataclass
@@ -80,14 +66,8 @@ def serving(api: StandInApi) -> Iterator[str]:
         def log_message(self, format: str, *args: Any) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with loopback_server(Handler) as base:
+        yield base
 
 
 def test_a_deployed_targets_users_are_cognito_users_and_all_are_removed_after_hiding_and_erasing(
