@@ -83,6 +83,7 @@ def test_a_client_well_ahead_of_a_confirmed_session_gets_a_full_refund_until_the
         "platform_commission": NOTHING,
         "full_refund_until": WINDOW_ENDS,
         "now": "2026-11-30T09:00:00Z",
+        "streak": None,
     }
 
 
@@ -186,11 +187,34 @@ def test_the_terms_are_what_the_cancellation_then_gives(
     }
 
 
-@pytest.mark.parametrize("who", [CLIENT, THERAPIST])
-def test_one_getitem_and_nothing_written(api: Api, who: Caller) -> None:
+@pytest.mark.parametrize(
+    ("who", "read"),
+    [(CLIENT, "GetItem"), (THERAPIST, "BatchGetItem")],  # the therapist's with their record, for the streak
+)
+def test_one_read_and_nothing_written(api: Api, who: Caller, read: str) -> None:
     session_id = confirmed(api)
     before = api.get(f"/sessions/{session_id}", CLIENT).body
     with dynamodb_calls() as calls:
         assert terms(api, session_id, who).status == 200
-    assert calls == ["GetItem"]
+    assert calls == [read]
     assert api.get(f"/sessions/{session_id}", CLIENT).body == before
+
+
+def test_the_therapist_is_told_what_each_cancellation_does_to_their_streak_and_it_does_it(api: Api) -> None:
+    # Given a therapist who cancels one confirmed session after another (3 in a row flag, 5 deactivate)
+    for streak_after, flags, deactivates in [(1, False, False), (2, False, False), (3, True, False),
+                                             (4, True, False), (5, True, True)]:  # fmt: skip
+        session_id = confirmed(api)
+        # When they ask what cancelling would do
+        shown = terms(api, session_id, THERAPIST)
+        # Then the terms say how long the streak becomes and what it sets off
+        assert shown.status == 200, shown.body
+        assert shown.body["streak"] == {"streak_after": streak_after, "flags": flags, "deactivates": deactivates}
+        # And the cancellation does exactly that
+        assert api.post(f"/sessions/{session_id}/cancel", THERAPIST).status == 200
+        standing = api.get("/therapists/me/standing", THERAPIST).body
+        assert (standing["cancellation_streak"], standing["flagged"], standing["deactivated"]) == (
+            streak_after,
+            flags,
+            deactivates,
+        )

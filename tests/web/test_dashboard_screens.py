@@ -116,6 +116,45 @@ class TestTherapistDeclines:
         screenshot(client, "client-declined")
 
 
+class TestTherapistCancels:
+    def test_the_therapist_is_told_the_refund_and_their_streak_before_confirming(
+        self,
+        scene: Demo,
+        sign_in: SignIn,
+        web_stack: StackProcess,
+        screenshot: Screenshot,
+        serious_violations: Violations,
+    ) -> None:
+        # Given a confirmed session and a therapist who has already cancelled two in a row
+        for _ in range(2):
+            earlier = scene.therapist_does(scene.book(scene.bookable_start())["session_id"], "confirm")
+            scene.therapist_does(earlier["session_id"], "cancel")
+        booked = scene.book(scene.bookable_start())
+        scene.therapist_does(booked["session_id"], "confirm")
+        therapist = sign_in("therapist")
+        open_session(therapist, web_stack.base_url, booked["session_id"])
+
+        # When they ask to cancel it
+        therapist.get_by_role("button", name="Cancel session").click()
+
+        # Then they are told the client is refunded in full and that a third cancellation in a row flags them
+        terms = therapist.get_by_test_id("cancellation-terms")
+        expect(terms).to_contain_text("The client is refunded £60.00 (the full fee)")
+        expect(therapist.get_by_test_id("streak-outlook")).to_contain_text("number 3 in a row")
+        expect(therapist.get_by_test_id("streak-outlook")).to_contain_text("flagged")
+        assert serious_violations(therapist) == []
+        screenshot(therapist, "therapist-cancellation-terms")
+
+        # When they confirm
+        therapist.get_by_role("button", name="Confirm cancellation").click()
+
+        # Then the session is cancelled with the full fee back to the client, and their standing shows the flag
+        expect(status_of(therapist)).to_have_text("Cancelled")
+        expect(fact(therapist, "Refund to the client")).to_have_text("£60.00")
+        therapist.get_by_role("link", name="Standing").click()
+        expect(therapist.get_by_text("(flagged: ranked lower)")).to_be_visible()
+
+
 class TestTherapistEditsTheTime:
     def test_the_reason_is_asked_first_and_a_client_requested_move_reaches_the_client(
         self,

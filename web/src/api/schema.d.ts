@@ -990,6 +990,8 @@ export interface components {
              * @description The instant these terms hold at: a cancellation sent later is settled at its own time.
              */
             now: string;
+            /** @description For the therapist: what this cancellation would do to their cancellation streak. Null for the client. */
+            streak?: components["schemas"]["StreakOutlookBody"] | null;
         };
         /** ChoiceBody */
         ChoiceBody: {
@@ -1592,6 +1594,24 @@ export interface components {
              */
             rank_score: number;
             rank_factors: components["schemas"]["RankFactorsResponse"];
+        };
+        /** StreakOutlookBody */
+        StreakOutlookBody: {
+            /**
+             * Streak After
+             * @description The therapist's cancellations in a row, counting this one.
+             */
+            streak_after: number;
+            /**
+             * Flags
+             * @description This cancellation would flag the therapist (ranked lower in the listing).
+             */
+            flags: boolean;
+            /**
+             * Deactivates
+             * @description This cancellation would deactivate the account (hidden, refusing bookings) until the team reactivates it.
+             */
+            deactivates: boolean;
         };
         /**
          * TherapistOwnProfile

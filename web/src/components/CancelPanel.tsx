@@ -54,6 +54,20 @@ function TermsText({ terms, session, client }: { terms: Terms; session: Session;
   );
 }
 
+/** What the therapist's cancellation does to their cancellation streak, as the API says it would. */
+function StreakText({ streak }: { streak: NonNullable<Terms["streak"]> }) {
+  const consequence = streak.deactivates
+    ? "your account would be deactivated: hidden from clients and refusing bookings until the team reactivates it"
+    : streak.flags
+      ? "you would be flagged and ranked lower in the listing"
+      : "a session that goes ahead resets it";
+  return (
+    <p className={streak.flags ? "notice" : undefined} data-testid="streak-outlook">
+      This would be your cancellation number {streak.streak_after} in a row: {consequence}.
+    </p>
+  );
+}
+
 export function CancelPanel({ session, onChange }: { session: Session; onChange: (session: Session) => void }) {
   const { user, now } = useApp();
   const client = user?.role === "client";
@@ -71,6 +85,7 @@ export function CancelPanel({ session, onChange }: { session: Session; onChange:
         <div data-testid="cancellation-terms" aria-live="polite">
           {changed ? <p className="notice">The terms changed since you opened this: check them again.</p> : null}
           <TermsText terms={terms.data} session={session} client={client} />
+          {terms.data.streak ? <StreakText streak={terms.data.streak} /> : null}
         </div>
       ) : null}
       <label>

@@ -23,7 +23,7 @@ from therapy_booking.domain.events import (
     SessionConfirmed,
     SessionDeclined,
 )
-from therapy_booking.domain.model import Actor, Money, Role, Session, SessionStatus
+from therapy_booking.domain.model import Actor, Money, Role, Session, SessionStatus, Therapist
 from therapy_booking.domain.policies import (
     PlatformPolicy,
     Settlement,
@@ -183,14 +183,35 @@ class CancellationTerms:
     settlement: Settlement
     full_refund_until: datetime | None
     now: datetime
+    streak: StreakOutlook | None = None  # the therapist's, when they cancel and their record was read
 
 
-def cancellation_terms(session: Session, ctx: Transition) -> CancellationTerms:
+@dataclass(frozen=True)
+class StreakOutlook:
+    """What one more cancellation would do to a therapist's cancellation streak: its length after, and whether it
+    would then flag them (ranked lower) or deactivate the account (hidden, refusing bookings)."""
+
+    streak_after: int
+    flags: bool
+    deactivates: bool
+
+    @classmethod
+    def of(cls, therapist: Therapist, policy: PlatformPolicy) -> StreakOutlook:
+        after = replace(therapist, cancellation_streak=therapist.cancellation_streak + 1)
+        return cls(
+            streak_after=after.cancellation_streak,
+            flags=after.flagged(policy.streak_flag_at),
+            deactivates=StreakChange.counted(therapist.cancellation_streak, policy.streak_deactivate_at).deactivates,
+        )
+
+
+def cancellation_terms(session: Session, ctx: Transition, therapist: Therapist | None = None) -> CancellationTerms:
     """The checks of a cancellation by the caller, and what it would settle now: `cancel` applies these terms,
     GET /sessions/{id}/cancellation-terms shows them, so both refuse exactly alike (403, 409).
 
     The session's client may cancel it pending or confirmed, its therapist confirmed (a pending booking is
-    declined); neither once its start has passed or it has taken place."""
+    declined); neither once its start has passed or it has taken place. With the therapist's record (their own
+    cancellation), the terms say what it would do to their cancellation streak."""
     by: Party
     if session.is_client(ctx.actor):
         by = Role.CLIENT
@@ -215,6 +236,7 @@ def cancellation_terms(session: Session, ctx: Transition) -> CancellationTerms:
         settlement=settle_cancellation(session, by, ctx.now, ctx.policy),
         full_refund_until=full_refund_until(session, by, ctx.policy),
         now=ctx.now,
+        streak=StreakOutlook.of(therapist, ctx.policy) if by is Role.THERAPIST and therapist is not None else None,
     )
 
 

@@ -308,8 +308,10 @@ class SessionService:
 
     def cancellation_terms(self, actor: Actor, session_id: str) -> lifecycle.CancellationTerms:
         """What `cancel` would settle if the caller cancelled now, refused exactly as `cancel` would refuse (the
-        same checks, `lifecycle.cancellation_terms`); the session alone is read (one GetItem), nothing written."""
-        return lifecycle.cancellation_terms(self.get(actor, session_id), self._transition(actor))
+        same checks, `lifecycle.cancellation_terms`); nothing written. A client's read is the session alone (one
+        GetItem); a therapist's is the session with their record (one call), for what it does to their streak."""
+        session, therapist = self._get_with_own_therapist(actor, session_id)
+        return lifecycle.cancellation_terms(session, self._transition(actor), therapist)
 
     def cancel(self, actor: Actor, session_id: str, reason: str | None) -> Session:
         """The session's therapist's cancellation counts towards their streak: the session is read with their

@@ -6,7 +6,20 @@ from __future__ import annotations
 from pydantic import Field
 
 from therapy_booking.api.schemas.fields import Body, MoneyBody, UtcInstant
-from therapy_booking.domain.lifecycle import CancellationTerms, Party
+from therapy_booking.domain.lifecycle import CancellationTerms, Party, StreakOutlook
+
+
+class StreakOutlookBody(Body):
+    streak_after: int = Field(description="The therapist's cancellations in a row, counting this one.")
+    flags: bool = Field(description="This cancellation would flag the therapist (ranked lower in the listing).")
+    deactivates: bool = Field(
+        description="This cancellation would deactivate the account (hidden, refusing bookings) until the team "
+        "reactivates it."
+    )
+
+    @classmethod
+    def of(cls, outlook: StreakOutlook) -> StreakOutlookBody:
+        return cls(streak_after=outlook.streak_after, flags=outlook.flags, deactivates=outlook.deactivates)
 
 
 class CancellationTermsResponse(Body):
@@ -23,6 +36,11 @@ class CancellationTermsResponse(Body):
     now: UtcInstant = Field(
         description="The instant these terms hold at: a cancellation sent later is settled at its own time."
     )
+    streak: StreakOutlookBody | None = Field(
+        default=None,
+        description="For the therapist: what this cancellation would do to their cancellation streak. Null for the "
+        "client.",
+    )
 
     @classmethod
     def of(cls, terms: CancellationTerms) -> CancellationTermsResponse:
@@ -35,4 +53,5 @@ class CancellationTermsResponse(Body):
             platform_commission=MoneyBody.of(settlement.platform_commission),
             full_refund_until=terms.full_refund_until,
             now=terms.now,
+            streak=StreakOutlookBody.of(terms.streak) if terms.streak is not None else None,
         )
